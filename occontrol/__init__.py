@@ -1,0 +1,14 @@
+"""occontrol: optimal control by discretise-then-optimise, on CasADi and IPOPT."""
+
+from .grid import Grid
+from .problem import OCP, FreeTime
+from .solution import Solution
+from .solver import CasadiSolver, Ipopt, discretize, solve
+from .transcription import (RK4, ButcherTableau, Collocation, DiscreteProblem, ExplicitEuler,
+                            ExplicitRungeKutta, Heun, Transcription)
+
+__version__ = "0.1.0"
+
+__all__ = ["OCP", "FreeTime", "Grid", "Solution", "Ipopt", "CasadiSolver", "solve", "discretize",
+           "RK4", "ButcherTableau", "Collocation", "DiscreteProblem", "ExplicitEuler",
+           "ExplicitRungeKutta", "Heun", "Transcription", "__version__"]

@@ -1,0 +1,88 @@
+"""Argument checks shared by the public constructors.
+
+Every check raises ``ValueError`` or ``TypeError`` whose message names the
+argument and says what was expected, so that bad input is refused before any
+NLP is built.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+
+def as_finite_array(value: Any, name: str, shape: tuple[int, ...] | None = None,
+                    allow_inf: bool = False) -> np.ndarray:
+    """Return ``value`` as a float array, checking shape and finiteness.
+
+    A scalar is broadcast to ``shape``; anything else must have exactly
+    ``shape`` elements (a flat list for a matrix is read column-major, as
+    CasADi stores it). ``allow_inf`` admits +-inf (used for bounds), never NaN.
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name}: expected a number or an array of numbers, got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name}: expected a number or an array of numbers, got {value!r}") from exc
+    if np.isnan(arr).any():
+        raise ValueError(f"{name}: contains NaN")
+    if not allow_inf and np.isinf(arr).any():
+        raise ValueError(f"{name}: contains inf; expected finite numbers")
+    if shape is None:
+        return arr
+    if arr.ndim == 0:
+        return np.full(shape, float(arr))
+    if arr.shape == shape:
+        return arr
+    size = int(np.prod(shape))
+    if arr.size == size and (arr.ndim == 1 or sorted(arr.shape) == sorted(shape) and 1 in shape):
+        return arr.reshape(shape, order="F")
+    raise ValueError(f"{name}: expected shape {shape} (or a scalar), got shape {arr.shape}")
+
+
+def as_bound(value: Any, name: str, shape: tuple[int, ...], default: float) -> np.ndarray:
+    """A bound array: ``None`` means unbounded (``default`` = +-inf)."""
+    if value is None:
+        return np.full(shape, default)
+    return as_finite_array(value, name, shape, allow_inf=True)
+
+
+def check_bounds_order(lower: np.ndarray, upper: np.ndarray, name: str) -> None:
+    """Refuse lower > upper anywhere."""
+    bad = lower > upper
+    if bad.any():
+        idx = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{name}: lower bound {lower[tuple(idx)]} exceeds upper bound "
+            f"{upper[tuple(idx)]} at index {tuple(int(i) for i in idx)}")
+
+
+def as_positive_int(value: Any, name: str, minimum: int = 1) -> int:
+    """An integer >= ``minimum`` (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def as_finite_float(value: Any, name: str, minimum: float | None = None) -> float:
+    """A finite real number, optionally >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}: expected a number >= {minimum}, got {value}")
+    return value
+
+
+def as_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """One of a fixed set of strings."""
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value

@@ -1,0 +1,167 @@
+"""Initial guesses for a DiscreteProblem.
+
+Per symbol a guess may be a constant (scalar or an array of the symbol's
+shape), an array over the grid (N + 1 node values, or N interval values
+for piecewise-constant controls), a callable of t, or a previous Solution;
+or the whole guess may be a previous Solution, interpolated onto the new
+grid through its ``at`` (consistent with its transcription).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import casadi as cs
+import numpy as np
+
+from ._checks import as_finite_array, as_finite_float
+from .problem import Variable
+from .transcription.discrete import DiscreteProblem
+
+if TYPE_CHECKING:
+    from .solution import Solution
+
+__all__ = ["initial_guess", "warm_multipliers"]
+
+Trajectory = Callable[[np.ndarray], np.ndarray]  # times (m,) -> values (m, *shape)
+
+
+def _is_solution(obj: Any) -> bool:
+    return hasattr(obj, "at") and hasattr(obj, "problem")
+
+
+def _default(var: Variable) -> np.ndarray:
+    if var.kind == "state" and var.initial is not None:
+        return var.initial
+    return np.clip(np.zeros(var.shape), var.lower, var.upper)
+
+
+def _series(var: Variable, arr: np.ndarray, times: np.ndarray, piecewise_constant: bool) -> Trajectory:
+    """A trajectory from values on the problem's own nodes or intervals."""
+    arr = arr.reshape((arr.shape[0],) + var.shape, order="F")
+    if piecewise_constant:
+        def pc(t):
+            k = np.clip(np.searchsorted(times, t, side="right") - 1, 0, arr.shape[0] - 1)
+            return arr[k]
+        return pc
+
+    def linear(t):
+        flat = arr.reshape(arr.shape[0], -1)
+        return np.stack([np.interp(t, times, col) for col in flat.T], axis=-1).reshape((len(t),) + var.shape)
+    return linear
+
+
+def _trajectory(var: Variable, spec: Any, times: np.ndarray, control_kind: str) -> Trajectory:
+    name = f"guess for {var.name!r}"
+    if _is_solution(spec):
+        return lambda t: np.reshape(spec.at(var.symbol, t), (len(t),) + var.shape, order="F")
+    if callable(spec):
+        return lambda t: np.stack([as_finite_array(spec(float(ti)), name, var.shape) for ti in t])
+    arr = as_finite_array(spec, name)
+    try:
+        const = as_finite_array(arr, name, var.shape)
+        return lambda t: np.broadcast_to(const, (len(t),) + var.shape)
+    except ValueError:
+        pass
+    N = times.size - 1
+    per_step = int(np.prod(var.shape))
+    if arr.ndim >= 1 and arr.size == arr.shape[0] * per_step:
+        if arr.shape[0] == N + 1:
+            return _series(var, arr, times, piecewise_constant=False)
+        if arr.shape[0] == N and var.kind == "control" and control_kind == "constant":
+            return _series(var, arr, times, piecewise_constant=True)
+    rows = "N + 1 node values" + (" or N interval values" if var.kind == "control" else "")
+    raise ValueError(f"{name}: expected a constant of shape {var.shape}, a callable of t, a Solution, "
+                     f"or an array of {rows} (N = {N}), got shape {arr.shape}")
+
+
+def _specs(problem: DiscreteProblem, guess: Any) -> tuple[dict[int, Any], float | None]:
+    """Per-variable specs keyed by id(Variable), and a tf guess if one was given."""
+    ocp = problem.ocp
+    if guess is None:
+        return {}, None
+    if _is_solution(guess):
+        return {id(v): guess for v in ocp.variables}, guess.tf
+    if not isinstance(guess, dict):
+        raise TypeError(f"guess: expected a dict {{symbol: value}} or a Solution, got {type(guess).__name__}")
+    specs, tf = {}, None
+    for key, spec in guess.items():
+        if isinstance(key, cs.MX) and ocp.free_time is not None and hash(key) == hash(ocp.tf_symbol):
+            tf = spec.tf if _is_solution(spec) else as_finite_float(spec, "guess for tf")
+            continue
+        specs[id(ocp.variable(key, "guess key"))] = spec
+    return specs, tf
+
+
+def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:
+    """The decision vector w0 of ``problem`` from a user guess (see module doc)."""
+    ocp, model = problem.ocp, problem.model
+    specs, tf = _specs(problem, guess)
+    if ocp.free_time is not None:
+        tf = ocp.free_time.guess if tf is None else float(np.clip(tf, ocp.free_time.lower, ocp.free_time.upper))
+    else:
+        tf = ocp.tf
+    times = problem.grid.times(ocp.t0, tf)
+    control_kind = problem.transcription.controls
+
+    def packed(kind: str, at: np.ndarray) -> np.ndarray:
+        """Packed values of all variables of a kind at times ``at``: (size, len(at))."""
+        values = {}
+        for var in [v for v in ocp.variables if v.kind == kind]:
+            spec = specs.get(id(var))
+            if spec is None:
+                arr = np.broadcast_to(_default(var), (len(at),) + var.shape)
+            else:
+                arr = _trajectory(var, spec, times, control_kind)(at)
+            values[var.name] = arr
+        return np.column_stack([model.pack({n: a[i] for n, a in values.items()}, kind)
+                                for i in range(len(at))]) if len(at) else np.zeros((0, 0))
+
+    def fill(name: str, block) -> np.ndarray:
+        if name == "U":
+            at = times if control_kind == "linear" else (times[:-1] + times[1:]) / 2
+            return packed("control", at)
+        if name == "P":
+            return packed("parameter", times[:1])
+        if name == "tf":
+            return np.array([[tf]])
+        if name == "Z0":
+            return packed("state", times[:1])[~_fixed_rows(problem), :]
+        if name == "Z":
+            return packed("state", times[1:])
+        if name == "Xc":
+            return packed("state", problem.transcription.collocation_times(times))
+        raise KeyError(f"no initial guess rule for the block {name!r}")
+
+    w0 = problem.guess_vector(fill)
+    return np.clip(w0, problem.lbx, problem.ubx)
+
+
+def _fixed_rows(problem: DiscreteProblem) -> np.ndarray:
+    return np.concatenate([np.full(v.size, v.initial is not None) for v in problem.ocp.states])
+
+
+def warm_multipliers(problem: DiscreteProblem, previous: "Solution") -> tuple[np.ndarray, np.ndarray]:
+    """Multipliers (lam_x, lam_g) for ``problem`` from a previous solution.
+
+    On the same grid and transcription they are copied. Across grids the
+    multipliers of the node-continuity constraints, which approximate the
+    costate at the nodes, are interpolated in time; the others start at 0.
+    """
+    old = previous.problem
+    lam_x, lam_g = np.zeros(problem.lbx.size), np.zeros(problem.lbg.size)
+    if previous.lam_x is None:
+        return lam_x, lam_g
+    if (old.grid == problem.grid and old.lbx.size == problem.lbx.size and old.lbg.size == problem.lbg.size
+            and old.transcription.describe() == problem.transcription.describe()):
+        return previous.lam_x.copy(), previous.lam_g.copy()
+    new_slice, old_slice = problem.constraint_slices.get("dynamics"), old.constraint_slices.get("dynamics")
+    if new_slice is None or old_slice is None:
+        return lam_x, lam_g
+    nz = problem.model.nz
+    old_lam = previous.lam_g[old_slice].reshape(nz, -1, order="F")
+    t_old = previous.t[1:]
+    t_new = problem.grid.times(problem.ocp.t0, previous.tf)[1:]
+    new_lam = np.vstack([np.interp(t_new, t_old, row) for row in old_lam])
+    lam_g[new_slice] = new_lam.ravel(order="F")
+    return lam_x, lam_g

@@ -1,0 +1,355 @@
+"""The continuous optimal-control problem, written in CasADi expressions.
+
+An :class:`OCP` holds states (vectors or matrices), controls, static
+parameters, dynamics, costs, bounds and constraints. It knows nothing of
+grids or solvers: a transcription turns it into an NLP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import casadi as cs
+import numpy as np
+
+from ._checks import as_bound, as_finite_array, as_finite_float, check_bounds_order
+
+__all__ = ["OCP", "FreeTime", "Variable", "Constraint"]
+
+_KINDS = ("state", "control", "parameter")
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    """A free final time, a decision variable of the problem.
+
+    Parameters
+    ----------
+    guess : float
+        Initial guess of the final time (time units).
+    lower, upper : float
+        Bounds on the final time; ``upper`` may be ``inf``.
+    """
+
+    guess: float = 1.0
+    lower: float = 0.0
+    upper: float = float("inf")
+
+    def __post_init__(self) -> None:
+        as_finite_float(self.guess, "FreeTime.guess")
+        as_finite_float(self.lower, "FreeTime.lower")
+        if not isinstance(self.upper, (int, float)) or np.isnan(self.upper):
+            raise TypeError(f"FreeTime.upper: expected a number or inf, got {self.upper!r}")
+        if self.lower > self.upper:
+            raise ValueError(f"FreeTime: lower={self.lower} exceeds upper={self.upper}")
+        if not self.lower <= self.guess <= self.upper:
+            raise ValueError(
+                f"FreeTime.guess: expected a value in [{self.lower}, {self.upper}], got {self.guess}")
+
+
+@dataclass(eq=False)
+class Variable:
+    """A declared state, control or parameter and everything attached to it."""
+
+    name: str
+    kind: str
+    symbol: cs.MX
+    lower: np.ndarray
+    upper: np.ndarray
+    initial: np.ndarray | None = None
+    rhs: cs.MX | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.symbol.shape)  # type: ignore[return-value]
+
+    @property
+    def size(self) -> int:
+        return int(self.symbol.numel())
+
+    @property
+    def value_shape(self) -> tuple[int, ...]:
+        """Shape of one value as returned to users: () scalar, (k,) vector, (d, n) matrix."""
+        rows, cols = self.shape
+        if rows * cols == 1:
+            return ()
+        if cols == 1:
+            return (rows,)
+        return (rows, cols)
+
+
+@dataclass(eq=False)
+class Constraint:
+    """``lower <= expr <= upper`` elementwise, ``expr`` a column vector."""
+
+    expr: cs.MX
+    lower: np.ndarray
+    upper: np.ndarray
+    text: str = field(default="")
+
+
+def _shape_of(shape: Any, name: str) -> tuple[int, int]:
+    if isinstance(shape, bool):
+        raise TypeError(f"{name}: expected a positive int or a (rows, cols) tuple, got {shape!r}")
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape), 1)
+    if (not isinstance(shape, tuple) or len(shape) != 2
+            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape)):
+        raise TypeError(f"{name}: expected a positive int or a (rows, cols) tuple, got {shape!r}")
+    if shape[0] < 1 or shape[1] < 1:
+        raise ValueError(f"{name}: dimensions must be >= 1, got {shape}")
+    return int(shape[0]), int(shape[1])
+
+
+def _as_mx(expr: Any, name: str) -> cs.MX:
+    if isinstance(expr, cs.MX):
+        return expr
+    if isinstance(expr, (cs.SX, cs.SXElem)):
+        raise TypeError(f"{name}: expected an expression of the OCP's symbols (CasADi MX), got SX")
+    if isinstance(expr, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected a CasADi expression, got the boolean {expr!r} "
+                        "(was a comparison evaluated in Python?)")
+    try:
+        arr = as_finite_array(expr, name)
+    except TypeError as exc:
+        raise TypeError(f"{name}: expected a CasADi expression or numbers, got {type(expr).__name__}") from exc
+    return cs.MX(cs.DM(np.atleast_1d(arr) if arr.ndim < 2 else arr))
+
+
+class OCP:
+    """A continuous-time optimal-control problem on [t0, tf].
+
+    Parameters
+    ----------
+    t0 : float
+        Initial time.
+    tf : float or FreeTime
+        Final time, fixed (> t0) or free.
+
+    Examples
+    --------
+    >>> ocp = OCP(t0=0.0, tf=1.0)
+    >>> x = ocp.state("x")
+    >>> u = ocp.control("u")
+    >>> ocp.dynamics(x, u)
+    >>> ocp.initial(x, 1.0)
+    >>> ocp.minimize_integral(x**2 + u**2)
+    """
+
+    def __init__(self, t0: float = 0.0, tf: float | FreeTime = 1.0) -> None:
+        self.t0 = as_finite_float(t0, "t0")
+        self.t = cs.MX.sym("t")
+        self._tf_symbol = cs.MX.sym("tf")
+        if isinstance(tf, FreeTime):
+            if tf.lower < self.t0:
+                raise ValueError(f"tf: FreeTime.lower={tf.lower} is below t0={self.t0}")
+            self.free_time: FreeTime | None = tf
+            self._tf_value: float | None = None
+        else:
+            self._tf_value = as_finite_float(tf, "tf")
+            if self._tf_value <= self.t0:
+                raise ValueError(f"tf: expected a final time > t0={self.t0}, got {self._tf_value}")
+            self.free_time = None
+        self.variables: list[Variable] = []
+        self._by_hash: dict[int, Variable] = {}
+        self.running_costs: list[cs.MX] = []
+        self.terminal_costs: list[cs.MX] = []
+        self.regularization: dict[int, tuple[float, float]] = {}
+        self.path_constraints: list[Constraint] = []
+        self.terminal_constraints: list[Constraint] = []
+
+    # ----------------------------------------------------------------- symbols
+    @property
+    def tf(self) -> float | cs.MX:
+        """The final time: a number when fixed, a symbol usable in costs when free."""
+        return self._tf_symbol if self.free_time is not None else self._tf_value
+
+    @property
+    def tf_symbol(self) -> cs.MX:
+        """The symbol that stands for tf in every CasADi function (fixed or free)."""
+        return self._tf_symbol
+
+    def _declare(self, kind: str, name: str, shape: Any, lower: Any, upper: Any) -> cs.MX:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"name: expected a Python identifier string, got {name!r}")
+        if any(v.name == name for v in self.variables):
+            raise ValueError(f"name: a variable called {name!r} is already declared")
+        rows, cols = _shape_of(shape, f"{kind} {name!r} shape")
+        if cols > 1 and kind != "state":
+            raise ValueError(f"shape: only states may be matrices, got {kind} {name!r} with shape {(rows, cols)}")
+        lo = as_bound(lower, f"{name} lower", (rows, cols), -np.inf)
+        up = as_bound(upper, f"{name} upper", (rows, cols), np.inf)
+        check_bounds_order(lo, up, f"{name} bounds")
+        symbol = cs.MX.sym(name, rows, cols)
+        var = Variable(name=name, kind=kind, symbol=symbol, lower=lo, upper=up)
+        self.variables.append(var)
+        self._by_hash[hash(symbol)] = var
+        return symbol
+
+    def state(self, name: str, shape: int | tuple[int, int] = 1, lower: Any = None,
+              upper: Any = None) -> cs.MX:
+        """Declare a state: a vector of ``shape`` entries or a (rows, cols) matrix.
+
+        The columns of a matrix state are an ensemble: they share the controls
+        and, when the dynamics act column by column, are integrated by one
+        mapped per-column function.
+        """
+        return self._declare("state", name, shape, lower, upper)
+
+    def control(self, name: str, shape: int = 1, lower: Any = None, upper: Any = None) -> cs.MX:
+        """Declare a control, a function of time chosen by the optimiser."""
+        return self._declare("control", name, shape, lower, upper)
+
+    def parameter(self, name: str, shape: int = 1, lower: Any = None, upper: Any = None) -> cs.MX:
+        """Declare a static decision variable (constant in time)."""
+        return self._declare("parameter", name, shape, lower, upper)
+
+    def variable(self, symbol: Any, argument: str = "symbol", kinds: tuple[str, ...] = _KINDS) -> Variable:
+        """The :class:`Variable` behind a symbol returned by this OCP."""
+        var = self._by_hash.get(hash(symbol)) if isinstance(symbol, cs.MX) else None
+        if var is None:
+            raise ValueError(f"{argument}: expected a symbol declared by this OCP "
+                             f"({'/'.join(kinds)}), got {symbol!r}")
+        if var.kind not in kinds:
+            raise ValueError(f"{argument}: expected a {' or '.join(kinds)}, got the {var.kind} {var.name!r}")
+        return var
+
+    @property
+    def states(self) -> list[Variable]:
+        return [v for v in self.variables if v.kind == "state"]
+
+    @property
+    def controls(self) -> list[Variable]:
+        return [v for v in self.variables if v.kind == "control"]
+
+    @property
+    def parameters(self) -> list[Variable]:
+        return [v for v in self.variables if v.kind == "parameter"]
+
+    def _check_symbols(self, expr: cs.MX, argument: str, kinds: tuple[str, ...],
+                       time: bool = True) -> None:
+        allowed_extra = {hash(self._tf_symbol)}
+        if time:
+            allowed_extra.add(hash(self.t))
+        for sym in cs.symvar(expr):
+            h = hash(sym)
+            if h in allowed_extra:
+                continue
+            var = self._by_hash.get(h)
+            if var is None:
+                if h == hash(self.t):
+                    raise ValueError(f"{argument}: the time symbol t may not appear here")
+                raise ValueError(f"{argument}: uses the symbol {sym.name()!r}, which is not declared "
+                                 "by this OCP (a symbol from another OCP?)")
+            if var.kind not in kinds:
+                raise ValueError(f"{argument}: may not depend on the {var.kind} {var.name!r}")
+
+    # -------------------------------------------------------------- dynamics
+    def dynamics(self, x: cs.MX, rhs: Any) -> None:
+        """Set dx/dt = rhs, an expression of states, controls, parameters, t and tf."""
+        var = self.variable(x, "dynamics x", ("state",))
+        if var.rhs is not None:
+            raise ValueError(f"dynamics: state {var.name!r} already has dynamics")
+        rhs = _as_mx(rhs, "dynamics rhs")
+        if rhs.is_scalar() and var.size > 1:
+            rhs = rhs * cs.MX.ones(*var.shape)
+        if tuple(rhs.shape) != var.shape:
+            raise ValueError(f"dynamics rhs: expected shape {var.shape} for state {var.name!r}, got {rhs.shape}")
+        self._check_symbols(rhs, "dynamics rhs", _KINDS)
+        var.rhs = rhs
+
+    def initial(self, x: cs.MX, value: Any) -> None:
+        """Fix x(t0) to ``value`` (a scalar or an array of x's shape)."""
+        var = self.variable(x, "initial x", ("state",))
+        var.initial = as_finite_array(value, f"initial value of {var.name!r}", var.shape)
+
+    def bounds(self, var_symbol: cs.MX, lower: Any = None, upper: Any = None) -> None:
+        """Bounds on a state (at every node), a control or a parameter."""
+        var = self.variable(var_symbol, "bounds symbol")
+        lo = as_bound(lower, f"{var.name} lower", var.shape, -np.inf)
+        up = as_bound(upper, f"{var.name} upper", var.shape, np.inf)
+        check_bounds_order(lo, up, f"{var.name} bounds")
+        var.lower, var.upper = lo, up
+
+    # ----------------------------------------------------------------- costs
+    def minimize_integral(self, expr: Any) -> None:
+        """Add the running cost int_{t0}^{tf} expr dt."""
+        expr = self._scalar_cost(expr, "minimize_integral expr")
+        self._check_symbols(expr, "minimize_integral expr", _KINDS)
+        self.running_costs.append(expr)
+
+    def minimize_terminal(self, expr: Any) -> None:
+        """Add a cost on the final states, the parameters and tf."""
+        expr = self._scalar_cost(expr, "minimize_terminal expr")
+        self._check_symbols(expr, "minimize_terminal expr", ("state", "parameter"), time=False)
+        self.terminal_costs.append(expr)
+
+    @staticmethod
+    def _scalar_cost(expr: Any, argument: str) -> cs.MX:
+        expr = _as_mx(expr, argument)
+        if not expr.is_scalar():
+            raise ValueError(f"{argument}: a cost must be scalar, got shape {expr.shape}")
+        return expr
+
+    def regularize(self, u: cs.MX, l2: float = 0.0, h1: float = 0.0) -> None:
+        """Add l2 * int |u|^2 dt + h1 * int |u'|^2 dt for the control ``u``.
+
+        The discrete forms follow DESIGN.md: for piecewise-constant controls on
+        a uniform grid, ``l2 * h * sum_k |u_k|^2 + h1 / h * sum_k |u_{k+1} - u_k|^2``.
+        """
+        var = self.variable(u, "regularize u", ("control",))
+        l2 = as_finite_float(l2, "regularize l2", minimum=0.0)
+        h1 = as_finite_float(h1, "regularize h1", minimum=0.0)
+        key = hash(var.symbol)
+        if key in self.regularization:
+            raise ValueError(f"regularize: control {var.name!r} is already regularised")
+        self.regularization[key] = (l2, h1)
+
+    # ------------------------------------------------------------ constraints
+    def subject_to(self, constraint: Any) -> None:
+        """A path constraint (``==``, ``<=`` or ``>=``), enforced at every grid node."""
+        con = self._parse(constraint, "subject_to constraint")
+        self._check_symbols(con.expr, "subject_to constraint", _KINDS)
+        self.path_constraints.append(con)
+
+    def subject_to_terminal(self, constraint: Any) -> None:
+        """A constraint on the final states, the parameters and tf."""
+        con = self._parse(constraint, "subject_to_terminal constraint")
+        self._check_symbols(con.expr, "subject_to_terminal constraint", ("state", "parameter"), time=False)
+        self.terminal_constraints.append(con)
+
+    @staticmethod
+    def _parse(constraint: Any, argument: str) -> Constraint:
+        if not isinstance(constraint, cs.MX):
+            raise TypeError(f"{argument}: expected a CasADi comparison such as x <= 1 or x == 0, "
+                            f"got {constraint!r}")
+        if constraint.is_op(cs.OP_EQ):
+            lower = upper = 0.0
+        elif constraint.is_op(cs.OP_LE) or constraint.is_op(cs.OP_LT):
+            lower, upper = -np.inf, 0.0
+        else:
+            raise ValueError(f"{argument}: expected a comparison (==, <=, >=), got {constraint}")
+        expr = cs.vec(constraint.dep(0) - constraint.dep(1))
+        n = expr.numel()
+        return Constraint(expr=expr, lower=np.full(n, lower), upper=np.full(n, upper), text=str(constraint))
+
+    # ------------------------------------------------------------- checking
+    def check(self) -> None:
+        """Check the problem is complete; raises ValueError naming what is missing."""
+        states = self.states
+        if not states:
+            raise ValueError("ocp: declare at least one state with ocp.state(...)")
+        missing = [v.name for v in states if v.rhs is None]
+        if missing:
+            raise ValueError(f"dynamics: no dynamics given for state(s) {', '.join(map(repr, missing))}")
+        for var in states:
+            if var.initial is not None:
+                out = (var.initial < var.lower) | (var.initial > var.upper)
+                if out.any():
+                    raise ValueError(f"initial value of {var.name!r} lies outside its bounds")
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{v.kind} {v.name}{list(v.shape)}" for v in self.variables)
+        tf = "free" if self.free_time else self._tf_value
+        return f"OCP(t0={self.t0}, tf={tf}; {parts})"

@@ -1,0 +1,161 @@
+"""The result of one solve: status, objective and its parts, timings, and the
+discrete trajectories as functions of time."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .problem import Variable
+from .transcription.discrete import DiscreteProblem
+
+__all__ = ["Solution"]
+
+
+def _json_safe(x: Any) -> Any:
+    """Plain Python containers with non-finite floats as None (strict JSON)."""
+    if isinstance(x, dict):
+        return {str(k): _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _json_safe(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+class Solution:
+    """A solved (or failed) discrete problem.
+
+    Attributes
+    ----------
+    success : bool
+        Whether the NLP solver reported success. A failed solve keeps its
+        values (the last iterate) but must never be presented as a result.
+    status : str
+        The solver's return status, e.g. IPOPT's ``'Solve_Succeeded'``.
+    objective : float
+        The NLP objective at the returned point.
+    objective_parts : dict
+        ``{'running', 'terminal', 'regularization'}``, summing to ``objective``.
+    iterations : int
+    build_seconds, solve_seconds : float
+        Wall time to build the NLP and solver, and to solve.
+    t : ndarray, shape (N + 1,)
+        The node times.
+    tf : float
+        The final time (the optimised one when free).
+    """
+
+    def __init__(self, problem: DiscreteProblem, w: np.ndarray, *, status: str, success: bool,
+                 iterations: int, build_seconds: float, solve_seconds: float, solver: str,
+                 lam_x: np.ndarray | None = None, lam_g: np.ndarray | None = None) -> None:
+        self.problem = problem
+        self.w = np.asarray(w, dtype=float).ravel()
+        self.lam_x, self.lam_g = lam_x, lam_g
+        self.status, self.success = status, bool(success)
+        self.iterations = int(iterations)
+        self.build_seconds, self.solve_seconds = float(build_seconds), float(solve_seconds)
+        self.solver = solver
+        out = problem.readout(self.w, problem.parameters)
+        z, u, p, tf, running, terminal, reg = (np.asarray(o, dtype=float) for o in out)
+        self.tf = float(tf.item())
+        ocp = problem.ocp
+        self.t = problem.grid.times(ocp.t0, self.tf)
+        self._values = {"z": z, "u": u, "p": p.ravel(), "tf": self.tf, "t": self.t}
+        self.objective_parts = {"running": running.item(), "terminal": terminal.item(),
+                                "regularization": reg.item()}
+        self.objective = float(sum(self.objective_parts.values()))
+
+    # ---------------------------------------------------------------- values
+    @property
+    def N(self) -> int:
+        return self.problem.N
+
+    def _rows(self, var: Variable):
+        blocks = {"state": self.problem.model.state_blocks, "control": self.problem.model.control_blocks,
+                  "parameter": self.problem.model.parameter_blocks}[var.kind]
+        block = next(b for b in blocks if b.var is var)
+        return slice(block.offset, block.stop)
+
+    @staticmethod
+    def _shape_series(var: Variable, packed: np.ndarray) -> np.ndarray:
+        """(size, m) packed columns -> (m, *value_shape)."""
+        m = packed.shape[1]
+        return packed.T.reshape((m,) + var.shape[::-1]).transpose((0, 2, 1)).reshape((m,) + var.value_shape)
+
+    def value(self, symbol: Any) -> np.ndarray | float:
+        """Discrete values of a symbol.
+
+        States: shape (N + 1, *shape) over the nodes. Controls: (N, *shape) over
+        the intervals when piecewise constant, (N + 1, *shape) over the nodes
+        when piecewise linear. Parameters: a float, or an array of their shape.
+        Vector symbols give (.., k), matrix states (.., rows, cols).
+        """
+        var = self.problem.ocp.variable(symbol, "value symbol")
+        rows = self._rows(var)
+        if var.kind == "parameter":
+            val = self._shape_series(var, self._values["p"][rows, None])[0]
+            return float(val) if val.ndim == 0 else val
+        key = "z" if var.kind == "state" else "u"
+        return self._shape_series(var, self._values[key][rows, :])
+
+    def at(self, symbol: Any, t: Any) -> np.ndarray | float:
+        """Values at arbitrary times in [t0, tf], consistent with the transcription.
+
+        States follow the scheme itself between nodes (a partial Runge-Kutta
+        step, or the collocation polynomial); controls are piecewise constant
+        (right-continuous) or piecewise linear. Returns shape (len(t), *shape),
+        or one value for a scalar ``t``.
+        """
+        var = self.problem.ocp.variable(symbol, "at symbol")
+        scalar = np.ndim(t) == 0
+        times = np.atleast_1d(np.asarray(t, dtype=float))
+        if np.isnan(times).any():
+            raise ValueError("at t: contains NaN")
+        span = self.t[-1] - self.t[0]
+        if times.size and (times.min() < self.t[0] - 1e-12 * span or times.max() > self.t[-1] + 1e-12 * span):
+            raise ValueError(f"at t: expected times in [{self.t[0]}, {self.t[-1]}]")
+        times = np.clip(times, self.t[0], self.t[-1])
+        k = np.clip(np.searchsorted(self.t, times, side="right") - 1, 0, self.N - 1)
+        s = times - self.t[k]
+        if var.kind == "parameter":
+            out = np.broadcast_to(self.value(symbol), (times.size,) + var.value_shape)
+        elif var.kind == "control":
+            U = self._values["u"][self._rows(var), :]
+            if self.problem.transcription.controls == "constant":
+                packed = U[:, k]
+            else:
+                frac = s / (self.t[k + 1] - self.t[k])
+                packed = U[:, k] + frac * (U[:, k + 1] - U[:, k])
+            out = self._shape_series(var, packed)
+        else:
+            z = self.problem.transcription.state_between_nodes(self.problem, self.w, self._values, k, s)
+            out = self._shape_series(var, z[self._rows(var), :])
+        return out[0] if scalar else np.array(out)
+
+    # ------------------------------------------------------------------- io
+    def to_dict(self) -> dict:
+        """JSON-safe summary: status, objective, timings, grid and all values."""
+        ocp = self.problem.ocp
+        values = {v.name: self.value(v.symbol) for v in ocp.variables}
+        return _json_safe({
+            "success": self.success, "status": self.status, "solver": self.solver,
+            "objective": self.objective, "objective_parts": self.objective_parts,
+            "iterations": self.iterations, "build_seconds": self.build_seconds,
+            "solve_seconds": self.solve_seconds, "N": self.N, "tf": self.tf, "t": self.t,
+            "transcription": self.problem.transcription.describe(),
+            "values": values,
+        })
+
+    def __repr__(self) -> str:
+        flag = "ok" if self.success else "FAILED"
+        return (f"Solution({flag}, status={self.status!r}, objective={self.objective:.10g}, "
+                f"N={self.N}, iterations={self.iterations})")

@@ -1,0 +1,246 @@
+"""NLP solver choice and options, and :func:`solve`.
+
+IPOPT with MUMPS and the exact Hessian is the default. Other solvers that
+CasADi ships (sqpmethod, fatrop, ...) are reachable through
+:class:`CasadiSolver`. A transcription or application may hand the solver
+its own Hessian of the Lagrangian (``hess_lag``), for example a generalised
+Gauss-Newton matrix.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import casadi as cs
+import numpy as np
+
+from ._checks import as_choice, as_finite_float, as_positive_int
+from .grid import as_grid
+from .guess import initial_guess, warm_multipliers
+from .problem import OCP
+from .solution import Solution
+from .transcription.discrete import DiscreteProblem, Transcription
+from .transcription.runge_kutta import RK4
+
+__all__ = ["Ipopt", "CasadiSolver", "solve", "discretize"]
+
+# IPOPT's linear solvers that CasADi's wheel loads (the HSL ones and pardiso are absent).
+LINEAR_SOLVERS = ("mumps", "spral")
+
+
+@dataclass(frozen=True)
+class Ipopt:
+    """IPOPT through ``casadi.nlpsol``.
+
+    Parameters
+    ----------
+    tol : float
+        IPOPT's convergence tolerance.
+    max_iter : int
+        Iteration limit.
+    max_wall_time : float or None
+        Wall-time limit in seconds.
+    hessian : {'exact', 'limited-memory'}
+        Exact Hessian of the Lagrangian (or a supplied ``hess_lag``), or L-BFGS.
+    print_level : int
+        IPOPT's print level, 0 (silent) to 12.
+    linear_solver : {'mumps', 'spral'}
+    options : mapping
+        Further IPOPT options by their IPOPT names, e.g. ``{'mu_strategy': 'adaptive'}``.
+    """
+
+    tol: float = 1e-8
+    max_iter: int = 1000
+    max_wall_time: float | None = None
+    hessian: str = "exact"
+    print_level: int = 0
+    linear_solver: str = "mumps"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        as_finite_float(self.tol, "tol")
+        if self.tol <= 0:
+            raise ValueError(f"tol: expected a positive number, got {self.tol}")
+        as_positive_int(self.max_iter, "max_iter", minimum=0)
+        if self.max_wall_time is not None and as_finite_float(self.max_wall_time, "max_wall_time") <= 0:
+            raise ValueError(f"max_wall_time: expected a positive number of seconds, got {self.max_wall_time}")
+        as_choice(self.hessian, "hessian", ("exact", "limited-memory"))
+        as_positive_int(self.print_level, "print_level", minimum=0)
+        if self.print_level > 12:
+            raise ValueError(f"print_level: expected 0 to 12, got {self.print_level}")
+        as_choice(self.linear_solver, "linear_solver", LINEAR_SOLVERS)
+        if not isinstance(self.options, Mapping):
+            raise TypeError(f"options: expected a mapping of IPOPT option names, got {self.options!r}")
+        _check_ipopt_options(self.ipopt_options())
+
+    name = "ipopt"
+
+    def ipopt_options(self) -> dict:
+        opts = {"tol": self.tol, "max_iter": self.max_iter, "print_level": self.print_level,
+                "hessian_approximation": self.hessian.replace("-", "_"),
+                "linear_solver": self.linear_solver, "sb": "yes"}
+        if self.max_wall_time is not None:
+            opts["max_wall_time"] = float(self.max_wall_time)
+        opts.update(self.options)
+        return opts
+
+    def nlpsol(self, warm_start: bool = False) -> tuple[str, dict]:
+        """The plugin name and the nlpsol options dict."""
+        ipopt = self.ipopt_options()
+        if warm_start:
+            ipopt = {"warm_start_init_point": "yes", "warm_start_bound_push": 1e-9,
+                     "warm_start_mult_bound_push": 1e-9, "mu_init": 1e-6, **ipopt}
+        return "ipopt", {"ipopt": ipopt, "print_time": False}
+
+
+def _check_ipopt_options(options: dict) -> None:
+    """Refuse unknown IPOPT options now, not after an NLP is built."""
+    x = cs.MX.sym("x")
+    try:
+        cs.nlpsol("check", "ipopt", {"x": x, "f": x ** 2},
+                  {"ipopt": {**options, "print_level": 0}, "print_time": False})
+    except RuntimeError as exc:
+        raise ValueError(f"options: IPOPT refused the options {options}: {str(exc).splitlines()[-1]}") from exc
+
+
+@dataclass(frozen=True)
+class CasadiSolver:
+    """Another NLP solver shipped with CasADi, e.g. ``'sqpmethod'`` or ``'fatrop'``.
+
+    Parameters
+    ----------
+    plugin : str
+        The ``casadi.nlpsol`` plugin name.
+    options : mapping
+        Options passed to ``casadi.nlpsol`` as they are.
+    """
+
+    plugin: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.plugin, str) or not cs.has_nlpsol(self.plugin):
+            raise ValueError(f"plugin: expected an NLP solver CasADi ships (e.g. 'sqpmethod', "
+                             f"'fatrop'), got {self.plugin!r}")
+        if not isinstance(self.options, Mapping):
+            raise TypeError(f"options: expected a mapping, got {self.options!r}")
+
+    @property
+    def name(self) -> str:
+        return self.plugin
+
+    def nlpsol(self, warm_start: bool = False) -> tuple[str, dict]:
+        return self.plugin, {"print_time": False, **self.options}
+
+
+HessLag = cs.Function | Callable[[DiscreteProblem], cs.Function]
+
+
+def discretize(ocp: OCP, transcription: Transcription | None = None, *, grid: Any) -> DiscreteProblem:
+    """Check the problem and arguments, then build the NLP."""
+    if not isinstance(ocp, OCP):
+        raise TypeError(f"ocp: expected an oc.OCP, got {type(ocp).__name__}")
+    transcription = RK4() if transcription is None else transcription
+    if not isinstance(transcription, Transcription):
+        raise TypeError(f"transcription: expected a transcription such as oc.RK4() or "
+                        f"oc.Collocation(), got {transcription!r}")
+    grid = as_grid(grid)
+    ocp.check()
+    return transcription.discretize(ocp, grid)
+
+
+def _hessian_option(problem: DiscreteProblem, hess_lag: HessLag | None) -> dict:
+    if hess_lag is None:
+        return {}
+    fn = hess_lag if isinstance(hess_lag, cs.Function) else hess_lag(problem)
+    if not isinstance(fn, cs.Function):
+        raise TypeError("hess_lag: expected a casadi.Function (x, p, lam_f, lam_g) -> Hessian, "
+                        "or a callable of the DiscreteProblem returning one")
+    nx, ng, npar = problem.lbx.size, problem.lbg.size, problem.parameters.size
+    expected = [(nx, 1), (npar, 1), (1, 1), (ng, 1)]
+    got = [tuple(fn.size_in(i)) for i in range(fn.n_in())]
+    if got != expected or fn.n_out() < 1 or tuple(fn.size_out(0)) != (nx, nx):
+        raise ValueError(f"hess_lag: expected inputs {expected} and a {nx}x{nx} output, got inputs "
+                         f"{got} and outputs {[fn.size_out(i) for i in range(fn.n_out())]}")
+    # IPOPT reads the upper triangle only; take it here so users may give the full matrix.
+    args = [cs.MX.sym(n, *s) for n, s in zip(("x", "p", "lam_f", "lam_g"), expected)]
+    triu = cs.Function("hess_lag", args, [cs.triu(fn(*args)[0] if fn.n_out() > 1 else fn(*args))],
+                       ["x", "p", "lam_f", "lam_g"], ["triu_hess_gamma_x_x"])
+    return {"hess_lag": triu}
+
+
+def solve(ocp: OCP, transcription: Transcription | None = None, *, grid: Any, guess: Any = None,
+          solver: Ipopt | CasadiSolver | None = None, hess_lag: HessLag | None = None,
+          warm_start_multipliers: bool = False) -> Solution:
+    """Transcribe ``ocp`` on ``grid`` and solve the NLP.
+
+    Parameters
+    ----------
+    ocp : OCP
+    transcription : Transcription, optional
+        Default ``oc.RK4()`` (multiple shooting, piecewise-constant controls).
+    grid : int or Grid
+        N uniform intervals, or a Grid of given nodes.
+    guess : dict or Solution, optional
+        Per symbol: a constant, an array over the grid, a callable of t or a
+        Solution; or one Solution for everything (interpolated onto the grid).
+    solver : Ipopt or CasadiSolver, optional
+        Default ``oc.Ipopt()``.
+    hess_lag : casadi.Function or callable, optional
+        The Hessian of the Lagrangian to hand the solver instead of CasADi's
+        exact one: (x, p, lam_f, lam_g) -> nx-by-nx matrix, or a callable
+        taking the DiscreteProblem and returning such a function.
+    warm_start_multipliers : bool
+        With a Solution as guess, also start from its multipliers.
+
+    Returns
+    -------
+    Solution
+        Also when the solver fails: then ``success`` is False and ``status``
+        holds the solver's reason.
+    """
+    solver = Ipopt() if solver is None else solver
+    if not isinstance(solver, (Ipopt, CasadiSolver)):
+        raise TypeError(f"solver: expected oc.Ipopt(...) or oc.CasadiSolver(...), got {solver!r}")
+    if not isinstance(warm_start_multipliers, bool):
+        raise TypeError(f"warm_start_multipliers: expected True or False, got {warm_start_multipliers!r}")
+    if warm_start_multipliers and not hasattr(guess, "lam_g"):
+        raise ValueError("warm_start_multipliers: needs a previous Solution as guess")
+
+    start = time.perf_counter()
+    problem = discretize(ocp, transcription, grid=grid)
+    w0 = initial_guess(problem, guess)
+    plugin, options = solver.nlpsol(warm_start=warm_start_multipliers)
+    options = {**options, **_hessian_option(problem, hess_lag)}
+    try:
+        nlp_solver = cs.nlpsol("occontrol", plugin, problem.nlp, options)
+    except RuntimeError as exc:
+        raise ValueError(f"solver: {plugin} refused the problem or options: {str(exc).splitlines()[-1]}") from exc
+    build_seconds = time.perf_counter() - start
+    return run(problem, nlp_solver, w0, solver_name=solver.name, build_seconds=build_seconds,
+               multipliers=warm_multipliers(problem, guess) if warm_start_multipliers else None)
+
+
+def run(problem: DiscreteProblem, nlp_solver: cs.Function, w0: np.ndarray, *, solver_name: str,
+        build_seconds: float, multipliers: tuple[np.ndarray, np.ndarray] | None = None) -> Solution:
+    """Call a built CasADi NLP solver and wrap the outcome in a :class:`Solution`."""
+    args = dict(x0=w0, p=problem.parameters, lbx=problem.lbx, ubx=problem.ubx,
+                lbg=problem.lbg, ubg=problem.ubg)
+    if multipliers is not None:
+        args["lam_x0"], args["lam_g0"] = multipliers
+    start = time.perf_counter()
+    try:
+        result = nlp_solver(**args)
+    except RuntimeError as exc:  # e.g. a NaN at the start point with error_on_fail set
+        solve_seconds = time.perf_counter() - start
+        return Solution(problem, w0, status=f"Exception: {str(exc).splitlines()[-1]}", success=False,
+                        iterations=0, build_seconds=build_seconds, solve_seconds=solve_seconds,
+                        solver=solver_name)
+    solve_seconds = time.perf_counter() - start
+    stats = nlp_solver.stats()
+    return Solution(problem, np.asarray(result["x"]).ravel(), status=str(stats.get("return_status", "unknown")),
+                    success=bool(stats.get("success", False)), iterations=int(stats.get("iter_count", 0)),
+                    build_seconds=build_seconds, solve_seconds=solve_seconds, solver=solver_name,
+                    lam_x=np.asarray(result["lam_x"]).ravel(), lam_g=np.asarray(result["lam_g"]).ravel())

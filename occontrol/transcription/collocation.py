@@ -1,0 +1,130 @@
+"""Direct collocation on Radau or Legendre points.
+
+Per interval, the state is a polynomial of degree d through the node state
+and d collocation states; the dynamics hold at the collocation points. One
+per-interval function is built and mapped over the grid.
+"""
+
+from __future__ import annotations
+
+import casadi as cs
+import numpy as np
+
+from .._checks import as_choice, as_positive_int
+from .discrete import DiscreteProblem, Transcription, _Context
+
+__all__ = ["Collocation"]
+
+
+def _lagrange_coefficients(tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For Lagrange bases through ``tau`` (d + 1 points on [0, 1]):
+    C[j, r] = basis_j'(tau_r), D[j] = basis_j(1), B[j] = int_0^1 basis_j."""
+    n = tau.size
+    C, D, B = np.zeros((n, n)), np.zeros(n), np.zeros(n)
+    for j in range(n):
+        basis = np.poly1d([1.0])
+        for r in range(n):
+            if r != j:
+                basis *= np.poly1d([1.0, -tau[r]]) / (tau[j] - tau[r])
+        D[j] = basis(1.0)
+        deriv = np.polyder(basis)
+        C[j] = deriv(tau)
+        integral = np.polyint(basis)
+        B[j] = integral(1.0)
+    return C, D, B
+
+
+class Collocation(Transcription):
+    """Collocation of a given degree on Radau IIA or Gauss-Legendre points.
+
+    Parameters
+    ----------
+    degree : int
+        Number of collocation points per interval, 1 to 5.
+    scheme : {'radau', 'legendre'}
+        Collocation points.
+    controls : {'constant', 'linear'}
+        Piecewise-constant or piecewise-linear controls.
+    expand : bool
+        Expand the per-interval function to SX before mapping it.
+    """
+
+    family = "collocation"
+
+    def __init__(self, degree: int = 3, scheme: str = "radau", controls: str = "constant",
+                 expand: bool = True) -> None:
+        super().__init__(controls)
+        self.degree = as_positive_int(degree, "degree")
+        if self.degree > 5:
+            raise ValueError(f"degree: expected 1 to 5, got {degree}")
+        self.scheme = as_choice(scheme, "scheme", ("radau", "legendre"))
+        if not isinstance(expand, bool):
+            raise TypeError(f"expand: expected True or False, got {expand!r}")
+        self.expand = expand
+        self.tau = np.array([0.0] + list(cs.collocation_points(self.degree, self.scheme)))
+        self.C, self.D, self.B = _lagrange_coefficients(self.tau)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "degree": self.degree, "scheme": self.scheme, "expand": self.expand}
+
+    def __repr__(self) -> str:
+        return f"Collocation(degree={self.degree}, scheme={self.scheme!r}, controls={self.controls!r})"
+
+    def interval_function(self, model) -> cs.Function:
+        """(z_k, Xc[nz x d], u0, u1, p, t, h, tf) -> (defects[nz x d], z at interval end, quadrature)."""
+        d = self.degree
+        z = cs.MX.sym("z", model.nz)
+        Xc = cs.MX.sym("Xc", model.nz, d)
+        u0, u1 = cs.MX.sym("u0", model.nu), cs.MX.sym("u1", model.nu)
+        p, t, h, tf = cs.MX.sym("p", model.np), cs.MX.sym("t"), cs.MX.sym("h"), cs.MX.sym("tf")
+        points = cs.horzcat(z, Xc)
+        # Stage controls and times, then the dynamics at all d points with one mapped call.
+        taus = cs.DM(self.tau[1:]).T
+        if self.controls == "constant":
+            U = cs.repmat(u0, 1, d)
+        else:
+            U = cs.repmat(u0, 1, d) + cs.mtimes(u1 - u0, taus)
+        T = t + h * taus
+        F = model.f.map(d)(Xc, U, p, T, tf)
+        L = model.running.map(d)(Xc, U, p, T, tf)
+        slopes = cs.mtimes(points, cs.DM(self.C[:, 1:]))  # column j: sum_r C[r, j] x_r
+        defects = h * F - slopes
+        z_end = cs.mtimes(points, cs.DM(self.D))
+        quad = h * cs.mtimes(L, cs.DM(self.B[1:]))
+        fn = cs.Function("collocation_interval", [z, Xc, u0, u1, p, t, h, tf], [defects, z_end, quad],
+                         ["z", "Xc", "u0", "u1", "p", "t", "h", "tf"], ["defects", "z_end", "q"])
+        return fn.expand() if self.expand else fn
+
+    def _dynamics(self, ctx: _Context) -> tuple[cs.MX, cs.MX]:
+        model, N, d = ctx.model, ctx.grid.N, self.degree
+        b = ctx.builder
+        Z = b.variable("Z", model.nz, N, ctx.state_lower[:, None], ctx.state_upper[:, None])
+        Xc = b.variable("Xc", model.nz, N * d, ctx.state_lower[:, None], ctx.state_upper[:, None])
+        states = cs.horzcat(ctx.z0, Z)
+        u_left, u_right = ctx.control_intervals()
+        interval = self.interval_function(model)
+        defects, z_end, quad = interval.map(N)(states[:, :-1], Xc, u_left, u_right, ctx.P,
+                                               ctx.T[:, :-1], ctx.H, ctx.tf)
+        b.constrain("collocation", defects, 0.0, 0.0)
+        b.constrain("dynamics", Z - z_end, 0.0, 0.0)
+        return states, cs.sum2(quad)
+
+    def collocation_times(self, t: np.ndarray) -> np.ndarray:
+        """Times of the collocation points, shape (N * d,), interval by interval."""
+        h = np.diff(t)
+        return (t[:-1, None] + h[:, None] * self.tau[None, 1:]).ravel()
+
+    def state_between_nodes(self, problem: DiscreteProblem, w: np.ndarray, values: dict,
+                            k: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """The collocation polynomial of interval k at t_k + s."""
+        d = self.degree
+        Xc = problem.block_value(w, "Xc")
+        h = values["t"][k + 1] - values["t"][k]
+        sigma = s / h
+        out = np.empty((values["z"].shape[0], len(k)))
+        for i, (kk, sg) in enumerate(zip(k, sigma)):
+            basis = np.array([np.prod([(sg - self.tau[r]) / (self.tau[j] - self.tau[r])
+                                       for r in range(d + 1) if r != j]) for j in range(d + 1)])
+            pts = np.column_stack([values["z"][:, kk], Xc[:, kk * d:(kk + 1) * d]])
+            out[:, i] = pts @ basis
+        return out

@@ -1,0 +1,289 @@
+"""What every transcription shares: decision-variable bookkeeping, controls on
+the grid, regularisation, path and terminal conditions, and the
+:class:`DiscreteProblem` it returns (a CasADi NLP plus what is needed to read
+a solution back)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Callable
+
+import casadi as cs
+import numpy as np
+
+from .._checks import as_choice
+from ..grid import Grid
+from ..problem import OCP
+from .model import ModelFunctions
+
+__all__ = ["Transcription", "DiscreteProblem", "NlpBuilder"]
+
+CONTROL_KINDS = ("constant", "linear")
+
+
+@dataclass
+class _Block:
+    name: str
+    symbol: cs.MX
+    offset: int
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+class NlpBuilder:
+    """Collects decision variables (with bounds) and constraints (with bounds)."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, _Block] = {}
+        self.size = 0
+        self.constraints: list[tuple[str, cs.MX, np.ndarray, np.ndarray]] = []
+
+    def variable(self, name: str, rows: int, cols: int, lower: np.ndarray, upper: np.ndarray) -> cs.MX:
+        """A decision-variable block of shape (rows, cols); bounds broadcast to that shape."""
+        sym = cs.MX.sym(name, rows, cols)
+        lo = np.broadcast_to(lower, (rows, cols)).astype(float)
+        up = np.broadcast_to(upper, (rows, cols)).astype(float)
+        self.blocks[name] = _Block(name, sym, self.size, lo, up)
+        self.size += rows * cols
+        return sym
+
+    def constrain(self, name: str, expr: cs.MX, lower, upper) -> None:
+        """lower <= vec(expr) <= upper."""
+        expr = cs.vec(expr)
+        n = expr.numel()
+        if n == 0:
+            return
+        lo = np.broadcast_to(np.ravel(np.asarray(lower, dtype=float), order="F"), (n,))
+        up = np.broadcast_to(np.ravel(np.asarray(upper, dtype=float), order="F"), (n,))
+        self.constraints.append((name, expr, lo.copy(), up.copy()))
+
+    @property
+    def w(self) -> cs.MX:
+        return cs.vertcat(*[cs.vec(b.symbol) for b in self.blocks.values()])
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo = [b.lower.ravel(order="F") for b in self.blocks.values()]
+        up = [b.upper.ravel(order="F") for b in self.blocks.values()]
+        return np.concatenate(lo or [np.zeros(0)]), np.concatenate(up or [np.zeros(0)])
+
+    def constraint_slices(self) -> dict[str, slice]:
+        out, offset = {}, 0
+        for name, expr, _, _ in self.constraints:
+            out[name] = slice(offset, offset + expr.numel())
+            offset += expr.numel()
+        return out
+
+
+@dataclass
+class DiscreteProblem:
+    """An NLP from (OCP, grid, transcription) and how to read its solution.
+
+    Attributes
+    ----------
+    nlp : dict
+        CasADi NLP {'x', 'p', 'f', 'g'} in MX.
+    lbx, ubx, lbg, ubg : ndarray
+        Bounds on the decision vector and the constraints.
+    parameters : ndarray
+        Value of the NLP parameter vector (the fixed initial states).
+    blocks : dict
+        Decision-variable blocks by name, with offsets and shapes.
+    readout : casadi.Function
+        (w, p) -> (states at nodes [nz x N+1], controls, parameters, tf,
+        running cost, terminal cost, regularisation).
+    """
+
+    ocp: OCP
+    grid: Grid
+    transcription: "Transcription"
+    model: ModelFunctions
+    nlp: dict
+    lbx: np.ndarray
+    ubx: np.ndarray
+    lbg: np.ndarray
+    ubg: np.ndarray
+    parameters: np.ndarray
+    blocks: dict[str, _Block]
+    constraint_slices: dict[str, slice]
+    readout: cs.Function
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def N(self) -> int:
+        return self.grid.N
+
+    def block_value(self, w: np.ndarray, name: str) -> np.ndarray:
+        """One decision-variable block of ``w``, shaped as declared."""
+        b = self.blocks[name]
+        rows, cols = b.symbol.shape
+        return np.reshape(w[b.offset:b.offset + rows * cols], (rows, cols), order="F")
+
+    def guess_vector(self, fill: Callable[[str, _Block], np.ndarray]) -> np.ndarray:
+        """Assemble a decision vector from per-block values given by ``fill``."""
+        w = np.zeros(sum(b.symbol.numel() for b in self.blocks.values()))
+        for name, b in self.blocks.items():
+            rows, cols = b.symbol.shape
+            value = np.broadcast_to(fill(name, b), (rows, cols))
+            w[b.offset:b.offset + rows * cols] = np.ravel(value, order="F")
+        return w
+
+
+class Transcription(ABC):
+    """Turns (OCP, grid) into a :class:`DiscreteProblem`.
+
+    Parameters
+    ----------
+    controls : {'constant', 'linear'}
+        Piecewise-constant controls, one value per interval (the ResNet's one
+        theta_k per layer), or continuous piecewise-linear through the nodes.
+    """
+
+    family = "abstract"
+
+    def __init__(self, controls: str = "constant") -> None:
+        self.controls = as_choice(controls, "controls", CONTROL_KINDS)
+
+    # ------------------------------------------------------------ interface
+    @abstractmethod
+    def _dynamics(self, ctx: "_Context") -> tuple[cs.MX, cs.MX]:
+        """Add the dynamics; return (states at nodes [nz x N+1], running cost)."""
+
+    @abstractmethod
+    def state_between_nodes(self, problem: DiscreteProblem, w: np.ndarray, values: dict,
+                            k: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """States at t_k + s (0 <= s <= h_k), consistent with the scheme; shape (nz, len(k))."""
+
+    def describe(self) -> dict:
+        """JSON-safe settings of this transcription."""
+        return {"family": self.family, "controls": self.controls}
+
+    # -------------------------------------------------------------- assembly
+    def discretize(self, ocp: OCP, grid: Grid, model: ModelFunctions | None = None) -> DiscreteProblem:
+        """Build the NLP of ``ocp`` on ``grid``."""
+        model = model or ModelFunctions(ocp)
+        ctx = _Context(ocp, grid, model, self.controls)
+        states, running = self._dynamics(ctx)
+        b = ctx.builder
+
+        terminal_cost = model.terminal_cost(states[:, -1], ctx.P, ctx.tf)
+        regularization = ctx.regularization()
+        if model.path_lower.size:
+            u_nodes = ctx.control_nodes()
+            path = model.path.map(grid.N + 1)(states, u_nodes, ctx.P, ctx.T, ctx.tf)
+            b.constrain("path", path, np.tile(model.path_lower, grid.N + 1),
+                        np.tile(model.path_upper, grid.N + 1))
+        if model.terminal_lower.size:
+            b.constrain("terminal", model.terminal(states[:, -1], ctx.P, ctx.tf),
+                        model.terminal_lower, model.terminal_upper)
+
+        objective = running + terminal_cost + regularization
+        w = b.w
+        g = cs.vertcat(*[c[1] for c in b.constraints]) if b.constraints else cs.MX(0, 1)
+        lbg = np.concatenate([c[2] for c in b.constraints] or [np.zeros(0)])
+        ubg = np.concatenate([c[3] for c in b.constraints] or [np.zeros(0)])
+        lbx, ubx = b.bounds()
+        readout = cs.Function("readout", [w, ctx.p_nlp],
+                              [states, ctx.U, ctx.P, ctx.tf, running, terminal_cost, regularization],
+                              ["w", "z0_fixed"], ["z", "u", "params", "tf", "running", "terminal", "regularization"])
+        return DiscreteProblem(
+            ocp=ocp, grid=grid, transcription=self, model=model,
+            nlp={"x": w, "p": ctx.p_nlp, "f": objective, "g": g},
+            lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg, parameters=ctx.p_values,
+            blocks=b.blocks, constraint_slices=b.constraint_slices(), readout=readout,
+            extras=ctx.extras)
+
+
+class _Context:
+    """Shared pieces of one discretisation: controls, parameters, time, initial state."""
+
+    def __init__(self, ocp: OCP, grid: Grid, model: ModelFunctions, controls: str) -> None:
+        self.ocp, self.grid, self.model, self.control_kind = ocp, grid, model, controls
+        self.builder = b = NlpBuilder()
+        self.extras: dict = {}
+        N = grid.N
+
+        ncols = N if controls == "constant" else N + 1
+        lo = model.pack({v.name: v.lower for v in ocp.controls}, "control")
+        up = model.pack({v.name: v.upper for v in ocp.controls}, "control")
+        self.U = b.variable("U", model.nu, ncols, lo[:, None], up[:, None])
+
+        lo = model.pack({v.name: v.lower for v in ocp.parameters}, "parameter")
+        up = model.pack({v.name: v.upper for v in ocp.parameters}, "parameter")
+        self.P = b.variable("P", model.np, 1, lo[:, None], up[:, None])
+
+        if ocp.free_time is not None:
+            ft = ocp.free_time
+            self.tf = b.variable("tf", 1, 1, np.array([[ft.lower]]), np.array([[ft.upper]]))
+            duration = self.tf - ocp.t0
+            self.T = ocp.t0 + duration * cs.DM(grid.tau).T
+            self.H = duration * cs.DM(grid.dtau).T
+        else:
+            self.tf = cs.MX(ocp.tf)
+            self.T = cs.MX(cs.DM(grid.times(ocp.t0, ocp.tf)).T)
+            self.H = cs.MX(cs.DM(grid.steps(ocp.t0, ocp.tf)).T)
+
+        # The initial state: fixed parts are NLP parameters, free parts decision variables.
+        fixed = np.concatenate([np.full(v.size, v.initial is not None) for v in ocp.states])
+        self.fixed_initial = fixed
+        self.state_lower = model.pack({v.name: v.lower for v in ocp.states}, "state")
+        self.state_upper = model.pack({v.name: v.upper for v in ocp.states}, "state")
+        self.p_nlp = cs.MX.sym("z0_fixed", int(fixed.sum()))
+        self.p_values = model.pack(
+            {v.name: (v.initial if v.initial is not None else np.zeros(v.shape)) for v in ocp.states},
+            "state")[fixed]
+        z0_free = b.variable("Z0", int((~fixed).sum()), 1, self.state_lower[~fixed, None],
+                             self.state_upper[~fixed, None])
+        pieces, i_fixed, i_free = [], 0, 0
+        for is_fixed in fixed:  # interleave in state order
+            if is_fixed:
+                pieces.append(self.p_nlp[i_fixed])
+                i_fixed += 1
+            else:
+                pieces.append(z0_free[i_free])
+                i_free += 1
+        self.z0 = cs.vertcat(*pieces) if pieces else cs.MX(0, 1)
+
+    # Controls as seen by one interval (left and right values) and at the nodes.
+    def control_intervals(self) -> tuple[cs.MX, cs.MX]:
+        if self.control_kind == "constant":
+            return self.U, self.U
+        return self.U[:, :-1], self.U[:, 1:]
+
+    def control_nodes(self) -> cs.MX:
+        if self.control_kind == "constant":
+            return cs.horzcat(self.U, self.U[:, -1])
+        return self.U
+
+    def regularization(self) -> cs.MX:
+        """tau1 int |u|^2 + tau2 int |u'|^2, discretised for the control kind (DESIGN.md)."""
+        total = cs.MX(0.0)
+        H = self.H
+        for block in self.model.control_blocks:
+            l2, h1 = self.ocp.regularization.get(hash(block.var.symbol), (0.0, 0.0))
+            if l2 == 0.0 and h1 == 0.0:
+                continue
+            Uc = self.U[block.offset:block.stop, :]
+            if self.control_kind == "constant":
+                sq = cs.sum1(Uc ** 2)
+                total += l2 * cs.sum2(H * sq)
+                if Uc.shape[1] > 1:
+                    diff = cs.sum1((Uc[:, 1:] - Uc[:, :-1]) ** 2)
+                    # distance between interval midpoints; h on a uniform grid
+                    spacing = (H[:, 1:] + H[:, :-1]) / 2
+                    total += h1 * cs.sum2(diff / spacing)
+            else:
+                a, c = Uc[:, :-1], Uc[:, 1:]
+                total += l2 * cs.sum2(H / 3 * cs.sum1(a ** 2 + a * c + c ** 2))
+                total += h1 * cs.sum2(cs.sum1((c - a) ** 2) / H)
+        return total
+
+    def state_bounds_on(self, states: cs.MX, name: str) -> None:
+        """State bounds as constraints on eliminated states (single shooting)."""
+        rows = np.flatnonzero(np.isfinite(self.state_lower) | np.isfinite(self.state_upper))
+        if rows.size == 0 or states.shape[1] == 0:
+            return
+        n = states.shape[1]
+        self.builder.constrain(name, states[rows.tolist(), :],
+                               np.repeat(self.state_lower[rows, None], n, axis=1),
+                               np.repeat(self.state_upper[rows, None], n, axis=1))

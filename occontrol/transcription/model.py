@@ -1,0 +1,168 @@
+"""CasADi functions of the continuous model on packed vectors.
+
+The OCP is written in MX symbols, one per variable. Transcriptions want
+functions of packed vectors z (all states, column-major), u (all controls),
+p (all parameters), t and tf. This module builds them once per OCP:
+
+- each expression is turned into an SX function (``expand``), which
+  evaluates fastest for the small per-step graphs of an OCP;
+- a matrix state whose dynamics act column by column (the ensemble) gets a
+  per-column function applied with ``Function.map`` instead of one graph
+  unrolled over its columns; that is decided by the structure of the
+  expression and confirmed numerically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import casadi as cs
+import numpy as np
+
+from ..problem import OCP, Variable
+
+__all__ = ["ModelFunctions"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Where one variable sits in its packed vector."""
+
+    var: Variable
+    offset: int
+
+    @property
+    def stop(self) -> int:
+        return self.offset + self.var.size
+
+
+def _blocks(variables: list[Variable]) -> tuple[list[Block], int]:
+    blocks, offset = [], 0
+    for var in variables:
+        blocks.append(Block(var, offset))
+        offset += var.size
+    return blocks, offset
+
+
+class ModelFunctions:
+    """Packed CasADi functions of one OCP.
+
+    Attributes
+    ----------
+    f : casadi.Function
+        (z[nz], u[nu], p[np], t, tf) -> dz/dt[nz].
+    running : casadi.Function
+        (z, u, p, t, tf) -> running-cost integrand (scalar).
+    path : casadi.Function
+        (z, u, p, t, tf) -> path-constraint expressions[ng], bounds in
+        ``path_lower`` / ``path_upper``.
+    terminal_cost : casadi.Function
+        (z, p, tf) -> terminal cost.
+    terminal : casadi.Function
+        (z, p, tf) -> terminal-constraint expressions.
+    ensemble : dict
+        State name -> number of columns integrated by a mapped per-column function.
+    """
+
+    def __init__(self, ocp: OCP, map_parallelization: str = "serial") -> None:
+        ocp.check()
+        self.ocp = ocp
+        self.state_blocks, self.nz = _blocks(ocp.states)
+        self.control_blocks, self.nu = _blocks(ocp.controls)
+        self.parameter_blocks, self.np = _blocks(ocp.parameters)
+        self.map_parallelization = map_parallelization
+        self._raw_inputs = [v.symbol for v in ocp.variables] + [ocp.t, ocp.tf_symbol]
+
+        z, u, p = cs.MX.sym("z", self.nz), cs.MX.sym("u", self.nu), cs.MX.sym("p", self.np)
+        t, tf = cs.MX.sym("t"), cs.MX.sym("tf")
+        args = self._unpack(z, u, p) + [t, tf]
+
+        self.ensemble: dict[str, int] = {}
+        pieces = [cs.vec(self._state_rhs(block.var, args)) for block in self.state_blocks]
+        self.f = cs.Function("f", [z, u, p, t, tf], [cs.vertcat(*pieces)], ["z", "u", "p", "t", "tf"], ["dz"])
+
+        running = sum(ocp.running_costs, cs.MX(0.0))
+        self.running = self._packed("running", running, z, u, p, t, tf)
+        path = [c.expr for c in ocp.path_constraints]
+        self.path = self._packed("path", cs.vertcat(*path) if path else cs.MX(0, 1), z, u, p, t, tf)
+        self.path_lower = np.concatenate([c.lower for c in ocp.path_constraints] or [np.zeros(0)])
+        self.path_upper = np.concatenate([c.upper for c in ocp.path_constraints] or [np.zeros(0)])
+
+        terminal_cost = sum(ocp.terminal_costs, cs.MX(0.0))
+        self.terminal_cost = self._packed("terminal_cost", terminal_cost, z, u, p, t, tf, final=True)
+        terms = [c.expr for c in ocp.terminal_constraints]
+        self.terminal = self._packed("terminal", cs.vertcat(*terms) if terms else cs.MX(0, 1),
+                                     z, u, p, t, tf, final=True)
+        self.terminal_lower = np.concatenate([c.lower for c in ocp.terminal_constraints] or [np.zeros(0)])
+        self.terminal_upper = np.concatenate([c.upper for c in ocp.terminal_constraints] or [np.zeros(0)])
+
+    # ----------------------------------------------------------- packing
+    def _unpack(self, z, u, p) -> list:
+        """Per-variable values (in OCP declaration order) from packed vectors."""
+        packed = {"state": (z, self.state_blocks), "control": (u, self.control_blocks),
+                  "parameter": (p, self.parameter_blocks)}
+        where = {}
+        for vec, blocks in packed.values():
+            for b in blocks:
+                where[id(b.var)] = cs.reshape(vec[b.offset:b.stop], *b.var.shape)
+        return [where[id(v)] for v in self.ocp.variables]
+
+    def _raw(self, name: str, expr: cs.MX) -> cs.Function:
+        """SX function of the OCP's own symbols (declaration order, then t, tf)."""
+        return cs.Function(name, self._raw_inputs, [expr]).expand()
+
+    def _packed(self, name, expr, z, u, p, t, tf, final: bool = False) -> cs.Function:
+        raw = self._raw(name, expr)
+        if final:  # no controls at the final time, and t = tf there
+            out = raw(*self._unpack(z, cs.MX.zeros(self.nu), p), tf, tf)
+            return cs.Function(name, [z, p, tf], [out], ["z", "p", "tf"], [name])
+        out = raw(*self._unpack(z, u, p), t, tf)
+        return cs.Function(name, [z, u, p, t, tf], [out], ["z", "u", "p", "t", "tf"], [name])
+
+    def pack(self, values: dict[str, np.ndarray], kind: str) -> np.ndarray:
+        """Pack {name: value} of one kind into its vector (column-major)."""
+        blocks = {"state": self.state_blocks, "control": self.control_blocks,
+                  "parameter": self.parameter_blocks}[kind]
+        out = np.zeros(blocks[-1].stop if blocks else 0)
+        for b in blocks:
+            out[b.offset:b.stop] = np.reshape(values[b.var.name], b.var.size, order="F")
+        return out
+
+    # ---------------------------------------------------------- dynamics
+    def _state_rhs(self, var: Variable, args: list) -> cs.MX:
+        raw = self._raw(f"rhs_{var.name}", var.rhs)
+        column = self._column_function(var, raw) if var.shape[1] > 1 else None
+        if column is None:
+            return raw(*args)
+        rows, cols = var.shape
+        self.ensemble[var.name] = cols
+        index = self.ocp.variables.index(var)
+        mapped = column.map(cols, self.map_parallelization)
+        return mapped(args[index], *self._non_state(args))
+
+    def _non_state(self, seq: list) -> list:
+        """The items of a raw-input-ordered list that are not states (controls, parameters, t, tf)."""
+        kinds = [v.kind for v in self.ocp.variables] + ["time", "time"]
+        return [item for item, kind in zip(seq, kinds) if kind != "state"]
+
+    def _column_function(self, var: Variable, raw: cs.Function) -> cs.Function | None:
+        """The per-column function of a matrix state's rhs, or None if columns couple."""
+        sx_in = [cs.SX.sym(s.name(), *s.shape) for s in self._raw_inputs]
+        rhs = raw(*sx_in)
+        index = self.ocp.variables.index(var)
+        own = sx_in[index]
+        others = [own[:, 1:]] + [sx_in[i] for i, v in enumerate(self.ocp.variables)
+                                 if v.kind == "state" and i != index]
+        first = rhs[:, 0]
+        if any(cs.depends_on(first, o) for o in others if o.numel() > 0):
+            return None
+        column = cs.Function(f"rhs_{var.name}_column", [own[:, 0]] + self._non_state(sx_in), [first])
+        # The structure of column 0 says nothing of the others (numeric data may
+        # differ per column), so confirm the map reproduces the full rhs.
+        rng = np.random.default_rng(0)
+        values = [rng.uniform(0.1, 0.9, s.shape) for s in sx_in]
+        full = np.asarray(raw(*values))
+        mapped = np.asarray(column.map(var.shape[1])(values[index], *self._non_state(values)))
+        if not np.allclose(full, mapped, rtol=1e-12, atol=1e-12, equal_nan=True):
+            return None
+        return column

@@ -1,0 +1,189 @@
+"""Explicit Runge-Kutta transcriptions, single or multiple shooting.
+
+One step function is built for the whole OCP (ensemble columns inside it
+go through ``Function.map``) and applied over the N intervals with
+``Function.map`` (multiple shooting) or ``Function.mapaccum`` (single
+shooting), so the NLP graph does not grow with N.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import casadi as cs
+import numpy as np
+
+from .._checks import as_choice
+from .discrete import DiscreteProblem, Transcription, _Context
+from .model import ModelFunctions
+
+__all__ = ["ButcherTableau", "ExplicitRungeKutta", "ExplicitEuler", "Heun", "RK4"]
+
+
+@dataclass(frozen=True)
+class ButcherTableau:
+    """An explicit Runge-Kutta scheme: stages c, weights b, strictly lower-triangular A."""
+
+    A: tuple[tuple[float, ...], ...]
+    b: tuple[float, ...]
+    c: tuple[float, ...]
+    name: str = "custom"
+
+    def __post_init__(self) -> None:
+        A = np.asarray(self.A, dtype=float)
+        b = np.asarray(self.b, dtype=float)
+        c = np.asarray(self.c, dtype=float)
+        s = b.size
+        if b.ndim != 1 or s < 1:
+            raise ValueError(f"tableau b: expected a non-empty vector of weights, got {self.b!r}")
+        if A.shape != (s, s) or c.shape != (s,):
+            raise ValueError(f"tableau: expected A of shape ({s}, {s}) and c of length {s}, "
+                             f"got A {A.shape} and c {c.shape}")
+        if not (np.isfinite(A).all() and np.isfinite(b).all() and np.isfinite(c).all()):
+            raise ValueError("tableau: entries must be finite")
+        if np.any(np.triu(A) != 0):
+            raise ValueError("tableau A: an explicit scheme needs a strictly lower-triangular A")
+        if not np.isclose(b.sum(), 1.0):
+            raise ValueError(f"tableau b: weights must sum to 1 for consistency, got {b.sum()}")
+
+    @property
+    def stages(self) -> int:
+        return len(self.b)
+
+
+EULER = ButcherTableau(A=((0.0,),), b=(1.0,), c=(0.0,), name="euler")
+HEUN = ButcherTableau(A=((0.0, 0.0), (1.0, 0.0)), b=(0.5, 0.5), c=(0.0, 1.0), name="heun")
+RK4_TABLEAU = ButcherTableau(
+    A=((0.0, 0.0, 0.0, 0.0), (0.5, 0.0, 0.0, 0.0), (0.0, 0.5, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0)),
+    b=(1 / 6, 1 / 3, 1 / 3, 1 / 6), c=(0.0, 0.5, 0.5, 1.0), name="rk4")
+
+
+def _weighted_sum(weights, terms):
+    """sum w_i t_i skipping zero weights; a unit weight multiplies nothing (keeps Euler exact)."""
+    out = None
+    for w, term in zip(weights, terms):
+        if w == 0.0:
+            continue
+        piece = term if w == 1.0 else w * term
+        out = piece if out is None else out + piece
+    return out
+
+
+class ExplicitRungeKutta(Transcription):
+    """Explicit Runge-Kutta transcription from a Butcher tableau.
+
+    Parameters
+    ----------
+    tableau : ButcherTableau
+        The scheme.
+    shooting : {'multiple', 'single'}
+        Multiple shooting keeps the node states as variables linked by
+        equality constraints; single shooting eliminates them.
+    controls : {'constant', 'linear'}
+        Piecewise-constant or piecewise-linear controls.
+    expand : bool
+        Expand the step function to SX before mapping it over the grid
+        (measured faster to build and to evaluate; see benchmarks/).
+    """
+
+    family = "runge-kutta"
+
+    def __init__(self, tableau: ButcherTableau, shooting: str = "multiple",
+                 controls: str = "constant", expand: bool = True) -> None:
+        super().__init__(controls)
+        if not isinstance(tableau, ButcherTableau):
+            raise TypeError(f"tableau: expected an oc.ButcherTableau, got {tableau!r}")
+        self.tableau = tableau
+        self.shooting = as_choice(shooting, "shooting", ("multiple", "single"))
+        if not isinstance(expand, bool):
+            raise TypeError(f"expand: expected True or False, got {expand!r}")
+        self.expand = expand
+
+    def describe(self) -> dict:
+        return {**super().describe(), "scheme": self.tableau.name, "shooting": self.shooting,
+                "expand": self.expand}
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(scheme={self.tableau.name!r}, shooting={self.shooting!r}, "
+                f"controls={self.controls!r})")
+
+    # ------------------------------------------------------------- one step
+    def step_function(self, model: ModelFunctions) -> cs.Function:
+        """(z, u0, u1, p, t, h, tf) -> (z after one step of length h, running-cost quadrature).
+
+        u0 and u1 are the controls at the start and end of the step; the stage
+        controls are u0 for piecewise-constant controls, u0 + c_i (u1 - u0) else.
+        """
+        tab = self.tableau
+        z = cs.MX.sym("z", model.nz)
+        u0, u1 = cs.MX.sym("u0", model.nu), cs.MX.sym("u1", model.nu)
+        p, t, h, tf = cs.MX.sym("p", model.np), cs.MX.sym("t"), cs.MX.sym("h"), cs.MX.sym("tf")
+        k, q = [], []
+        for i in range(tab.stages):
+            incr = _weighted_sum(tab.A[i][:i], k[:i])
+            zi = z if incr is None else z + h * incr
+            ci = tab.c[i]
+            ui = u0 if (self.controls == "constant" or ci == 0.0) else u0 + ci * (u1 - u0)
+            ti = t if ci == 0.0 else t + ci * h
+            k.append(model.f(zi, ui, p, ti, tf))
+            q.append(model.running(zi, ui, p, ti, tf))
+        z_next = z + h * _weighted_sum(tab.b, k)
+        quad = h * _weighted_sum(tab.b, q)
+        step = cs.Function("rk_step", [z, u0, u1, p, t, h, tf], [z_next, quad],
+                           ["z", "u0", "u1", "p", "t", "h", "tf"], ["z_next", "q"])
+        return step.expand() if self.expand else step
+
+    # ------------------------------------------------------------ the grid
+    def _dynamics(self, ctx: _Context) -> tuple[cs.MX, cs.MX]:
+        model, N = ctx.model, ctx.grid.N
+        step = self.step_function(model)
+        ctx.extras["step"] = step
+        u_left, u_right = ctx.control_intervals()
+        if self.shooting == "multiple":
+            Z = ctx.builder.variable("Z", model.nz, N, ctx.state_lower[:, None], ctx.state_upper[:, None])
+            states = cs.horzcat(ctx.z0, Z)
+            z_next, quad = step.map(N)(states[:, :-1], u_left, u_right, ctx.P, ctx.T[:, :-1], ctx.H, ctx.tf)
+            ctx.builder.constrain("dynamics", Z - z_next, 0.0, 0.0)
+        else:
+            rolled, quad = step.mapaccum("rollout", N)(ctx.z0, u_left, u_right, ctx.P, ctx.T[:, :-1],
+                                                       ctx.H, ctx.tf)
+            states = cs.horzcat(ctx.z0, rolled)
+            ctx.state_bounds_on(rolled, "state_bounds")
+        return states, cs.sum2(quad)
+
+    def state_between_nodes(self, problem: DiscreteProblem, w: np.ndarray, values: dict,
+                            k: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """A partial step of length s from node k: the scheme's own dense output."""
+        step = problem.extras["step"]
+        z = values["z"][:, k]
+        U = values["u"]
+        t = values["t"][k]
+        if self.controls == "constant":
+            u0 = u1 = U[:, np.minimum(k, U.shape[1] - 1)]
+        else:
+            h = values["t"][k + 1] - t
+            u0 = U[:, k]
+            u1 = u0 + (s / h) * (U[:, k + 1] - u0)
+        out = step.map(len(k))(z, u0, u1, values["p"], t[None, :], s[None, :], values["tf"])[0]
+        return np.asarray(out)
+
+
+class ExplicitEuler(ExplicitRungeKutta):
+    """x_{k+1} = x_k + h f(t_k, x_k, u_k): with constant controls, exactly the ResNet."""
+
+    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True) -> None:
+        super().__init__(EULER, shooting=shooting, controls=controls, expand=expand)
+
+
+class Heun(ExplicitRungeKutta):
+    """Heun's second-order method (explicit trapezoid)."""
+
+    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True) -> None:
+        super().__init__(HEUN, shooting=shooting, controls=controls, expand=expand)
+
+
+class RK4(ExplicitRungeKutta):
+    """The classical fourth-order Runge-Kutta method."""
+
+    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True) -> None:
+        super().__init__(RK4_TABLEAU, shooting=shooting, controls=controls, expand=expand)
