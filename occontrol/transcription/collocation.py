@@ -98,8 +98,9 @@ class Collocation(Transcription):
     def _dynamics(self, ctx: _Context) -> tuple[cs.MX, cs.MX]:
         model, N, d = ctx.model, ctx.grid.N, self.degree
         b = ctx.builder
-        Z = b.variable("Z", model.nz, N, ctx.state_lower[:, None], ctx.state_upper[:, None])
-        Xc = b.variable("Xc", model.nz, N * d, ctx.state_lower[:, None], ctx.state_upper[:, None])
+        Xc = b.variable("Xc", model.nz, N * d, ctx.state_lower[:, None], ctx.state_upper[:, None],
+                        per_interval=d)
+        Z = b.variable("Z", model.nz, N, ctx.state_lower[:, None], ctx.state_upper[:, None], per_interval=1)
         states = cs.horzcat(ctx.z0, Z)
         u_left, u_right = ctx.control_intervals()
         interval = self.interval_function(model)

@@ -140,7 +140,8 @@ class ExplicitRungeKutta(Transcription):
         ctx.extras["step"] = step
         u_left, u_right = ctx.control_intervals()
         if self.shooting == "multiple":
-            Z = ctx.builder.variable("Z", model.nz, N, ctx.state_lower[:, None], ctx.state_upper[:, None])
+            Z = ctx.builder.variable("Z", model.nz, N, ctx.state_lower[:, None], ctx.state_upper[:, None],
+                                     per_interval=1)
             states = cs.horzcat(ctx.z0, Z)
             z_next, quad = step.map(N)(states[:, :-1], u_left, u_right, ctx.P, ctx.T[:, :-1], ctx.H, ctx.tf)
             ctx.builder.constrain("dynamics", Z - z_next, 0.0, 0.0)
