@@ -16,21 +16,27 @@ from .discrete import DiscreteProblem, Transcription, _Context
 __all__ = ["Collocation"]
 
 
+def _lagrange_basis(points: np.ndarray, j: int) -> np.poly1d:
+    basis = np.poly1d([1.0])
+    for r, pr in enumerate(points):
+        if r != j:
+            basis *= np.poly1d([1.0, -pr]) / (points[j] - pr)
+    return basis
+
+
 def _lagrange_coefficients(tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For Lagrange bases through ``tau`` (d + 1 points on [0, 1]):
-    C[j, r] = basis_j'(tau_r), D[j] = basis_j(1), B[j] = int_0^1 basis_j."""
+    """For the Lagrange bases through ``tau`` (0 and the d collocation points):
+    C[j, r] = basis_j'(tau_r) and D[j] = basis_j(1); and the quadrature weights
+    B[j] = int_0^1 of the basis through the collocation points alone (the
+    d-point rule: the basis through 0 as well gives the start point a
+    non-zero weight for Radau degree 1, which is not the scheme's rule)."""
     n = tau.size
-    C, D, B = np.zeros((n, n)), np.zeros(n), np.zeros(n)
+    C, D = np.zeros((n, n)), np.zeros(n)
     for j in range(n):
-        basis = np.poly1d([1.0])
-        for r in range(n):
-            if r != j:
-                basis *= np.poly1d([1.0, -tau[r]]) / (tau[j] - tau[r])
+        basis = _lagrange_basis(tau, j)
         D[j] = basis(1.0)
-        deriv = np.polyder(basis)
-        C[j] = deriv(tau)
-        integral = np.polyint(basis)
-        B[j] = integral(1.0)
+        C[j] = np.polyder(basis)(tau)
+    B = np.array([np.polyint(_lagrange_basis(tau[1:], j))(1.0) for j in range(n - 1)])
     return C, D, B
 
 
@@ -90,7 +96,7 @@ class Collocation(Transcription):
         slopes = cs.mtimes(points, cs.DM(self.C[:, 1:]))  # column j: sum_r C[r, j] x_r
         defects = h * F - slopes
         z_end = cs.mtimes(points, cs.DM(self.D))
-        quad = h * cs.mtimes(L, cs.DM(self.B[1:]))
+        quad = h * cs.mtimes(L, cs.DM(self.B))
         fn = cs.Function("collocation_interval", [z, Xc, u0, u1, p, t, h, tf], [defects, z_end, quad],
                          ["z", "Xc", "u0", "u1", "p", "t", "h", "tf"], ["defects", "z_end", "q"])
         return fn.expand() if self.expand else fn
