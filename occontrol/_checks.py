@@ -27,8 +27,10 @@ def as_finite_array(value: Any, name: str, shape: tuple[int, ...] | None = None,
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name}: expected a number or an array of numbers, got {value!r}") from exc
-    if np.isnan(arr).any():
-        raise ValueError(f"{name}: contains NaN")
+    except OverflowError as exc:  # a Python int beyond float range
+        raise ValueError(f"{name}: a number is too large for a float") from exc
+    if np.isnan(arr).any():  # numpy reads a None inside a list as NaN
+        raise ValueError(f"{name}: contains NaN (or None)")
     if not allow_inf and np.isinf(arr).any():
         raise ValueError(f"{name}: contains inf; expected finite numbers")
     if shape is None:
@@ -47,7 +49,11 @@ def as_bound(value: Any, name: str, shape: tuple[int, ...], default: float) -> n
     """A bound array: ``None`` means unbounded (``default`` = +-inf)."""
     if value is None:
         return np.full(shape, default)
-    return as_finite_array(value, name, shape, allow_inf=True)
+    arr = as_finite_array(value, name, shape, allow_inf=True)
+    # -inf is "no bound" for a lower bound, +inf for an upper; the opposite sign admits nothing.
+    if np.any(arr == -default):
+        raise ValueError(f"{name}: {-default} admits no value; expected a finite number or {default}")
+    return arr
 
 
 def check_bounds_order(lower: np.ndarray, upper: np.ndarray, name: str) -> None:
@@ -73,7 +79,10 @@ def as_finite_float(value: Any, name: str, minimum: float | None = None) -> floa
     """A finite real number, optionally >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError as exc:  # a Python int beyond float range
+        raise ValueError(f"{name}: expected a finite number, got {value}") from exc
     if not np.isfinite(value):
         raise ValueError(f"{name}: expected a finite number, got {value}")
     if minimum is not None and value < minimum:
@@ -83,6 +92,7 @@ def as_finite_float(value: Any, name: str, minimum: float | None = None) -> floa
 
 def as_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     """One of a fixed set of strings."""
-    if value not in choices:
+    # `in` alone would let an array through (np.array(['a']) == 'a' is truthy).
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
     return value

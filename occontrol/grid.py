@@ -28,8 +28,13 @@ class Grid:
             raise ValueError(f"nodes: expected a 1-D array of at least 2 nodes, got shape {arr.shape}")
         if not np.all(np.diff(arr) > 0):
             raise ValueError("nodes: expected strictly increasing nodes")
-        self.tau = (arr - arr[0]) / (arr[-1] - arr[0])
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.tau = (arr - arr[0]) / (arr[-1] - arr[0])
         self.tau[-1] = 1.0
+        # Increasing nodes can still overflow or merge when mapped onto [0, 1].
+        if not (np.isfinite(self.tau).all() and np.all(np.diff(self.tau) > 0)):
+            raise ValueError("nodes: spacing not representable after scaling onto [0, 1]; "
+                             "expected nodes of comparable magnitude")
         self.uniform = False
 
     @classmethod

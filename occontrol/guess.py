@@ -64,8 +64,13 @@ def _trajectory(var: Variable, spec: Any, times: np.ndarray, control_kind: str) 
     except ValueError:
         pass
     N = times.size - 1
-    per_step = int(np.prod(var.shape))
-    if arr.ndim >= 1 and arr.size == arr.shape[0] * per_step:
+    if var.kind == "parameter":  # constant in time: a series over the grid means a mistake
+        raise ValueError(f"{name}: expected a constant of shape {var.shape} (a parameter is constant "
+                         f"in time), a callable of t or a Solution, got shape {arr.shape}")
+    # Per node or interval: the symbol's shape, its value shape, or flattened column-major;
+    # a matching element count alone would let a transposed matrix through.
+    step_shapes = {var.shape, var.value_shape, (var.size,)}
+    if arr.ndim >= 1 and arr.shape[1:] in step_shapes:
         if arr.shape[0] == N + 1:
             return _series(var, arr, times, piecewise_constant=False)
         if arr.shape[0] == N and var.kind == "control" and control_kind == "constant":
@@ -81,6 +86,7 @@ def _specs(problem: DiscreteProblem, guess: Any) -> tuple[dict[int, Any], float 
     if guess is None:
         return {}, None
     if _is_solution(guess):
+        _check_same_ocp(guess, ocp, "guess")
         return {id(v): guess for v in ocp.variables}, guess.tf
     if not isinstance(guess, dict):
         raise TypeError(f"guess: expected a dict {{symbol: value}} or a Solution, got {type(guess).__name__}")
@@ -88,9 +94,21 @@ def _specs(problem: DiscreteProblem, guess: Any) -> tuple[dict[int, Any], float 
     for key, spec in guess.items():
         if isinstance(key, cs.MX) and ocp.free_time is not None and hash(key) == hash(ocp.tf_symbol):
             tf = spec.tf if _is_solution(spec) else as_finite_float(spec, "guess for tf")
+            if tf <= ocp.t0:  # clipping it into the bounds could leave a zero-length horizon
+                raise ValueError(f"guess for tf: expected a final time > t0={ocp.t0}, got {tf}")
             continue
-        specs[id(ocp.variable(key, "guess key"))] = spec
+        var = ocp.variable(key, "guess key")
+        if _is_solution(spec):
+            _check_same_ocp(spec, ocp, f"guess for {var.name!r}")
+        specs[id(var)] = spec
     return specs, tf
+
+
+def _check_same_ocp(solution: Any, ocp: Any, argument: str) -> None:
+    """A Solution is read back by symbol, so it must come from this very OCP."""
+    if solution.problem.ocp is not ocp:
+        raise ValueError(f"{argument}: expected a Solution of this OCP (on any grid), got one of "
+                         f"another OCP")
 
 
 def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:

@@ -7,6 +7,7 @@ grids or solvers: a transcription turns it into an NLP.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +40,11 @@ class FreeTime:
     def __post_init__(self) -> None:
         as_finite_float(self.guess, "FreeTime.guess")
         as_finite_float(self.lower, "FreeTime.lower")
-        if not isinstance(self.upper, (int, float)) or np.isnan(self.upper):
+        # numbers.Real admits numpy scalars; bool is refused as everywhere else.
+        if isinstance(self.upper, bool) or not isinstance(self.upper, numbers.Real):
             raise TypeError(f"FreeTime.upper: expected a number or inf, got {self.upper!r}")
+        if np.isnan(self.upper):
+            raise ValueError(f"FreeTime.upper: expected a number or inf, got {self.upper}")
         if self.lower > self.upper:
             raise ValueError(f"FreeTime: lower={self.lower} exceeds upper={self.upper}")
         if not self.lower <= self.guess <= self.upper:
@@ -102,8 +106,22 @@ def _shape_of(shape: Any, name: str) -> tuple[int, int]:
     return int(shape[0]), int(shape[1])
 
 
+def _nonfinite_constants(expr: cs.MX, allow_inf: bool) -> bool:
+    """Whether a numeric constant inside ``expr`` is NaN (or +-inf unless ``allow_inf``)."""
+    fn = cs.Function("constants", cs.symvar(expr), [expr])
+    for k in range(fn.n_instructions()):
+        if fn.instruction_id(k) == cs.OP_CONST:
+            value = np.asarray(cs.evalf(fn.instruction_MX(k)), dtype=float)
+            if np.isnan(value).any() or (not allow_inf and np.isinf(value).any()):
+                return True
+    return False
+
+
 def _as_mx(expr: Any, name: str) -> cs.MX:
     if isinstance(expr, cs.MX):
+        # NaN never means anything in a model; inf may (e.g. fmin(x, inf)).
+        if _nonfinite_constants(expr, allow_inf=True):
+            raise ValueError(f"{name}: contains NaN")
         return expr
     if isinstance(expr, (cs.SX, cs.SXElem)):
         raise TypeError(f"{name}: expected an expression of the OCP's symbols (CasADi MX), got SX")
@@ -144,6 +162,8 @@ class OCP:
         if isinstance(tf, FreeTime):
             if tf.lower < self.t0:
                 raise ValueError(f"tf: FreeTime.lower={tf.lower} is below t0={self.t0}")
+            if tf.guess <= self.t0:  # a zero-length first horizon makes every step h = 0
+                raise ValueError(f"tf: FreeTime.guess={tf.guess} must exceed t0={self.t0}")
             self.free_time: FreeTime | None = tf
             self._tf_value: float | None = None
         else:
@@ -330,6 +350,10 @@ class OCP:
             lower, upper = -np.inf, 0.0
         else:
             raise ValueError(f"{argument}: expected a comparison (==, <=, >=), got {constraint}")
+        # x <= inf would put -inf into g (IPOPT fails on it); NaN is meaningless anywhere.
+        if any(_nonfinite_constants(constraint.dep(i), allow_inf=not constraint.dep(i).is_constant())
+               for i in range(2)):
+            raise ValueError(f"{argument}: contains NaN or a non-finite constant side, got {constraint}")
         expr = cs.vec(constraint.dep(0) - constraint.dep(1))
         n = expr.numel()
         return Constraint(expr=expr, lower=np.full(n, lower), upper=np.full(n, upper), text=str(constraint))

@@ -208,6 +208,9 @@ def solve(ocp: OCP, transcription: Transcription | None = None, *, grid: Any, gu
         raise TypeError(f"warm_start_multipliers: expected True or False, got {warm_start_multipliers!r}")
     if warm_start_multipliers and not hasattr(guess, "lam_g"):
         raise ValueError("warm_start_multipliers: needs a previous Solution as guess")
+    if hess_lag is not None and not callable(hess_lag):  # a cs.Function is callable too
+        raise TypeError(f"hess_lag: expected a casadi.Function or a callable of the DiscreteProblem, "
+                        f"got {hess_lag!r}")
 
     start = time.perf_counter()
     problem = discretize(ocp, transcription, grid=grid)
