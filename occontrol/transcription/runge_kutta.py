@@ -58,7 +58,7 @@ RK4_TABLEAU = ButcherTableau(
     b=(1 / 6, 1 / 3, 1 / 3, 1 / 6), c=(0.0, 0.5, 0.5, 1.0), name="rk4")
 
 
-def _weighted_sum(weights, terms):
+def weighted_sum(weights, terms):
     """sum w_i t_i skipping zero weights; a unit weight multiplies nothing (keeps Euler exact)."""
     out = None
     for w, term in zip(weights, terms):
@@ -120,15 +120,15 @@ class ExplicitRungeKutta(Transcription):
         p, t, h, tf = cs.MX.sym("p", model.np), cs.MX.sym("t"), cs.MX.sym("h"), cs.MX.sym("tf")
         k, q = [], []
         for i in range(tab.stages):
-            incr = _weighted_sum(tab.A[i][:i], k[:i])
+            incr = weighted_sum(tab.A[i][:i], k[:i])
             zi = z if incr is None else z + h * incr
             ci = tab.c[i]
             ui = u0 if (self.controls == "constant" or ci == 0.0) else u0 + ci * (u1 - u0)
             ti = t if ci == 0.0 else t + ci * h
             k.append(model.f(zi, ui, p, ti, tf))
             q.append(model.running(zi, ui, p, ti, tf))
-        z_next = z + h * _weighted_sum(tab.b, k)
-        quad = h * _weighted_sum(tab.b, q)
+        z_next = z + h * weighted_sum(tab.b, k)
+        quad = h * weighted_sum(tab.b, q)
         step = cs.Function("rk_step", [z, u0, u1, p, t, h, tf], [z_next, quad],
                            ["z", "u0", "u1", "p", "t", "h", "tf"], ["z_next", "q"])
         return step.expand() if self.expand else step

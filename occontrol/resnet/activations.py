@@ -1,0 +1,59 @@
+"""Activation functions sigma, each in CasADi (for the NLP) and numpy (for
+the plain forward pass), written with the same operations so the two agree
+to rounding."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import casadi as cs
+import numpy as np
+
+__all__ = ["Activation", "ACTIVATIONS", "get_activation"]
+
+# Width of the smoothing in smooth_relu(x) = (x + sqrt(x^2 + eps^2)) / 2.
+SMOOTH_RELU_EPS = 0.1
+
+
+@dataclass(frozen=True)
+class Activation:
+    """sigma in two implementations; ``smooth`` is False where IPOPT may struggle."""
+
+    name: str
+    casadi: Callable
+    numpy: Callable[[np.ndarray], np.ndarray]
+    smooth: bool = True
+
+
+def _softplus_cs(x):
+    # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|), smooth overall
+    return cs.fmax(x, 0) + cs.log1p(cs.exp(-cs.fabs(x)))
+
+
+def _softplus_np(x):
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "tanh": Activation("tanh", cs.tanh, np.tanh),
+    "sigmoid": Activation("sigmoid", lambda x: 1 / (1 + cs.exp(-x)), lambda x: 1 / (1 + np.exp(-x))),
+    "softplus": Activation("softplus", _softplus_cs, _softplus_np),
+    "smooth_relu": Activation(
+        "smooth_relu",
+        lambda x: (x + cs.sqrt(x * x + SMOOTH_RELU_EPS ** 2)) / 2,
+        lambda x: (x + np.sqrt(x * x + SMOOTH_RELU_EPS ** 2)) / 2),
+    "relu": Activation("relu", lambda x: cs.fmax(x, 0), lambda x: np.maximum(x, 0), smooth=False),
+}
+
+
+def get_activation(name: str) -> Activation:
+    """The activation called ``name``; warns for the non-smooth ReLU."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation: expected one of {', '.join(map(repr, ACTIVATIONS))}, got {name!r}")
+    act = ACTIVATIONS[name]
+    if not act.smooth:
+        warnings.warn(f"activation {name!r} is not differentiable at 0; IPOPT assumes smooth functions "
+                      "and may stall. Consider 'smooth_relu' or 'softplus'.", stacklevel=3)
+    return act

@@ -1,0 +1,143 @@
+"""scikit-learn estimators: an N-layer ResNet trained as the discretised
+optimal-control problem, usable in pipelines, GridSearchCV and
+cross_val_score."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..solver import Ipopt
+from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
+from .network import ResNet
+from .problem import DeepLimitProblem, DeepLimitSettings
+from .train import multistart
+
+__all__ = ["ODEResNetClassifier", "ODEResNetRegressor"]
+
+_TRANSCRIPTIONS = {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}
+
+
+class _ODEResNetBase(BaseEstimator):
+    """Shared fitting: settings -> DeepLimitProblem -> multi-start solve -> ResNet."""
+
+    _loss_for_targets: str = ""
+
+    def __init__(self, n_layers: int = 16, tau1: float = 1e-3, tau2: float = 1e-2, tau_w: float = 1e-4,
+                 activation: str = "tanh", width: int | None = None, horizon: float = 1.0,
+                 transcription: str = "euler", strategy: str = "gauss-newton", n_starts: int = 3,
+                 random_state: int = 0, tol: float = 1e-8, max_iter: int = 500) -> None:
+        self.n_layers = n_layers
+        self.tau1 = tau1
+        self.tau2 = tau2
+        self.tau_w = tau_w
+        self.activation = activation
+        self.width = width
+        self.horizon = horizon
+        self.transcription = transcription
+        self.strategy = strategy
+        self.n_starts = n_starts
+        self.random_state = random_state
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _fit(self, X, y, loss: str):
+        if self.transcription not in _TRANSCRIPTIONS:
+            raise ValueError(f"transcription: expected one of {list(_TRANSCRIPTIONS)}, got {self.transcription!r}")
+        settings = DeepLimitSettings(width=self.width, activation=self.activation, loss=loss, tau1=self.tau1,
+                                     tau2=self.tau2, tau_w=self.tau_w, horizon=self.horizon)
+        deep = DeepLimitProblem(X, y, settings)
+        kwargs = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter)}
+        if self.transcription == "euler":
+            kwargs["strategy"] = self.strategy
+        else:  # other schemes: multiple shooting, exact Hessian
+            kwargs["transcription"] = _TRANSCRIPTIONS[self.transcription]()
+        seed = 0 if self.random_state is None else int(self.random_state)
+        result = multistart(deep, self.n_layers, n_starts=self.n_starts, seed=seed, **kwargs)
+        self.network_: ResNet = result.network
+        self.status_ = result.best.status
+        self.success_ = result.best.success
+        self.objective_ = result.best.objective
+        self.n_iter_ = result.best.iterations
+        return self
+
+    def _network(self) -> ResNet:
+        check_is_fitted(self, "network_")
+        return self.network_
+
+
+class ODEResNetClassifier(ClassifierMixin, _ODEResNetBase):
+    """Classifier: logistic loss for two classes, softmax cross-entropy for more.
+
+    Parameters
+    ----------
+    n_layers : int
+        N, the number of residual layers (grid intervals).
+    tau1, tau2 : float
+        L2 and H1 regularisation weights on theta(t) (DESIGN.md scalings).
+    tau_w : float
+        Weight decay on the classifier; > 0 by default so separable data has a minimiser.
+    activation : str
+        'tanh', 'sigmoid', 'softplus', 'smooth_relu' or 'relu'.
+    width : int or None
+        State width m >= d (zero-padded features); None for m = d.
+    horizon : float
+        Depth T of the continuous network.
+    transcription : {'euler', 'heun', 'rk4'}
+        The layer map; 'euler' is the ResNet.
+    strategy : {'gauss-newton', 'exact'}
+        For 'euler': single shooting with a Gauss-Newton Hessian, or multiple
+        shooting with the exact Hessian.
+    n_starts : int
+        Random non-constant starts; the lowest objective wins.
+    random_state : int
+        Seed of the first start.
+    tol, max_iter : float, int
+        IPOPT's tolerance and iteration limit.
+
+    Attributes
+    ----------
+    network_ : ResNet
+    classes_ : ndarray
+    status_ : str
+        IPOPT's status of the chosen start; ``success_`` says whether it converged.
+    """
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        loss = "logistic" if self.classes_.size == 2 else "softmax"
+        return self._fit(X, y, loss)
+
+    def decision_function(self, X):
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        S = self._network().decision_function(X)
+        return S[:, 0] if S.shape[1] == 1 else S
+
+    def predict_proba(self, X):
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self._network().predict_proba(X)
+
+    def predict(self, X):
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self._network().predict(X)
+
+
+class ODEResNetRegressor(RegressorMixin, _ODEResNetBase):
+    """Regressor: mean squared error of the scores W X(T) + c (same parameters as the classifier)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y of shape (n, K) fits K scores
+        return tags
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, multi_output=True)
+        return self._fit(X, y, "squared")
+
+    def predict(self, X):
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self._network().predict(X)

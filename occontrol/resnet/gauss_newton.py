@@ -1,0 +1,137 @@
+"""A generalised Gauss-Newton Hessian for the single-shooting ResNet NLP.
+
+The objective is (1/n) sum_i loss(s_i(v), y_i) + R(v), with v = (theta_0..
+theta_{N-1}, W, c) and s_i the scores of sample i. Its GGN matrix is
+
+    G = (1/n) sum_i J_i^T H_i J_i + Hess R,
+
+with J_i = ds_i/dv (one reverse sweep per score, mapped over the samples)
+and H_i the Hessian of the loss in the scores, positive semidefinite for
+every loss here. The sum is formed in numpy (one BLAS product) inside a
+CasADi Callback, which IPOPT receives through the core's ``hess_lag`` hook.
+"""
+
+from __future__ import annotations
+
+import casadi as cs
+import numpy as np
+
+from ..transcription.discrete import DiscreteProblem
+from ..transcription.runge_kutta import ExplicitRungeKutta
+from .network import rk_layer
+from .problem import DeepLimitProblem
+
+__all__ = ["GaussNewtonHessian", "gauss_newton_hessian"]
+
+
+def _sample_step(deep: DeepLimitProblem, tableau, nu: int) -> cs.Function:
+    """One RK step of one sample under piecewise-constant theta: (x[m], u[nu], h) -> x_next."""
+    m = deep.m
+    x, u, h = cs.SX.sym("x", m), cs.SX.sym("u", nu), cs.SX.sym("h")
+    A, b = cs.reshape(u[:m * m], m, m), u[m * m:]
+    x_next = rk_layer(x, lambda z: deep.activation.casadi(A @ z + b), h, tableau)
+    return cs.Function("sample_step", [x, u, h], [x_next])
+
+
+class GaussNewtonHessian(cs.Callback):
+    """(w, p, lam_f, lam_g) -> upper triangle of lam_f * G, dense, in the NLP's variable order."""
+
+    def __init__(self, problem: DiscreteProblem, deep: DeepLimitProblem) -> None:
+        cs.Callback.__init__(self)
+        tr = problem.transcription
+        if not (isinstance(tr, ExplicitRungeKutta) and tr.shooting == "single" and tr.controls == "constant"):
+            raise ValueError("strategy: the Gauss-Newton Hessian needs an explicit Runge-Kutta transcription "
+                             "with shooting='single' and controls='constant'")
+        if problem.lbg.size:
+            raise ValueError("strategy: the Gauss-Newton Hessian assumes no constraints besides bounds")
+        N, m, K = problem.N, deep.m, deep.K
+        nu = m * m + m
+        u_index, p_index = problem.blocks["U"].index, problem.blocks["P"].index
+        self.order = np.concatenate([u_index, p_index])  # compact v -> position in w
+        self.nx = problem.lbx.size
+        if self.order.size != self.nx:
+            raise ValueError("strategy: the Gauss-Newton Hessian expects only controls and parameters "
+                             "as decision variables")
+        h = float(problem.grid.steps(problem.ocp.t0, problem.ocp.tf)[0])
+        if not problem.grid.uniform:
+            raise ValueError("grid: the Gauss-Newton Hessian is implemented for uniform grids")
+
+        # Per-sample scores and their Jacobian in the compact variables v.
+        v = cs.MX.sym("v", N * nu + K * m + K)
+        U = cs.reshape(v[:N * nu], nu, N)
+        W = cs.reshape(v[N * nu:N * nu + K * m], K, m)
+        c = v[N * nu + K * m:]
+        x0 = cs.MX.sym("x0", m)
+        roll = _sample_step(deep, tr.tableau, nu).mapaccum("rollout", N)
+        xN = roll(x0, U, h)[:, -1]
+        s = W @ xN + c
+        per_sample = cs.Function("score_jacobian", [x0, v], [s, cs.jacobian(s, v)])
+        self._jac = per_sample.map(deep.n, "serial")
+        self._x0 = cs.DM(deep.lift @ deep.X_data.T)
+        self.Y = deep.Y
+        self.n, self.K, self.nv = deep.n, K, v.numel()
+        self.loss = deep.loss
+
+        # Hessian of the loss in the scores of one sample, as a function of (s, y).
+        s1, y1 = cs.SX.sym("s", K), cs.SX.sym("y", K)
+        self._loss_hess = cs.Function("loss_hess", [s1, y1],
+                                      [cs.hessian(self.loss.casadi(cs.reshape(s1, K, 1), cs.reshape(y1, K, 1)),
+                                                  s1)[0]]).map(deep.n)
+
+        # The regulariser and weight decay are quadratic, so their Hessian is constant:
+        # tau1 h sum |theta_k|^2 + tau2 / h sum |theta_{k+1} - theta_k|^2 (DESIGN.md), on vec(U).
+        st = deep.settings
+        D = np.diff(np.eye(N), axis=0)
+        per_component = 2 * st.tau1 * h * np.eye(N) + 2 * st.tau2 / h * D.T @ D
+        reg = np.zeros((self.nv, self.nv))
+        reg[:N * nu, :N * nu] = np.kron(per_component, np.eye(nu))
+        reg[N * nu:, N * nu:] = 2 * st.tau_w * np.eye(K * m + K)
+        self._reg_hessian = reg
+        self._n_p = problem.parameters.size
+        self.construct("gauss_newton_hessian", {})
+
+    def get_n_in(self) -> int:
+        return 4
+
+    def get_n_out(self) -> int:
+        return 1
+
+    def get_sparsity_in(self, i: int) -> cs.Sparsity:
+        sizes = (self.nx, self._n_p, 1, 0)
+        return cs.Sparsity.dense(sizes[i], 1)
+
+    def get_sparsity_out(self, i: int) -> cs.Sparsity:
+        return cs.Sparsity.upper(self.nx)
+
+    def matrix(self, w: np.ndarray) -> np.ndarray:
+        """The full GGN matrix (not scaled by lam_f) at the decision vector w."""
+        v = w[self.order]
+        S, J = self._jac(self._x0, v)
+        S = np.asarray(S)
+        # map() stacks per-sample blocks side by side: J is K x (n nv), Hs is K x (n K).
+        Ji = np.asarray(J).reshape(self.K, self.nv, self.n, order="F").transpose(2, 0, 1)  # (n, K, nv)
+        Hs = np.asarray(self._loss_hess(S, self.Y)).reshape(self.K, self.K, self.n, order="F").transpose(2, 0, 1)
+        # H_i = V diag(lam) V^T (PSD); stack sqrt(lam) V^T J_i over the samples, then one product.
+        lam, V = np.linalg.eigh(Hs)
+        R = np.sqrt(np.clip(lam, 0, None) / self.n)[:, :, None] * np.einsum("nkj,nkv->njv", V, Ji)
+        R = R.reshape(-1, self.nv)
+        full = np.zeros((self.nx, self.nx))
+        full[np.ix_(self.order, self.order)] = R.T @ R + self._reg_hessian
+        return full
+
+    def eval(self, arg):
+        w = np.asarray(arg[0]).ravel()
+        lam_f = float(arg[2])
+        return [cs.DM(cs.triu(cs.DM(lam_f * self.matrix(w))))]
+
+
+def gauss_newton_hessian(deep: DeepLimitProblem):
+    """A ``hess_lag`` argument for :func:`occontrol.solve`: builds the GGN Callback for the problem."""
+    holder = []
+
+    def build(problem: DiscreteProblem) -> cs.Function:
+        cb = GaussNewtonHessian(problem, deep)
+        holder.append(cb)  # the Callback must outlive the solver
+        return cb
+    build.keep_alive = holder  # type: ignore[attr-defined]
+    return build

@@ -1,0 +1,197 @@
+"""The discrete network: N residual layers X <- X + h sigma(A_k X + b_k), then
+scores W X + c. A plain numpy object, built from a Solution, saved as .npz,
+exportable to PyTorch."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._checks import as_finite_array
+from ..transcription.runge_kutta import EULER, HEUN, RK4_TABLEAU, ButcherTableau, weighted_sum
+from .activations import ACTIVATIONS
+from .losses import get_loss
+
+__all__ = ["ResNet", "SCHEMES"]
+
+# Layer maps: explicit Euler is the ResNet; Heun and RK4 are the same flow under other schemes.
+SCHEMES = {t.name: t for t in (EULER, HEUN, RK4_TABLEAU)}
+
+
+def rk_layer(Z, field, h: float, scheme: str | ButcherTableau):
+    """One layer: a step of ``scheme`` for dZ/dt = field(Z), with the transcription's
+    operations in the same order (numpy arrays, torch tensors or CasADi SX)."""
+    tab = SCHEMES[scheme] if isinstance(scheme, str) else scheme
+    k = []
+    for i in range(tab.stages):
+        incr = weighted_sum(tab.A[i][:i], k)
+        k.append(field(Z if incr is None else Z + h * incr))
+    return Z + h * weighted_sum(tab.b, k)
+
+
+class ResNet:
+    """A trained (or given) residual network.
+
+    Parameters
+    ----------
+    A : ndarray, shape (N, m, m)
+    b : ndarray, shape (N, m)
+    W : ndarray, shape (K, m)
+    c : ndarray, shape (K,)
+    h : float
+        Step (layer spacing) T / N.
+    activation : str
+    lift : ndarray, shape (m, d), optional
+        Fixed input map; identity when omitted.
+    loss : str
+        'logistic', 'softmax' or 'squared': fixes how scores become predictions.
+    classes : ndarray, optional
+        Class labels for ``predict`` (default 0..K-1, or 0/1 for logistic).
+    scheme : {'euler', 'heun', 'rk4'}
+        The layer map: one step of this scheme with theta_k held constant.
+        'euler' is the residual layer X + h sigma(A_k X + b_k).
+    """
+
+    def __init__(self, A: Any, b: Any, W: Any, c: Any, h: float, activation: str = "tanh",
+                 lift: Any = None, loss: str = "logistic", classes: Any = None, scheme: str = "euler") -> None:
+        self.A = as_finite_array(A, "A")
+        if self.A.ndim != 3 or self.A.shape[1] != self.A.shape[2]:
+            raise ValueError(f"A: expected shape (N, m, m), got {self.A.shape}")
+        N, m, _ = self.A.shape
+        self.b = as_finite_array(b, "b", (N, m))
+        self.W = as_finite_array(W, "W")
+        if self.W.ndim != 2 or self.W.shape[1] != m:
+            raise ValueError(f"W: expected shape (K, {m}), got {self.W.shape}")
+        self.c = as_finite_array(c, "c", (self.W.shape[0],))
+        self.h = float(h)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation: expected one of {list(ACTIVATIONS)}, got {activation!r}")
+        self.activation = activation
+        self.lift = np.eye(m) if lift is None else as_finite_array(lift, "lift")
+        if self.lift.ndim != 2 or self.lift.shape[0] != m:
+            raise ValueError(f"lift: expected shape ({m}, d), got {self.lift.shape}")
+        self.loss = get_loss(loss).name
+        self.classes = None if classes is None else np.asarray(classes)
+        if scheme not in SCHEMES:
+            raise ValueError(f"scheme: expected one of {list(SCHEMES)}, got {scheme!r}")
+        self.scheme = scheme
+
+    # --------------------------------------------------------------- shapes
+    @property
+    def N(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.A.shape[1]
+
+    @property
+    def theta(self) -> np.ndarray:
+        """theta_k = (vec A_k column-major, b_k) per layer, shape (N, m*m + m)."""
+        return np.hstack([self.A.transpose(0, 2, 1).reshape(self.N, -1), self.b])
+
+    # --------------------------------------------------------------- forward
+    def trajectory(self, X: Any) -> np.ndarray:
+        """States after every layer, shape (N + 1, m, n), for features X of shape (n, d)."""
+        X = as_finite_array(X, "X")
+        if X.ndim != 2 or X.shape[1] != self.lift.shape[1]:
+            raise ValueError(f"X: expected shape (n, {self.lift.shape[1]}), got {X.shape}")
+        sigma = ACTIVATIONS[self.activation].numpy
+        Z = self.lift @ X.T
+        out = [Z]
+        for A, b in zip(self.A, self.b):
+            Z = rk_layer(Z, lambda V: sigma(A @ V + b[:, None]), self.h, self.scheme)
+            out.append(Z)
+        return np.stack(out)
+
+    def forward(self, X: Any) -> np.ndarray:
+        """Final states X(T), shape (m, n)."""
+        return self.trajectory(X)[-1]
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Scores W X(T) + c, shape (n, K)."""
+        return (self.W @ self.forward(X) + self.c[:, None]).T
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n, K) (two columns for logistic)."""
+        S = self.decision_function(X)
+        if self.loss == "logistic":
+            p = 1 / (1 + np.exp(-S[:, 0]))
+            return np.column_stack([1 - p, p])
+        if self.loss == "softmax":
+            E = np.exp(S - S.max(axis=1, keepdims=True))
+            return E / E.sum(axis=1, keepdims=True)
+        raise ValueError("predict_proba: a regression network (loss='squared') has no probabilities")
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (classification) or predicted targets (regression)."""
+        if self.loss == "squared":
+            S = self.decision_function(X)
+            return S[:, 0] if S.shape[1] == 1 else S
+        index = np.argmax(self.predict_proba(X), axis=1)
+        return index if self.classes is None else self.classes[index]
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy (classification) or R^2 (regression)."""
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if self.loss != "squared":
+            return float(np.mean(pred == y))
+        resid = np.sum((y - pred) ** 2)
+        return float(1 - resid / np.sum((y - y.mean(axis=0)) ** 2))
+
+    def objective(self, X: Any, Y: np.ndarray, tau1: float, tau2: float, tau_w: float = 0.0) -> dict:
+        """E_N of DESIGN.md and its parts, for targets Y of shape (K, n) (as encoded for the loss).
+
+        Returns {'objective', 'loss', 'reg_l2', 'reg_h1', 'weight_decay'}.
+        """
+        S = self.W @ self.forward(X) + self.c[:, None]
+        loss = get_loss(self.loss).numpy(S, np.asarray(Y, dtype=float))
+        theta = self.theta
+        reg_l2 = tau1 * self.h * float(np.sum(theta ** 2))
+        reg_h1 = tau2 / self.h * float(np.sum(np.diff(theta, axis=0) ** 2))
+        decay = tau_w * float(np.sum(self.W ** 2) + np.sum(self.c ** 2))
+        return {"objective": loss + reg_l2 + reg_h1 + decay, "loss": loss, "reg_l2": reg_l2,
+                "reg_h1": reg_h1, "weight_decay": decay}
+
+    # ------------------------------------------------------------------- io
+    def to_arrays(self) -> dict:
+        out = {"A": self.A, "b": self.b, "W": self.W, "c": self.c, "h": np.float64(self.h),
+               "activation": np.str_(self.activation), "lift": self.lift, "loss": np.str_(self.loss),
+               "scheme": np.str_(self.scheme)}
+        if self.classes is not None:
+            out["classes"] = self.classes
+        return out
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write an .npz atomically (temp file, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        os.close(fd)
+        try:
+            np.savez(tmp, **self.to_arrays())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ResNet":
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["A"], data["b"], data["W"], data["c"], float(data["h"]), str(data["activation"]),
+                       data["lift"], str(data["loss"]), data["classes"] if "classes" in data else None,
+                       str(data["scheme"]) if "scheme" in data else "euler")
+
+    def to_torch(self):
+        """An equivalent float64 ``torch.nn.Module`` (needs the extra occontrol[torch])."""
+        from .torch_export import to_torch_module
+        return to_torch_module(self)
+
+    def __repr__(self) -> str:
+        return (f"ResNet(N={self.N}, width={self.width}, K={self.W.shape[0]}, h={self.h:.6g}, "
+                f"activation={self.activation!r}, loss={self.loss!r}, scheme={self.scheme!r})")

@@ -1,0 +1,203 @@
+"""Solving the deep-limit problem on a grid: strategies, starting guesses,
+multi-start, and reading the network back from a Solution."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._checks import as_choice, as_positive_int
+from ..solution import Solution
+from ..solver import CasadiSolver, Ipopt, solve
+from ..transcription.discrete import Transcription
+from ..transcription.runge_kutta import ExplicitEuler, ExplicitRungeKutta
+from .gauss_newton import gauss_newton_hessian
+from .network import SCHEMES, ResNet
+from .problem import DeepLimitProblem
+
+__all__ = ["STRATEGIES", "UnboundedClassifierWarning", "network_from_solution", "guess_from_network",
+           "random_network", "solve_layers", "multistart", "FitResult"]
+
+# 'gauss-newton': single shooting, GGN Hessian; 'exact': multiple shooting, exact Hessian.
+STRATEGIES = ("gauss-newton", "exact")
+
+class UnboundedClassifierWarning(RuntimeWarning):
+    """The classifier weights grow without bound; add weight decay (tau_w > 0)."""
+
+
+def network_from_solution(deep: DeepLimitProblem, sol: Solution) -> ResNet:
+    """The N-layer ResNet whose weights are the solution's controls and parameters."""
+    N, m, K = sol.N, deep.m, deep.K
+    A = np.stack([np.reshape(row, (m, m), order="F") for row in np.reshape(sol.value(deep.A), (N, m * m))])
+    b = np.reshape(sol.value(deep.b), (N, m))
+    W = np.reshape(np.atleast_1d(sol.value(deep.W)), (K, m), order="F")
+    c = np.atleast_1d(sol.value(deep.c)).astype(float)
+    ocp = sol.problem.ocp
+    h = float(sol.problem.grid.steps(ocp.t0, sol.tf)[0])
+    tr = sol.problem.transcription
+    if not (isinstance(tr, ExplicitRungeKutta) and tr.controls == "constant" and tr.tableau.name in SCHEMES
+            and sol.problem.grid.uniform):
+        raise ValueError("solution: a ResNet is read from an explicit Euler, Heun or RK4 transcription "
+                         f"with piecewise-constant controls on a uniform grid, got {tr!r}")
+    return ResNet(A, b, W, c, h, deep.settings.activation, deep.lift, deep.settings.loss, deep.classes,
+                  scheme=tr.tableau.name)
+
+
+def guess_from_network(deep: DeepLimitProblem, net: ResNet, with_states: bool = True) -> dict:
+    """A ``guess`` dict for :func:`occontrol.solve` that puts the NLP exactly at ``net``'s weights.
+
+    With ``with_states`` the node states are the network's own forward pass,
+    so multiple shooting starts feasible.
+    """
+    N, m = net.N, net.width
+    guess = {deep.A: np.stack([a.ravel(order="F") for a in net.A]), deep.b: net.b,
+             deep.W: net.W.ravel(order="F"), deep.c: net.c}
+    if with_states:
+        guess[deep.state] = net.trajectory(deep.X_data)
+    if m * m == 1:
+        guess[deep.A] = guess[deep.A][:, 0]
+    if m == 1:
+        guess[deep.b] = guess[deep.b][:, 0]
+    return guess
+
+
+def random_network(deep: DeepLimitProblem, N: int, seed: int, scale: float = 1.0, knots: int = 4) -> ResNet:
+    """A random starting network that is neither 0 nor constant in depth.
+
+    theta(t) is drawn at ``knots`` points of [0, T] (standard normal, times
+    ``scale`` / sqrt(m) for A) and interpolated linearly, so the start is a
+    discretisation of one smooth theta(t) whatever N is. (W, c) are then fitted
+    to the features this flow produces, by scikit-learn, so that the start is
+    not dominated by a poor classifier. theta = 0 with a fitted classifier is an
+    exact stationary point (the trivial branch); starts must avoid it.
+    """
+    N = as_positive_int(N, "N")
+    rng = np.random.default_rng(seed)
+    m, T = deep.m, deep.settings.horizon
+    h = T / N
+    t_knots = np.linspace(0.0, T, knots)
+    A_knots = rng.normal(scale=scale / np.sqrt(m), size=(knots, m, m))
+    b_knots = rng.normal(scale=scale, size=(knots, m))
+    mid = (np.arange(N) + 0.5) * h
+    A = np.stack([np.stack([np.interp(mid, t_knots, A_knots[:, i, j]) for j in range(m)], axis=-1)
+                  for i in range(m)], axis=1)
+    b = np.stack([np.interp(mid, t_knots, b_knots[:, i]) for i in range(m)], axis=-1)
+    K = deep.K
+    probe = ResNet(A, b, np.zeros((K, m)), np.zeros(K), h, deep.settings.activation, deep.lift,
+                   deep.settings.loss, deep.classes)
+    features = probe.forward(deep.X_data).T
+    W, c = _fit_classifier(deep, features)
+    return ResNet(A, b, W, c, h, deep.settings.activation, deep.lift, deep.settings.loss, deep.classes)
+
+
+def _fit_classifier(deep: DeepLimitProblem, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    K = deep.K
+    if deep.settings.loss == "squared":
+        model = Ridge(alpha=1e-3).fit(features, deep.Y.T)
+        return np.reshape(model.coef_, (K, -1)), np.reshape(model.intercept_, K)
+    labels = np.argmax(deep.Y, axis=0) if deep.settings.loss == "softmax" else deep.Y[0]
+    model = LogisticRegression(C=10.0, max_iter=1000).fit(features, labels)
+    coef, icpt = model.coef_, model.intercept_
+    if deep.settings.loss == "softmax" and K == 2:  # sklearn gives one row for two classes
+        coef, icpt = np.vstack([-coef / 2, coef / 2]), np.array([-icpt[0] / 2, icpt[0] / 2])
+    return coef, icpt
+
+
+def _transcription(strategy: str) -> Transcription:
+    if strategy == "gauss-newton":
+        return ExplicitEuler(shooting="single")
+    return ExplicitEuler(shooting="multiple")
+
+
+def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None, strategy: str = "gauss-newton",
+                 transcription: Transcription | None = None, solver: Ipopt | CasadiSolver | None = None,
+                 warm_start_multipliers: bool = False) -> Solution:
+    """Solve the N-layer problem once.
+
+    Parameters
+    ----------
+    deep : DeepLimitProblem
+    N : int
+        Number of layers (grid intervals).
+    guess : ResNet, Solution or dict, optional
+        Starting point; a ResNet is used with its forward-pass states.
+    strategy : {'gauss-newton', 'exact'}
+        Single shooting with the generalised Gauss-Newton Hessian, or multiple
+        shooting with the exact Hessian. Ignored when ``transcription`` is given
+        (then the exact Hessian is used).
+    transcription : Transcription, optional
+        Any transcription; default explicit Euler, which is the ResNet exactly.
+    solver : Ipopt or CasadiSolver, optional
+    """
+    N = as_positive_int(N, "N")
+    strategy = as_choice(strategy, "strategy", STRATEGIES)
+    if isinstance(guess, ResNet):
+        if guess.N != N:
+            raise ValueError(f"guess: a ResNet guess must have N = {N} layers, got {guess.N}")
+        guess = guess_from_network(deep, guess)
+    hess_lag = None
+    if transcription is None:
+        transcription = _transcription(strategy)
+        if strategy == "gauss-newton":
+            hess_lag = gauss_newton_hessian(deep)
+    sol = solve(deep.ocp, transcription, grid=N, guess=guess, solver=solver, hess_lag=hess_lag,
+                warm_start_multipliers=warm_start_multipliers)
+    check_classifier_growth(deep, sol)
+    return sol
+
+
+def check_classifier_growth(deep: DeepLimitProblem, sol: Solution) -> str | None:
+    """Warn (and return the message) when the loss has no minimiser: W runs off to infinity.
+
+    Without weight decay, if the final features of every training sample are
+    classified correctly, scaling (W, c) by any factor > 1 lowers every
+    sample's loss while leaving the regulariser unchanged, so the infimum 0 is
+    never attained and IPOPT only stops because the gradient underflows its
+    tolerance, at an arbitrary |W|.
+    """
+    if not deep.loss.classification or deep.settings.tau_w > 0:
+        return None
+    net = network_from_solution(deep, sol)
+    if net.score(deep.X_data, _labels(deep)) < 1.0:
+        return None
+    norm = float(np.linalg.norm(net.W))
+    msg = (f"the flow separates the training data, so the {deep.settings.loss} loss has no minimiser: "
+           f"|W| grows without bound (|W| = {norm:.3g} when IPOPT stopped with {sol.status}). "
+           "Add weight decay, e.g. tau_w=1e-4.")
+    warnings.warn(msg, UnboundedClassifierWarning, stacklevel=3)
+    return msg
+
+
+def _labels(deep: DeepLimitProblem) -> np.ndarray:
+    """Training labels in the network's own label set."""
+    index = np.argmax(deep.Y, axis=0) if deep.Y.shape[0] > 1 else deep.Y[0].astype(int)
+    return index if deep.classes is None else deep.classes[index]
+
+
+@dataclass
+class FitResult:
+    """The best of several starts, and every start's solution."""
+
+    best: Solution
+    network: ResNet
+    starts: list[Solution]
+    seeds: list[int]
+
+
+def multistart(deep: DeepLimitProblem, N: int, n_starts: int = 4, seed: int = 0, **kwargs: Any) -> FitResult:
+    """Solve from ``n_starts`` random non-constant starts; keep the lowest successful objective.
+
+    If no start succeeds the lowest objective is returned with its failed status
+    (``best.success`` is False), never presented as converged.
+    """
+    n_starts = as_positive_int(n_starts, "n_starts")
+    seeds = [seed + i for i in range(n_starts)]
+    sols = [solve_layers(deep, N, guess=random_network(deep, N, s), **kwargs) for s in seeds]
+    ok = [s for s in sols if s.success] or sols
+    best = min(ok, key=lambda s: s.objective)
+    return FitResult(best, network_from_solution(deep, best), sols, seeds)
