@@ -2,6 +2,7 @@
 
 from .grid import Grid
 from .problem import OCP, FreeTime
+from .refine import ConvergenceStudy, doubling, refine
 from .solution import Solution
 from .solver import CasadiSolver, Ipopt, discretize, solve
 from .transcription import (RK4, ButcherTableau, Collocation, DiscreteProblem, ExplicitEuler,
@@ -9,6 +10,6 @@ from .transcription import (RK4, ButcherTableau, Collocation, DiscreteProblem, E
 
 __version__ = "0.1.0"
 
-__all__ = ["OCP", "FreeTime", "Grid", "Solution", "Ipopt", "CasadiSolver", "solve", "discretize",
+__all__ = ["OCP", "FreeTime", "Grid", "ConvergenceStudy", "doubling", "refine", "Solution", "Ipopt", "CasadiSolver", "solve", "discretize",
            "RK4", "ButcherTableau", "Collocation", "DiscreteProblem", "ExplicitEuler",
            "ExplicitRungeKutta", "Heun", "Transcription", "__version__"]

@@ -8,7 +8,8 @@ import numpy as np
 
 from ._checks import as_finite_array, as_positive_int
 
-__all__ = ["Grid", "as_grid"]
+__all__ = ["Grid", "as_grid", "piecewise_constant_distance", "piecewise_linear_distance", "interval_midpoints",
+           "prolong"]
 
 
 class Grid:
@@ -100,3 +101,97 @@ def as_grid(grid: Any) -> Grid:
     if grid < 1:
         raise ValueError(f"grid: expected N >= 1 intervals, got {grid}")
     return Grid.uniform_grid(int(grid))
+
+
+# --------------------------------------------------------------------------
+# Grid functions: distances computed exactly on the union of two grids, and
+# prolongation from one grid to another.
+
+
+def _as_rows(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return values.reshape(values.shape[0], -1)
+
+
+def piecewise_constant_distance(nodes_a: np.ndarray, values_a: np.ndarray, nodes_b: np.ndarray,
+                                values_b: np.ndarray) -> dict[str, float]:
+    """L2 and sup distance of two piecewise-constant functions on [t0, tf].
+
+    Parameters
+    ----------
+    nodes_a, nodes_b : ndarray, shape (N_a + 1,), (N_b + 1,)
+        Grid nodes; both grids must span the same interval.
+    values_a, values_b : ndarray, shape (N_a, ...), (N_b, ...)
+        One value (any shape, compared with the Euclidean norm) per interval.
+
+    Both functions are constant on every interval of the union grid, so the
+    integrals are exact sums.
+    """
+    va, vb = _as_rows(values_a), _as_rows(values_b)
+    union = np.union1d(nodes_a, nodes_b)
+    mid = (union[:-1] + union[1:]) / 2
+    ia = np.clip(np.searchsorted(nodes_a, mid, side="right") - 1, 0, va.shape[0] - 1)
+    ib = np.clip(np.searchsorted(nodes_b, mid, side="right") - 1, 0, vb.shape[0] - 1)
+    sq = np.sum((va[ia] - vb[ib]) ** 2, axis=1)
+    return {"l2": float(np.sqrt(np.sum(np.diff(union) * sq))), "sup": float(np.sqrt(sq.max()))}
+
+
+def piecewise_linear_distance(points_a: np.ndarray, values_a: np.ndarray, points_b: np.ndarray,
+                              values_b: np.ndarray, t0: float, tf: float) -> dict[str, float]:
+    """L2, sup and H1-seminorm distance of two piecewise-linear interpolants on [t0, tf].
+
+    Each function interpolates its (points, values) linearly and is constant
+    beyond its first and last point (as numpy.interp). On every interval of
+    the union of all breakpoints and [t0, tf] the difference is linear, so
+    int |d|^2 = dt/3 (a^2 + a.b + b^2), the sup is attained at a breakpoint
+    and the derivative is constant.
+    """
+    va, vb = _as_rows(values_a), _as_rows(values_b)
+    union = np.union1d(np.union1d(points_a, points_b), [t0, tf])
+    union = union[(union >= t0) & (union <= tf)]
+    da = np.column_stack([np.interp(union, points_a, col) for col in va.T])
+    db = np.column_stack([np.interp(union, points_b, col) for col in vb.T])
+    d = da - db
+    dt = np.diff(union)
+    left, right = d[:-1], d[1:]
+    l2 = np.sum(dt / 3 * np.sum(left ** 2 + left * right + right ** 2, axis=1))
+    h1 = np.sum(np.sum((right - left) ** 2, axis=1) / dt)
+    return {"l2": float(np.sqrt(max(l2, 0.0))), "sup": float(np.sqrt(np.max(np.sum(d ** 2, axis=1)))),
+            "h1": float(np.sqrt(h1))}
+
+
+def interval_midpoints(nodes: np.ndarray) -> np.ndarray:
+    """Midpoints of the intervals: where a piecewise-constant value is anchored for the H1 view."""
+    nodes = np.asarray(nodes, dtype=float)
+    return (nodes[:-1] + nodes[1:]) / 2
+
+
+def prolong(nodes_from: np.ndarray, values: np.ndarray, nodes_to: np.ndarray, kind: str = "constant",
+            at_nodes: bool = False) -> np.ndarray:
+    """Carry grid values onto another grid.
+
+    Parameters
+    ----------
+    nodes_from, nodes_to : ndarray
+        Source and target grid nodes on the same interval.
+    values : ndarray, shape (N_from, ...) per interval, or (N_from + 1, ...) per node
+    kind : {'constant', 'linear'}
+        'constant': the piecewise-constant function, sampled at the target
+        midpoints (exact for nested grids). 'linear': the piecewise-linear
+        interpolant through the source anchors (midpoints for interval values,
+        nodes for nodal values), sampled at the target anchors.
+    at_nodes : bool
+        Whether ``values`` (and the result) are nodal rather than per interval.
+    """
+    values = np.asarray(values, dtype=float)
+    rows = _as_rows(values)
+    src = np.asarray(nodes_from, float) if at_nodes else interval_midpoints(nodes_from)
+    dst = np.asarray(nodes_to, float) if at_nodes else interval_midpoints(nodes_to)
+    if kind == "constant" and not at_nodes:
+        k = np.clip(np.searchsorted(nodes_from, dst, side="right") - 1, 0, rows.shape[0] - 1)
+        out = rows[k]
+    elif kind in ("constant", "linear"):
+        out = np.column_stack([np.interp(dst, src, col) for col in rows.T])
+    else:
+        raise ValueError(f"kind: expected 'constant' or 'linear', got {kind!r}")
+    return out.reshape((dst.size,) + values.shape[1:])

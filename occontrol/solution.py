@@ -45,6 +45,8 @@ class Solution:
         The NLP objective at the returned point.
     objective_parts : dict
         ``{'running', 'terminal', 'regularization'}``, summing to ``objective``.
+    regularization_parts : dict
+        ``{'l2', 'h1'}``: the two terms of the control regularisation.
     iterations : int
     build_seconds, solve_seconds : float
         Wall time to build the NLP and solver, and to solve.
@@ -65,13 +67,14 @@ class Solution:
         self.build_seconds, self.solve_seconds = float(build_seconds), float(solve_seconds)
         self.solver = solver
         out = problem.readout(self.w, problem.parameters)
-        z, u, p, tf, running, terminal, reg = (np.asarray(o, dtype=float) for o in out)
+        z, u, p, tf, running, terminal, reg, reg_l2, reg_h1 = (np.asarray(o, dtype=float) for o in out)
         self.tf = float(tf.item())
         ocp = problem.ocp
         self.t = problem.grid.times(ocp.t0, self.tf)
         self._values = {"z": z, "u": u, "p": p.ravel(), "tf": self.tf, "t": self.t}
         self.objective_parts = {"running": running.item(), "terminal": terminal.item(),
                                 "regularization": reg.item()}
+        self.regularization_parts = {"l2": reg_l2.item(), "h1": reg_h1.item()}
         self.objective = float(sum(self.objective_parts.values()))
 
     # ---------------------------------------------------------------- values
@@ -149,6 +152,7 @@ class Solution:
         return _json_safe({
             "success": self.success, "status": self.status, "solver": self.solver,
             "objective": self.objective, "objective_parts": self.objective_parts,
+            "regularization_parts": self.regularization_parts,
             "iterations": self.iterations, "build_seconds": self.build_seconds,
             "solve_seconds": self.solve_seconds, "N": self.N, "tf": self.tf, "t": self.t,
             "transcription": self.problem.transcription.describe(),

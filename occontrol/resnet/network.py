@@ -5,13 +5,12 @@ exportable to PyTorch."""
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._checks import as_finite_array
+from ..io import write_npz
 from ..transcription.runge_kutta import EULER, HEUN, RK4_TABLEAU, ButcherTableau, weighted_sum
 from .activations import ACTIVATIONS
 from .losses import get_loss
@@ -169,16 +168,7 @@ class ResNet:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write an .npz atomically (temp file, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        os.close(fd)
-        try:
-            np.savez(tmp, **self.to_arrays())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_npz(path, **self.to_arrays())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ResNet":

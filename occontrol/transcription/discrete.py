@@ -195,7 +195,8 @@ class Transcription(ABC):
         b = ctx.builder
 
         terminal_cost = model.terminal_cost(states[:, -1], ctx.P, ctx.tf)
-        regularization = ctx.regularization()
+        reg_l2, reg_h1 = ctx.regularization()
+        regularization = reg_l2 + reg_h1
         if model.path_lower.size:
             u_nodes = ctx.control_nodes()
             path = model.path.map(grid.N + 1)(states, u_nodes, ctx.P, ctx.T, ctx.tf)
@@ -209,13 +210,15 @@ class Transcription(ABC):
         g = cs.vertcat(*[c[1] for c in b.constraints]) if b.constraints else cs.MX(0, 1)
         lbg = np.concatenate([c[2] for c in b.constraints] or [np.zeros(0)])
         ubg = np.concatenate([c[3] for c in b.constraints] or [np.zeros(0)])
-        outputs = [objective, g, states, ctx.U, ctx.P, ctx.tf, running, terminal_cost, regularization]
+        outputs = [objective, g, states, ctx.U, ctx.P, ctx.tf, running, terminal_cost, regularization,
+                   reg_l2, reg_h1]
         w, replacements = b.decision_vector()
         outputs = cs.substitute(outputs, [blk.symbol for blk in b.blocks.values()], replacements)
         objective, g = outputs[:2]
         lbx, ubx = b.bounds(w.numel())
         readout = cs.Function("readout", [w, ctx.p_nlp], outputs[2:],
-                              ["w", "z0_fixed"], ["z", "u", "params", "tf", "running", "terminal", "regularization"])
+                              ["w", "z0_fixed"], ["z", "u", "params", "tf", "running", "terminal", "regularization",
+                                                     "reg_l2", "reg_h1"])
         return DiscreteProblem(
             ocp=ocp, grid=grid, transcription=self, model=model,
             nlp={"x": w, "p": ctx.p_nlp, "f": objective, "g": g},
@@ -285,9 +288,9 @@ class _Context:
             return cs.horzcat(self.U, self.U[:, -1])
         return self.U
 
-    def regularization(self) -> cs.MX:
-        """tau1 int |u|^2 + tau2 int |u'|^2, discretised for the control kind (DESIGN.md)."""
-        total = cs.MX(0.0)
+    def regularization(self) -> tuple[cs.MX, cs.MX]:
+        """(tau1 int |u|^2, tau2 int |u'|^2), discretised for the control kind (DESIGN.md)."""
+        l2_total, h1_total = cs.MX(0.0), cs.MX(0.0)
         H = self.H
         for block in self.model.control_blocks:
             l2, h1 = self.ocp.regularization.get(hash(block.var.symbol), (0.0, 0.0))
@@ -296,17 +299,17 @@ class _Context:
             Uc = self.U[block.offset:block.stop, :]
             if self.control_kind == "constant":
                 sq = cs.sum1(Uc ** 2)
-                total += l2 * cs.sum2(H * sq)
+                l2_total += l2 * cs.sum2(H * sq)
                 if Uc.shape[1] > 1:
                     diff = cs.sum1((Uc[:, 1:] - Uc[:, :-1]) ** 2)
                     # distance between interval midpoints; h on a uniform grid
                     spacing = (H[:, 1:] + H[:, :-1]) / 2
-                    total += h1 * cs.sum2(diff / spacing)
+                    h1_total += h1 * cs.sum2(diff / spacing)
             else:
                 a, c = Uc[:, :-1], Uc[:, 1:]
-                total += l2 * cs.sum2(H / 3 * cs.sum1(a ** 2 + a * c + c ** 2))
-                total += h1 * cs.sum2(cs.sum1((c - a) ** 2) / H)
-        return total
+                l2_total += l2 * cs.sum2(H / 3 * cs.sum1(a ** 2 + a * c + c ** 2))
+                h1_total += h1 * cs.sum2(cs.sum1((c - a) ** 2) / H)
+        return l2_total, h1_total
 
     def state_bounds_on(self, states: cs.MX, name: str) -> None:
         """State bounds as constraints on eliminated states (single shooting)."""

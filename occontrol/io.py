@@ -1,0 +1,49 @@
+"""Results on disk, written atomically: a temp file in the same folder, then
+a rename, so an interrupted run never leaves a half-written file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["atomic_write", "write_json", "read_json", "write_npz"]
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None], suffix: str = "") -> Path:
+    """Call ``write(tmp_path)``, then move the temp file onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Strict JSON (NaN and inf refused: store them as null)."""
+    text = json.dumps(data, indent=2, allow_nan=False)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    return atomic_write(path, write)
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def write_npz(path: str | os.PathLike, **arrays: Any) -> Path:
+    """np.savez, atomically (the temp name ends in .npz so numpy keeps it)."""
+    return atomic_write(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
