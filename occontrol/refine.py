@@ -121,9 +121,10 @@ class ConvergenceStudy:
         Every setting, for the record.
     """
 
-    def __init__(self, problem: dict | None = None, label: str = "") -> None:
+    def __init__(self, problem: dict | None = None, label: str = "", shown: list[str] | None = None) -> None:
         self.problem = dict(problem or {})
         self.label = label
+        self.shown = shown  # metric names shown in tables and progress lines (None: all)
         self.levels: list[Level] = []
         self.distances: list[Distance] = []
         self.solutions: list[Solution | None] = []
@@ -182,7 +183,7 @@ class ConvergenceStudy:
 
     def table(self) -> str:
         """A markdown table: one row per level, with its distance to the previous level."""
-        metric_names = sorted({k for lv in self.levels for k in lv.metrics})
+        metric_names = self.shown if self.shown is not None else sorted({k for lv in self.levels for k in lv.metrics})
         head = ["N", "status", "objective", "iter", "build s", "solve s", "L2 dist", "sup dist", "H1 dist",
                 "|dE|"] + metric_names
         rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -314,10 +315,12 @@ class LevelStore:
         if w.size != problem.lbx.size:
             raise ValueError(f"store: {path} holds a decision vector of size {w.size}, expected "
                              f"{problem.lbx.size}: it belongs to other settings")
-        return Solution(problem, w, status=meta["status"], success=meta["success"],
-                        iterations=meta["iterations"], build_seconds=meta["build_seconds"],
-                        solve_seconds=meta["solve_seconds"], solver=meta["solver"],
-                        lam_x=lam_x if lam_x.size else None, lam_g=lam_g if lam_g.size else None)
+        sol = Solution(problem, w, status=meta["status"], success=meta["success"],
+                       iterations=meta["iterations"], build_seconds=meta["build_seconds"],
+                       solve_seconds=meta["solve_seconds"], solver=meta["solver"],
+                       lam_x=lam_x if lam_x.size else None, lam_g=lam_g if lam_g.size else None)
+        sol.reused = True
+        return sol
 
 
 def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8, 16, 32, 64), *,
@@ -325,7 +328,8 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
            warm: bool = True, prolongation: str = "linear", warm_start_multipliers: bool = False,
            controls: list[str] | None = None, metrics: Callable[[Solution], dict] | None = None,
            progress: Callable[[str], None] | None = None, store: str | os.PathLike | None = None,
-           problem_record: dict | None = None, label: str = "") -> ConvergenceStudy:
+           problem_record: dict | None = None, label: str = "",
+           first: Solution | None = None, shown: list[str] | None = None) -> ConvergenceStudy:
     """Solve ``ocp`` on each grid in turn and return the :class:`ConvergenceStudy`.
 
     Parameters
@@ -351,6 +355,13 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
     store : path, optional
         Folder for one file per solved level; levels found there are reused,
         so an interrupted study resumes where it stopped.
+    problem_record, label
+        Settings and a name kept with the study (JSON).
+    first : Solution, optional
+        A solution already computed on ``grids[0]`` (for example the best of
+        several starts), taken as the first level instead of solving it again.
+    shown : list of str, optional
+        The metrics shown in the table and progress lines (default all).
     """
     grids = [as_grid(g) for g in grids]
     if not grids:
@@ -362,14 +373,18 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
     if sizes != sorted(set(sizes)):
         raise ValueError(f"grids: expected strictly increasing sizes, got {sizes}")
     level_store = LevelStore(store) if store is not None else None
-    study = ConvergenceStudy(problem_record, label)
+    study = ConvergenceStudy(problem_record, label, shown)
     previous: Solution | None = None
-    for grid in grids:
-        sol = None
-        if level_store is not None:
+    if first is not None and first.problem.grid != grids[0]:
+        raise ValueError(f"first: expected a solution on the first grid (N={grids[0].N}), got N={first.N}")
+    for index, grid in enumerate(grids):
+        sol = first if index == 0 else None
+        if sol is None and level_store is not None:
             # a reused level reports the build and solve times of the run that solved it
             sol = level_store.load(discretize(ocp, transcription, grid=grid))
-        reused = sol is not None
+        reused = sol is not None and sol.reused
+        if sol is first and level_store is not None and not sol.reused:
+            level_store.save(sol)
         if sol is None:
             with_multipliers = warm_start_multipliers and warm and previous is not None
             if with_multipliers:  # the Solution itself is the guess (read through Solution.at)
@@ -395,7 +410,8 @@ def _progress_line(study: ConvergenceStudy, level: Level) -> str:
     d = study.distances[-1] if study.distances and study.distances[-1].N_next == level.N else None
     state = ("ok" if level.success else "FAILED") + (" reused" if level.reused else "")
     extra = f"  L2 dist {d.l2:.3g}" if d else ""
-    extra += "".join(f"  {k} {_fmt(v)}" for k, v in level.metrics.items())
+    extra += "".join(f"  {k} {_fmt(v)}" for k, v in level.metrics.items()
+                     if study.shown is None or k in study.shown)
     return (f"N={level.N:<5d} {state:<10s} {level.status:<28s} objective {level.objective:.10g}  "
             f"iter {level.iterations:<4d} build {level.build_seconds:6.2f}s  solve {level.solve_seconds:7.2f}s"
             + extra)

@@ -66,6 +66,7 @@ class Solution:
         self.iterations = int(iterations)
         self.build_seconds, self.solve_seconds = float(build_seconds), float(solve_seconds)
         self.solver = solver
+        self.reused = False  # True when read back from disk rather than solved in this run
         out = problem.readout(self.w, problem.parameters)
         z, u, p, tf, running, terminal, reg, reg_l2, reg_h1 = (np.asarray(o, dtype=float) for o in out)
         self.tf = float(tf.item())

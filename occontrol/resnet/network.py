@@ -103,7 +103,7 @@ class ResNet:
         Z = self.lift @ X.T
         out = [Z]
         for A, b in zip(self.A, self.b):
-            Z = rk_layer(Z, lambda V: sigma(A @ V + b[:, None]), self.h, self.scheme)
+            Z = rk_layer(Z, lambda V, A=A, b=b: sigma(A @ V + b[:, None]), self.h, self.scheme)
             out.append(Z)
         return np.stack(out)
 

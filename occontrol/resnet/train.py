@@ -52,7 +52,7 @@ def guess_from_network(deep: DeepLimitProblem, net: ResNet, with_states: bool = 
     With ``with_states`` the node states are the network's own forward pass,
     so multiple shooting starts feasible.
     """
-    N, m = net.N, net.width
+    m = net.width
     guess = {deep.A: np.stack([a.ravel(order="F") for a in net.A]), deep.b: net.b,
              deep.W: net.W.ravel(order="F"), deep.c: net.c}
     if with_states:

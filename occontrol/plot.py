@@ -1,0 +1,88 @@
+"""Figures with matplotlib (no state; files written atomically)."""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .io import atomic_write  # noqa: E402
+
+__all__ = ["save_figure", "control_overlay", "convergence_plot"]
+
+
+def save_figure(fig, path: str | os.PathLike) -> None:
+    """Save and close ``fig`` atomically (format from the file suffix)."""
+    suffix = os.path.splitext(str(path))[1] or ".png"
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight", format=suffix[1:]),
+                 suffix=suffix)
+    plt.close(fig)
+
+
+def control_overlay(series: Sequence[tuple[str, np.ndarray, np.ndarray]], names: Sequence[str],
+                    path: str | os.PathLike, title: str = "", nodal: bool = False) -> None:
+    """One panel per control component, every grid's function overlaid.
+
+    Parameters
+    ----------
+    series : sequence of (label, nodes (N + 1,), values (N, p) or (N + 1, p) when nodal)
+    names : the p component names
+    """
+    p = len(names)
+    cols = min(p, 3)
+    rows = int(np.ceil(p / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False, sharex=True)
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(series)))
+    for (label, nodes, values), color in zip(series, colors):
+        values = np.reshape(values, (values.shape[0], -1))
+        for j in range(p):
+            ax = axes[j // cols, j % cols]
+            if nodal:
+                ax.plot(nodes, values[:, j], color=color, lw=1.2, label=label)
+            else:
+                ax.stairs(values[:, j], nodes, baseline=None, color=color, lw=1.2, label=label)
+    for j in range(rows * cols):
+        ax = axes[j // cols, j % cols]
+        if j >= p:
+            ax.set_visible(False)
+            continue
+        ax.set_title(names[j], fontsize=10)
+        ax.grid(alpha=0.3)
+        if j // cols == rows - 1:
+            ax.set_xlabel("t")
+    axes[0, 0].legend(fontsize=7, ncol=2)
+    if title:
+        fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def convergence_plot(study, path: str | os.PathLike, title: str = "") -> None:
+    """Log-log distances between consecutive minimisers and objective gaps against h,
+    with reference slopes 1 and 1/2 through the last point."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    h_of = {lv.N: lv.h for lv in study.levels}
+    if study.distances:
+        h = np.array([h_of[d.N_next] for d in study.distances])
+        for metric, marker in (("l2", "o"), ("sup", "s"), ("h1", "^"), ("objective_gap", "D")):
+            values = np.array([getattr(d, metric) for d in study.distances])
+            label = {"l2": "L2 distance", "sup": "sup distance", "h1": "H1 seminorm",
+                     "objective_gap": "|E_N - E_2N|"}[metric]
+            ax.loglog(h, values, marker=marker, label=label)
+        jumps = [h_of[d.N_next] for d in study.distances if d.branch_jump]
+        for hj in jumps:
+            ax.axvline(hj, color="red", ls=":", lw=1)
+        ref = np.array([h.min(), h.max()])
+        anchor = study.distances[-1].l2
+        ax.loglog(ref, anchor * (ref / h.min()), "k--", lw=0.8, label="slope 1")
+        ax.loglog(ref, anchor * np.sqrt(ref / h.min()), "k:", lw=0.8, label="slope 1/2")
+    ax.set_xlabel("h (finer grid of each pair)")
+    ax.set_ylabel("distance")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    ax.set_title(title or "Convergence of the minimisers")
+    save_figure(fig, path)

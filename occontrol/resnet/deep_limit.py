@@ -1,0 +1,283 @@
+"""The deep-limit study, the project's main job: train the N-layer ResNet as
+the discretised control problem on a ladder of N, warm-starting each level
+from the previous one, and record how the minimisers converge.
+
+Everything lands in one folder, written atomically; a rerun with the same
+settings reuses the solves already on disk, and different settings are
+refused rather than mixed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .._checks import as_choice, as_positive_int
+from ..datasets import DATASETS, Dataset, load_dataset
+from ..io import read_json, write_json, write_npz
+from ..refine import SCHEMA, ConvergenceStudy, LevelStore, refine
+from ..solution import Solution
+from ..solver import Ipopt, discretize, solve
+from ..transcription.collocation import Collocation
+from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
+from .gauss_newton import gauss_newton_hessian
+from .network import ResNet
+from .problem import DeepLimitProblem, DeepLimitSettings
+from .train import (_labels, check_classifier_growth, guess_from_network, network_from_solution,
+                    random_network)
+
+__all__ = ["DeepLimitConfig", "DeepLimitResult", "run_deep_limit", "SettingsMismatch"]
+
+TRANSCRIPTIONS = ("euler", "heun", "rk4", "collocation")
+
+
+class SettingsMismatch(ValueError):
+    """The output folder holds a study made with other settings."""
+
+
+@dataclass(frozen=True)
+class DeepLimitConfig:
+    """Every setting of a deep-limit study; the defaults are the built-in main job."""
+
+    dataset: str = "moons"
+    n: int = 200
+    noise: float = 0.2
+    seed: int = 0
+    activation: str = "tanh"
+    loss: str = "logistic"
+    tau1: float = 1e-3
+    tau2: float = 1e-2
+    tau_w: float = 0.0
+    width: int | None = None
+    horizon: float = 1.0
+    grids: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256)
+    transcription: str = "euler"
+    strategy: str = "gauss-newton"
+    warm: bool = True
+    n_starts: int = 5
+    branches: str = "best"
+    prolongation: str = "linear"
+    tol: float = 1e-8
+    max_iter: int = 1000
+    max_wall_time: float | None = None
+
+    def __post_init__(self) -> None:
+        as_choice(self.dataset, "dataset", DATASETS)
+        as_choice(self.transcription, "transcription", TRANSCRIPTIONS)
+        as_choice(self.strategy, "strategy", ("gauss-newton", "exact"))
+        as_choice(self.branches, "branches", ("best", "all"))
+        as_positive_int(self.n_starts, "n_starts")
+        grids = tuple(self.grids)
+        if not grids or any(isinstance(g, bool) or not isinstance(g, (int, np.integer)) or g < 1 for g in grids):
+            raise ValueError(f"grids: expected positive layer counts, got {self.grids!r}")
+        if list(grids) != sorted(set(grids)):
+            raise ValueError(f"grids: expected strictly increasing layer counts, got {list(grids)}")
+        object.__setattr__(self, "grids", tuple(int(g) for g in grids))
+        if self.strategy == "gauss-newton" and self.transcription == "collocation":
+            raise ValueError("strategy: 'gauss-newton' needs an explicit scheme; use strategy='exact' "
+                             "with transcription='collocation'")
+        self.model_settings()  # validates activation, loss, taus, width, horizon
+        Ipopt(tol=self.tol, max_iter=self.max_iter, max_wall_time=self.max_wall_time)
+
+    def model_settings(self) -> DeepLimitSettings:
+        return DeepLimitSettings(width=self.width, activation=self.activation, loss=self.loss, tau1=self.tau1,
+                                 tau2=self.tau2, tau_w=self.tau_w, horizon=self.horizon)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["grids"] = list(self.grids)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DeepLimitConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"settings: unknown names {sorted(unknown)}; expected some of {sorted(names)}")
+        data = dict(data)
+        if "grids" in data:
+            data["grids"] = tuple(data["grids"])
+        return cls(**data)
+
+    def transcription_object(self):
+        if self.transcription == "collocation":
+            return Collocation(degree=3, scheme="radau")
+        shooting = "single" if self.strategy == "gauss-newton" else "multiple"
+        return {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}[self.transcription](shooting=shooting)
+
+
+@dataclass
+class DeepLimitResult:
+    """The followed branch, every start at the coarsest grid, and other branches if asked."""
+
+    study: ConvergenceStudy
+    starts: list[dict]
+    branches: list[ConvergenceStudy] = field(default_factory=list)
+    networks: dict[int, ResNet] = field(default_factory=dict)
+    data: Dataset | None = None
+
+    @property
+    def failed(self) -> list[str]:
+        """Every failed solve, described."""
+        out = [f"start seed {s['seed']} at N={s['N']}: {s['status']}" for s in self.starts if not s["success"]]
+        for study in [self.study] + self.branches:
+            out += [f"{study.label} N={lv.N}: {lv.status}" for lv in study.levels if not lv.success]
+        return out
+
+
+def _network(deep: DeepLimitProblem, sol: Solution, config: DeepLimitConfig) -> ResNet:
+    if config.transcription != "collocation":
+        return network_from_solution(deep, sol)
+    # Collocation has no layer map of its own: its controls are read into an RK4 network,
+    # which is how its accuracies are evaluated (recorded in the study's problem).
+    N, m, K = sol.N, deep.m, deep.K
+    A = np.stack([np.reshape(r, (m, m), order="F") for r in np.reshape(sol.value(deep.A), (N, m * m))])
+    return ResNet(A, np.reshape(sol.value(deep.b), (N, m)),
+                  np.reshape(np.atleast_1d(sol.value(deep.W)), (K, m), order="F"),
+                  np.atleast_1d(sol.value(deep.c)), float(np.diff(sol.t)[0]), deep.settings.activation, deep.lift,
+                  deep.settings.loss, deep.classes, scheme="rk4")
+
+
+def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out: Path | None,
+             networks: dict) -> Callable[[Solution], dict]:
+    def metrics(sol: Solution) -> dict:
+        net = _network(deep, sol, config)
+        networks[sol.N] = net
+        if out is not None:
+            net.save(out / f"weights_N{sol.N}.npz")
+        values = {"train_accuracy": net.score(data.X_train, _labels(deep)),
+                  "test_accuracy": net.score(data.X_test, data.y_test)}
+        if config.transcription != "collocation":
+            # E_N of DESIGN.md at the saved weights on the saved data (numpy), not the NLP's value
+            parts = net.objective(deep.X_data, deep.Y, config.tau1, config.tau2, config.tau_w)
+            values.update(objective=parts["objective"], loss=parts["loss"], reg_l2=parts["reg_l2"],
+                          reg_h1=parts["reg_h1"], weight_decay=parts["weight_decay"])
+            values["nlp_objective"] = sol.objective
+        return values
+    return metrics
+
+
+def _problem_record(config: DeepLimitConfig, deep: DeepLimitProblem) -> dict:
+    record = {**config.to_dict(), "d": deep.d, "m": deep.m, "K": deep.K, "n_train": deep.n}
+    if config.transcription == "collocation":
+        record["accuracy_note"] = "collocation controls evaluated by an RK4 forward pass"
+    return record
+
+
+def _check_folder(out: Path, record: dict) -> None:
+    """Refuse a folder that holds a study with other settings."""
+    path = out / "study.json"
+    if not path.exists():
+        return
+    previous = read_json(path).get("problem", {})
+    if previous != record:
+        diff = sorted(k for k in set(previous) | set(record) if previous.get(k) != record.get(k))
+        raise SettingsMismatch(f"out: {out} holds a study with other settings (differs in {', '.join(diff)}); "
+                               "choose another --out or remove the folder")
+
+
+def _solve_start(deep, config, N, seed, store: LevelStore | None, solver, hess_lag) -> tuple[Solution, bool]:
+    """One random start at the coarsest grid (reused from ``store`` if solved before)."""
+    transcription = config.transcription_object()
+    if store is not None:
+        sol = store.load(discretize(deep.ocp, transcription, grid=N))
+        if sol is not None:
+            return sol, True
+    guess = guess_from_network(deep, random_network(deep, N, seed))
+    sol = solve(deep.ocp, transcription, grid=N, guess=guess, solver=solver, hess_lag=hess_lag)
+    if store is not None:
+        store.save(sol)
+    return sol, False
+
+
+def run_deep_limit(config: DeepLimitConfig | None = None, out: str | os.PathLike | None = None,
+                   progress: Callable[[str], None] | None = None) -> DeepLimitResult:
+    """Run the study; with ``out``, write study.json, data.npz, weights_N*.npz and the level store.
+
+    Returns the result; failed solves are listed in ``result.failed`` (never
+    counted as results).
+    """
+    config = DeepLimitConfig() if config is None else config
+    say = progress or (lambda line: None)
+    data = load_dataset(config.dataset, n=config.n, noise=config.noise, seed=config.seed)
+    deep = DeepLimitProblem(data.X_train, data.y_train, config.model_settings())
+    record = _problem_record(config, deep)
+    folder = Path(out) if out is not None else None
+    if folder is not None:
+        _check_folder(folder, record)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_npz(folder / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test,
+                  y_test=data.y_test)
+    solver = Ipopt(tol=config.tol, max_iter=config.max_iter, max_wall_time=config.max_wall_time)
+    use_ggn = config.strategy == "gauss-newton"
+    hess_lag = gauss_newton_hessian(deep) if use_ggn else None
+    transcription = config.transcription_object()
+    N0 = config.grids[0]
+
+    # 1. random non-constant starts at the coarsest grid
+    starts, start_sols = [], []
+    for i in range(config.n_starts):
+        seed = config.seed + i
+        store = LevelStore(folder / "starts" / f"seed{seed}") if folder is not None else None
+        sol, reused = _solve_start(deep, config, N0, seed, store, solver, hess_lag)
+        starts.append({"seed": seed, "N": N0, "objective": sol.objective, "status": sol.status,
+                       "success": sol.success, "iterations": sol.iterations, "reused": reused,
+                       "solve_seconds": sol.solve_seconds})
+        start_sols.append(sol)
+        say(f"start seed {seed:<3d} N={N0:<4d} {'ok' if sol.success else 'FAILED':<6s} {sol.status:<28s} "
+            f"objective {sol.objective:.10g}  iter {sol.iterations:<4d} solve {sol.solve_seconds:6.2f}s"
+            + ("  (reused)" if reused else ""))
+    ranked = sorted(range(len(start_sols)), key=lambda i: (not start_sols[i].success, start_sols[i].objective))
+    follow = ranked if config.branches == "all" else ranked[:1]
+
+    # 2. follow the branch(es) up the ladder
+    networks: dict[int, ResNet] = {}
+    studies = []
+    for rank, i in enumerate(follow):
+        seed = starts[i]["seed"]
+        label = f"branch from seed {seed}"
+        say(f"-- following the {'best ' if rank == 0 else ''}{label} (objective {starts[i]['objective']:.10g} "
+            f"at N={N0})")
+        branch_networks: dict[int, ResNet] = {}
+        # only the followed (best) branch writes weights_N*.npz
+        metrics = _metrics(deep, data, config, folder if rank == 0 else None, branch_networks)
+        store = folder / "levels" / f"seed{seed}" if folder is not None else None
+
+        def cold(N: int, seed: int = seed) -> dict:  # the same smooth random theta(t), on grid N
+            return guess_from_network(deep, random_network(deep, N, seed))
+        study = refine(deep.ocp, transcription, config.grids, guess=cold, solver=solver,
+                       hess_lag=hess_lag, warm=config.warm, prolongation=config.prolongation,
+                       metrics=metrics, progress=say, store=store, problem_record=record, label=label,
+                       first=start_sols[i], shown=["train_accuracy", "test_accuracy"])
+        for sol in study.solutions:
+            if sol is not None:
+                check_classifier_growth(deep, sol)
+        studies.append(study)
+        if rank == 0:
+            networks = branch_networks
+    result = DeepLimitResult(studies[0], starts, studies[1:], networks, data)
+    if folder is not None:
+        write_json(folder / "study.json", study_json(result))
+    return result
+
+
+def study_json(result: DeepLimitResult) -> dict:
+    """The study.json document: the followed branch's fields, plus starts and other branches."""
+    doc = result.study.to_dict()
+    doc["schema"] = SCHEMA
+    doc["starts"] = result.starts
+    doc["branches"] = [{"label": b.label, "limit_objective": b.limit_objective(), "success": b.success,
+                        "levels": [lv.to_dict() for lv in b.levels],
+                        "distances": [d.to_dict() for d in b.distances], "orders": b.orders()}
+                       for b in result.branches]
+    doc["failed"] = result.failed
+    return doc
+
+
+def load_study(out: str | os.PathLike) -> dict[str, Any]:
+    """study.json of a finished run."""
+    return read_json(Path(out) / "study.json")
