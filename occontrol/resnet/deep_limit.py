@@ -24,7 +24,7 @@ from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
 from ..transcription.collocation import Collocation
 from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
-from .gauss_newton import gauss_newton_hessian
+from .gauss_newton import gauss_newton_hessian, gauss_newton_solver
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
 from .train import (_labels, check_classifier_growth, guess_from_network, network_from_solution,
@@ -215,6 +215,8 @@ def run_deep_limit(config: DeepLimitConfig | None = None, out: str | os.PathLike
     solver = Ipopt(tol=config.tol, max_iter=config.max_iter, max_wall_time=config.max_wall_time)
     use_ggn = config.strategy == "gauss-newton"
     hess_lag = gauss_newton_hessian(deep) if use_ggn else None
+    if use_ggn:
+        solver = gauss_newton_solver(solver)
     transcription = config.transcription_object()
     N0 = config.grids[0]
 

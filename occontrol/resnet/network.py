@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from .._checks import as_finite_array
 from ..io import write_npz
@@ -119,7 +120,7 @@ class ResNet:
         """Class probabilities, shape (n, K) (two columns for logistic)."""
         S = self.decision_function(X)
         if self.loss == "logistic":
-            p = 1 / (1 + np.exp(-S[:, 0]))
+            p = expit(S[:, 0])
             return np.column_stack([1 - p, p])
         if self.loss == "softmax":
             E = np.exp(S - S.max(axis=1, keepdims=True))

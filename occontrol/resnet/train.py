@@ -14,7 +14,7 @@ from ..solution import Solution
 from ..solver import CasadiSolver, Ipopt, solve
 from ..transcription.discrete import Transcription
 from ..transcription.runge_kutta import ExplicitEuler, ExplicitRungeKutta
-from .gauss_newton import gauss_newton_hessian
+from .gauss_newton import gauss_newton_hessian, gauss_newton_solver
 from .network import SCHEMES, ResNet
 from .problem import DeepLimitProblem
 
@@ -145,6 +145,7 @@ def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None, strategy:
         transcription = _transcription(strategy)
         if strategy == "gauss-newton":
             hess_lag = gauss_newton_hessian(deep)
+            solver = gauss_newton_solver(solver)
     sol = solve(deep.ocp, transcription, grid=N, guess=guess, solver=solver, hess_lag=hess_lag,
                 warm_start_multipliers=warm_start_multipliers)
     check_classifier_growth(deep, sol)
