@@ -166,6 +166,15 @@ def interval_midpoints(nodes: np.ndarray) -> np.ndarray:
     return (nodes[:-1] + nodes[1:]) / 2
 
 
+def _interp_extrapolate(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """np.interp inside [xp[0], xp[-1]], linear extrapolation of the end segments outside."""
+    out = np.interp(x, xp, fp)
+    left, right = x < xp[0], x > xp[-1]
+    out[left] = fp[0] + (x[left] - xp[0]) * (fp[1] - fp[0]) / (xp[1] - xp[0])
+    out[right] = fp[-1] + (x[right] - xp[-1]) * (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
+    return out
+
+
 def prolong(nodes_from: np.ndarray, values: np.ndarray, nodes_to: np.ndarray, kind: str = "constant",
             at_nodes: bool = False) -> np.ndarray:
     """Carry grid values onto another grid.
@@ -190,6 +199,10 @@ def prolong(nodes_from: np.ndarray, values: np.ndarray, nodes_to: np.ndarray, ki
     if kind == "constant" and not at_nodes:
         k = np.clip(np.searchsorted(nodes_from, dst, side="right") - 1, 0, rows.shape[0] - 1)
         out = rows[k]
+    elif kind == "linear" and not at_nodes and src.size > 1:
+        # interval values anchor at midpoints: extend the end segments linearly to the
+        # half intervals at t0 and tf, so that a linear theta(t) is carried exactly
+        out = np.column_stack([_interp_extrapolate(dst, src, col) for col in rows.T])
     elif kind in ("constant", "linear"):
         out = np.column_stack([np.interp(dst, src, col) for col in rows.T])
     else:

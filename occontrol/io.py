@@ -4,6 +4,7 @@ a rename, so an interrupted run never leaves a half-written file."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -11,7 +12,24 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["atomic_write", "write_json", "read_json", "write_npz"]
+__all__ = ["atomic_write", "write_json", "read_json", "write_npz", "json_safe"]
+
+
+def json_safe(x: Any) -> Any:
+    """Plain Python containers with non-finite floats as None (strict JSON)."""
+    if isinstance(x, dict):
+        return {str(k): json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return json_safe(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None], suffix: str = "") -> Path:
@@ -30,8 +48,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None], suffix: 
 
 
 def write_json(path: str | os.PathLike, data: Any) -> Path:
-    """Strict JSON (NaN and inf refused: store them as null)."""
-    text = json.dumps(data, indent=2, allow_nan=False)
+    """Strict JSON: NaN and inf are stored as null (numpy values as plain numbers)."""
+    text = json.dumps(json_safe(data), indent=2, allow_nan=False)
 
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:

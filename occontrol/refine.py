@@ -20,7 +20,7 @@ import numpy as np
 from ._checks import as_choice
 from .grid import (Grid, as_grid, interval_midpoints, piecewise_constant_distance, piecewise_linear_distance,
                    prolong)
-from .io import read_json, write_json, write_npz
+from .io import json_safe, read_json, write_json, write_npz
 from .problem import OCP
 from .solution import Solution
 from .solver import CasadiSolver, Ipopt, discretize, solve
@@ -54,7 +54,7 @@ class Level:
     def to_dict(self) -> dict:
         out = asdict(self)
         out.update(out.pop("metrics"))
-        return out
+        return json_safe(out)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Level":
@@ -76,7 +76,7 @@ class Distance:
     branch_jump: bool = False
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return json_safe(asdict(self))
 
 
 def _control_function(sol: Solution, names: list[str] | None) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -156,11 +156,17 @@ class ConvergenceStudy:
         return next(lv.h for lv in self.levels if lv.N == N)
 
     def orders(self) -> dict[str, list[float | None]]:
-        """Observed orders log(d_k / d_{k+1}) / log(h_k / h_{k+1}) per metric."""
+        """Observed orders log(d_k / d_{k+1}) / log(h_k / h_{k+1}) per metric.
+
+        None where the two distances come from different refinement ratios (a
+        failed level between them): their ratio then estimates no order.
+        """
         out: dict[str, list[float | None]] = {m: [] for m in METRICS}
         for a, b in zip(self.distances, self.distances[1:]):
+            same_ratio = math.isclose(self._h(a.N) / self._h(a.N_next), self._h(b.N) / self._h(b.N_next))
             for m in METRICS:
-                out[m].append(_order(getattr(a, m), getattr(b, m), self._h(a.N), self._h(b.N)))
+                out[m].append(_order(getattr(a, m), getattr(b, m), self._h(a.N), self._h(b.N))
+                              if same_ratio else None)
         return out
 
     def limit_objective(self) -> float | None:
@@ -193,10 +199,10 @@ class ConvergenceStudy:
             status = lv.status if lv.success else f"FAILED: {lv.status}"
             if lv.reused:
                 status += " (reused)"
-            dist = ["%.3g" % v for v in (d.l2, d.sup, d.h1, d.objective_gap)] if d else ["", "", "", ""]
+            dist = [_fmt(v) for v in (d.l2, d.sup, d.h1, d.objective_gap)] if d else ["", "", "", ""]
             if d is not None and d.branch_jump:
                 dist[0] += " (jump)"
-            cells = [str(lv.N), status, f"{lv.objective:.10g}", str(lv.iterations), f"{lv.build_seconds:.2f}",
+            cells = [str(lv.N), status, _fmt(lv.objective, 10), str(lv.iterations), f"{lv.build_seconds:.2f}",
                      f"{lv.solve_seconds:.2f}"] + dist + [_fmt(lv.metrics.get(k)) for k in metric_names]
             rows.append("| " + " | ".join(cells) + " |")
         orders = self.orders()
@@ -242,7 +248,7 @@ class ConvergenceStudy:
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
         return f"{value:.{digits}g}"
@@ -383,7 +389,7 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
             # a reused level reports the build and solve times of the run that solved it
             sol = level_store.load(discretize(ocp, transcription, grid=grid))
         reused = sol is not None and sol.reused
-        if sol is first and level_store is not None and not sol.reused:
+        if sol is not None and sol is first and level_store is not None and not sol.reused:
             level_store.save(sol)
         if sol is None:
             with_multipliers = warm_start_multipliers and warm and previous is not None
@@ -412,7 +418,7 @@ def _progress_line(study: ConvergenceStudy, level: Level) -> str:
     extra = f"  L2 dist {d.l2:.3g}" if d else ""
     extra += "".join(f"  {k} {_fmt(v)}" for k, v in level.metrics.items()
                      if study.shown is None or k in study.shown)
-    return (f"N={level.N:<5d} {state:<10s} {level.status:<28s} objective {level.objective:.10g}  "
+    return (f"N={level.N:<5d} {state:<10s} {level.status:<28s} objective {_fmt(level.objective, 10)}  "
             f"iter {level.iterations:<4d} build {level.build_seconds:6.2f}s  solve {level.solve_seconds:7.2f}s"
             + extra)
 

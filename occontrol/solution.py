@@ -3,32 +3,15 @@ discrete trajectories as functions of time."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from .io import json_safe
 from .problem import Variable
 from .transcription.discrete import DiscreteProblem
 
 __all__ = ["Solution"]
-
-
-def _json_safe(x: Any) -> Any:
-    """Plain Python containers with non-finite floats as None (strict JSON)."""
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _json_safe(x.tolist())
-    if isinstance(x, (np.floating, float)):
-        return float(x) if math.isfinite(x) else None
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
 
 
 class Solution:
@@ -150,7 +133,7 @@ class Solution:
         """JSON-safe summary: status, objective, timings, grid and all values."""
         ocp = self.problem.ocp
         values = {v.name: self.value(v.symbol) for v in ocp.variables}
-        return _json_safe({
+        return json_safe({
             "success": self.success, "status": self.status, "solver": self.solver,
             "objective": self.objective, "objective_parts": self.objective_parts,
             "regularization_parts": self.regularization_parts,

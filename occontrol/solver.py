@@ -164,9 +164,12 @@ def _hessian_option(problem: DiscreteProblem, hess_lag: HessLag | None) -> dict:
     if got != expected or fn.n_out() < 1 or tuple(fn.size_out(0)) != (nx, nx):
         raise ValueError(f"hess_lag: expected inputs {expected} and a {nx}x{nx} output, got inputs "
                          f"{got} and outputs {[fn.size_out(i) for i in range(fn.n_out())]}")
+    if fn.n_out() == 1 and fn.sparsity_out(0).is_triu():
+        return {"hess_lag": fn}
     # IPOPT reads the upper triangle only; take it here so users may give the full matrix.
     args = [cs.MX.sym(n, *s) for n, s in zip(("x", "p", "lam_f", "lam_g"), expected)]
-    triu = cs.Function("hess_lag", args, [cs.triu(fn(*args)[0] if fn.n_out() > 1 else fn(*args))],
+    out = fn(*args)
+    triu = cs.Function("hess_lag", args, [cs.triu(out[0] if fn.n_out() > 1 else out)],
                        ["x", "p", "lam_f", "lam_g"], ["triu_hess_gamma_x_x"])
     return {"hess_lag": triu}
 

@@ -654,7 +654,8 @@ def _foreign():
 ])
 def test_symbol_of_another_ocp_in_expressions(use, match):
     ocp, x, u = lq()
-    with pytest.raises(ValueError, match=match + r", which is not declared by this OCP \(a symbol from another OCP\?\)"):
+    foreign = r", which is not declared by this OCP \(a symbol from another OCP\?\)"
+    with pytest.raises(ValueError, match=match + foreign):
         use(ocp, x, u, _foreign())
 
 

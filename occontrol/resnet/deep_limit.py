@@ -169,15 +169,21 @@ def _problem_record(config: DeepLimitConfig, deep: DeepLimitProblem) -> dict:
 
 
 def _check_folder(out: Path, record: dict) -> None:
-    """Refuse a folder that holds a study with other settings."""
-    path = out / "study.json"
-    if not path.exists():
-        return
-    previous = read_json(path).get("problem", {})
-    if previous != record:
-        diff = sorted(k for k in set(previous) | set(record) if previous.get(k) != record.get(k))
-        raise SettingsMismatch(f"out: {out} holds a study with other settings (differs in {', '.join(diff)}); "
-                               "choose another --out or remove the folder")
+    """Refuse a folder that holds (part of) a study with other settings.
+
+    settings.json is written before the first solve, so an interrupted run is
+    recognised too, not only a finished one.
+    """
+    for name in ("settings.json", "study.json"):
+        path = out / name
+        if not path.exists():
+            continue
+        previous = read_json(path)
+        previous = previous.get("problem", {}) if name == "study.json" else previous
+        if previous != record:
+            diff = sorted(k for k in set(previous) | set(record) if previous.get(k) != record.get(k))
+            raise SettingsMismatch(f"out: {out} holds a study with other settings (differs in {', '.join(diff)}); "
+                                   "choose another --out or remove the folder")
 
 
 def _solve_start(deep, config, N, seed, store: LevelStore | None, solver, hess_lag) -> tuple[Solution, bool]:
@@ -210,6 +216,7 @@ def run_deep_limit(config: DeepLimitConfig | None = None, out: str | os.PathLike
     if folder is not None:
         _check_folder(folder, record)
         folder.mkdir(parents=True, exist_ok=True)
+        write_json(folder / "settings.json", record)
         write_npz(folder / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test,
                   y_test=data.y_test)
     solver = Ipopt(tol=config.tol, max_iter=config.max_iter, max_wall_time=config.max_wall_time)

@@ -91,6 +91,8 @@ class GaussNewtonHessian(cs.Callback):
         reg[N * nu:, N * nu:] = 2 * st.tau_w * np.eye(K * m + K)
         self._reg_hessian = reg
         self._n_p = problem.parameters.size
+        self._upper = cs.Sparsity.upper(self.nx)
+        self._lower_index = np.tril_indices(self.nx)
         self.construct("gauss_newton_hessian", {})
 
     def get_n_in(self) -> int:
@@ -104,7 +106,7 @@ class GaussNewtonHessian(cs.Callback):
         return cs.Sparsity.dense(sizes[i], 1)
 
     def get_sparsity_out(self, i: int) -> cs.Sparsity:
-        return cs.Sparsity.upper(self.nx)
+        return self._upper
 
     def matrix(self, w: np.ndarray) -> np.ndarray:
         """The full GGN matrix (not scaled by lam_f) at the decision vector w."""
@@ -125,7 +127,10 @@ class GaussNewtonHessian(cs.Callback):
     def eval(self, arg):
         w = np.asarray(arg[0]).ravel()
         lam_f = float(arg[2])
-        return [cs.DM(cs.triu(cs.DM(lam_f * self.matrix(w))))]
+        G = self.matrix(w)
+        # nonzeros of the upper triangle in CasADi's column-major order; G is symmetric,
+        # so they are the row-major lower triangle
+        return [cs.DM(self._upper, lam_f * G[self._lower_index])]
 
 
 def gauss_newton_solver(solver: Ipopt | None) -> Ipopt:
