@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._checks import as_positive_int
 from ..solver import Ipopt
 from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
 from .network import ResNet
@@ -44,6 +45,7 @@ class _ODEResNetBase(BaseEstimator):
         self.max_iter = max_iter
 
     def _fit(self, X, y, loss: str):
+        as_positive_int(self.n_layers, "n_layers")
         if self.transcription not in _TRANSCRIPTIONS:
             raise ValueError(f"transcription: expected one of {list(_TRANSCRIPTIONS)}, got {self.transcription!r}")
         settings = DeepLimitSettings(width=self.width, activation=self.activation, loss=loss, tau1=self.tau1,
