@@ -91,6 +91,15 @@ def test_sgd_lbfgs_and_minibatch_run(deep, optimizer, lr, batch):
     assert run.objective < torch_objective(deep, net)
 
 
+def test_lbfgs_line_search_shortens_a_rejected_step():
+    # on the default problem the unit step is first rejected at step 10 (measured)
+    data = load_dataset("moons", n=200, noise=0.2, seed=0)
+    deep = DeepLimitProblem(data.X_train, data.y_train, DeepLimitSettings())
+    run = train_gradient(random_network(deep, 8, seed=2), deep.X_data, deep.Y, 1e-3, 1e-2, 0.0,
+                         settings=GradientSettings(optimizer="lbfgs", lr=1.0, max_steps=40, record_every=1))
+    assert constant_from(run) is None
+
+
 def test_constant_from_finds_where_the_objective_stopped_moving(deep):
     run = train_gradient(random_network(deep, 4, seed=1), deep.X_data, deep.Y, **TAUS,
                          settings=GradientSettings(max_steps=10, record_every=2))

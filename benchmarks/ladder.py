@@ -1,0 +1,96 @@
+"""The default deep-limit study end to end against PyTorch Adam, in one run.
+
+occontrol: `run_deep_limit` with its defaults (two moons n = 200, tanh,
+logistic, tau1 = 1e-3, tau2 = 1e-2, explicit Euler, N = 4, 8, ..., 256, five
+random starts at N = 4, Gauss-Newton single shooting), builds included.
+PyTorch: Adam (lr 1e-2, full batch, float64) for 3000 steps at the finest N
+alone, from the same depth-consistent initial weights IPOPT's cold start uses.
+
+Writes benchmarks/results/ladder.json and ladder.md: wall seconds of both,
+their ratio (the target is >= 10), objectives, per-level iterations and
+timings (mesh independence: warm levels should need no more iterations than
+the coarsest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+import casadi as cs
+
+from occontrol.io import atomic_write, write_json
+from occontrol.resnet.deep_limit import DeepLimitConfig, run_deep_limit
+from occontrol.resnet.gradient import GradientSettings, train_gradient
+from occontrol.resnet.problem import DeepLimitProblem
+from occontrol.resnet.train import random_network
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grids", default="4,8,16,32,64,128,256", help="ladder (default %(default)s)")
+    parser.add_argument("--adam-steps", type=int, default=3000, help="Adam steps (default %(default)s)")
+    parser.add_argument("--strategy", default="gauss-newton", choices=["gauss-newton", "exact"])
+    parser.add_argument("--tag", default="", help="suffix of the result files")
+    args = parser.parse_args(argv)
+    grids = tuple(int(g) for g in args.grids.split(","))
+    config = DeepLimitConfig(grids=grids, strategy=args.strategy)
+
+    start = time.perf_counter()
+    result = run_deep_limit(config, out=None, progress=lambda line: print(line, flush=True))
+    ladder_seconds = time.perf_counter() - start
+    study = result.study
+
+    data = result.data
+    deep = DeepLimitProblem(data.X_train, data.y_train, config.model_settings())
+    N = grids[-1]
+    net0 = random_network(deep, N, config.seed)
+    settings = GradientSettings("adam", lr=1e-2, max_steps=args.adam_steps, record_every=100)
+    start = time.perf_counter()
+    run = train_gradient(net0, deep.X_data, deep.Y, config.tau1, config.tau2, config.tau_w, settings,
+                         progress=lambda s, t, v: print(f"adam step {s:5d}  {t:7.2f}s  E_N {v:.10g}", flush=True))
+    adam_seconds = time.perf_counter() - start
+
+    finest = study.levels[-1]
+    levels = [{"N": lv.N, "status": lv.status, "success": lv.success, "iterations": lv.iterations,
+               "build_seconds": lv.build_seconds, "solve_seconds": lv.solve_seconds, "objective": lv.objective}
+              for lv in study.levels]
+    warm_iters = [lv["iterations"] for lv in levels[1:]]
+    doc = {"schema": 1, "benchmark": "ladder", "machine": platform.platform(), "python": platform.python_version(),
+           "casadi": cs.__version__, "config": config.to_dict(),
+           "ladder": {"seconds": ladder_seconds, "success": study.success and not result.failed,
+                      "failed": result.failed, "levels": levels, "starts": result.starts,
+                      "finest_objective": finest.objective,
+                      "build_seconds": sum(lv["build_seconds"] for lv in levels),
+                      "solve_seconds": sum(lv["solve_seconds"] for lv in levels),
+                      "build_le_solve_every_level": all(lv["build_seconds"] <= lv["solve_seconds"] for lv in levels),
+                      "mesh_independent": all(i <= levels[0]["iterations"] for i in warm_iters)},
+           "adam": {"N": N, "steps": run.steps, "seconds": adam_seconds, "train_seconds": run.seconds,
+                    "objective": run.objective, "initial_objective": run.history[0][2],
+                    "gap_to_ipopt": run.objective - finest.objective},
+           "speedup": adam_seconds / ladder_seconds, "target_speedup": 10.0}
+    RESULTS.mkdir(exist_ok=True)
+    name = "ladder" + (f"_{args.tag}" if args.tag else "")
+    write_json(RESULTS / f"{name}.json", doc)
+    lines = [f"# Deep-limit ladder vs Adam ({config.strategy})", "",
+             f"Ladder N = {list(grids)} end to end (5 starts at N = {grids[0]}, builds included): "
+             f"**{ladder_seconds:.1f} s**. Adam, {run.steps} full-batch steps at N = {N}: **{adam_seconds:.1f} s**. "
+             f"Ratio Adam / ladder: **{doc['speedup']:.2f}x** (target >= 10).", "",
+             f"Finest objective: IPOPT {finest.objective:.10g} ({finest.status}); Adam {run.objective:.10g}.", "",
+             "| N | status | iterations | build s | solve s | objective |", "|---|---|---|---|---|---|"]
+    for lv in levels:
+        status = lv["status"] if lv["success"] else f"FAILED: {lv['status']}"
+        lines.append(f"| {lv['N']} | {status} | {lv['iterations']} | {lv['build_seconds']:.2f} | "
+                     f"{lv['solve_seconds']:.2f} | {lv['objective']:.10g} |")
+    atomic_write(RESULTS / f"{name}.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
+    print("\n".join(lines))
+    return 0 if doc["ladder"]["success"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

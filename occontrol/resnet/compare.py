@@ -1,0 +1,556 @@
+"""Gradient training against optimal control, on the very same E_N (issue 5).
+
+For each N of a ladder, IPOPT's warm-started deep-limit ladder
+(:func:`run_deep_limit`) is compared with networks trained by ``torch.optim``
+(Adam, SGD with momentum, L-BFGS with a strong-Wolfe line search) on the same
+discrete objective E_N of DESIGN.md: same data, N, activation, loss, tau1,
+tau2 and tau_w. Then the deep-limit question is asked of every method: do the
+trained theta_N converge as N doubles? It is asked under four settings, the
+H1 regulariser on (tau2 as configured) or off (tau2 = 0), crossed with a
+depth-consistent or an i.i.d. per-layer initialisation.
+
+The landscape is not convex: a gradient run may end in another local minimum
+than the one IPOPT's ladder tracked, above or below it. Objectives are
+reported as measured, signed gaps included, with the distance of each trained
+theta_N to IPOPT's and the gradient norm at the final weights; an IPOPT level
+that failed is shown failed and every gap against it is null.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .._checks import as_choice, as_positive_int
+from ..datasets import Dataset, load_dataset
+from ..grid import Grid, interval_midpoints, piecewise_constant_distance, piecewise_linear_distance
+from ..io import atomic_write, json_safe, write_json, write_npz
+from .deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
+from .gradient import OPTIMIZERS, GradientRun, GradientSettings, train_gradient
+from .network import ResNet
+from .problem import DeepLimitProblem
+from .torch_export import import_torch
+from .train import _fit_classifier, random_network
+
+__all__ = ["CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "compare", "iid_network",
+           "initial_network", "theta_distance", "gradient_norm", "constant_from"]
+
+SCHEMA = 1
+SETTINGS = ("h1-consistent", "h1-iid", "noh1-consistent", "noh1-iid")
+RELS = {"1e-3": 1e-3, "1e-6": 1e-6}  # relative tolerances of "reached IPOPT's objective"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One of the four settings: H1 regulariser on or off, and the initialisation."""
+
+    name: str
+    h1: bool
+    init: str  # 'consistent' (random_network) or 'iid' (iid_network)
+
+    @classmethod
+    def parse(cls, name: str) -> "Setting":
+        as_choice(name, "settings", SETTINGS)
+        reg, init = name.split("-")
+        return cls(name, reg == "h1", init)
+
+    @property
+    def regulariser(self) -> str:
+        """'h1' or 'noh1': the key of the IPOPT ladder this setting is measured against."""
+        return "h1" if self.h1 else "noh1"
+
+
+def _default_deep() -> DeepLimitConfig:
+    return DeepLimitConfig(grids=(8, 16, 32, 64))
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Every setting of a comparison.
+
+    Parameters
+    ----------
+    deep : DeepLimitConfig
+        The problem (data, model, tau1, tau2, tau_w), the ladder ``grids`` and
+        IPOPT's settings. The transcription must be 'euler': the ResNet itself,
+        which is what the gradient methods train.
+    methods : tuple of {'adam', 'sgd', 'lbfgs'}
+    lr_adam, lr_sgd, lr_lbfgs : float
+        Learning rates (L-BFGS: initial step of its strong-Wolfe line search).
+    momentum : float
+        SGD momentum.
+    batch_size : int or None
+        Minibatch size for Adam and SGD; None is full batch. L-BFGS always uses
+        the full batch (its line search needs a deterministic objective).
+    steps, seconds : int or float or None
+        Budget per training run, in optimiser steps and/or training seconds
+        (whichever ends first).
+    record_every : int
+        The objective is recorded every this many steps; times to reach IPOPT's
+        objective are resolved to this granularity.
+    settings : tuple of str
+        Some of 'h1-consistent', 'h1-iid', 'noh1-consistent', 'noh1-iid'.
+    init_seed : int or None
+        Seed of the initial weights. None: the seed of the start IPOPT's
+        ladder followed (for the same regulariser), so that on the coarsest grid
+        the gradient methods start exactly where IPOPT's followed branch did.
+    threads : int or None
+        torch intra-op threads while training (restored afterwards); None
+        leaves torch's setting alone. 1 by default: the tensors are tiny
+        (n x m with m = 2), where thread hand-offs cost more than they save,
+        and IPOPT with MUMPS runs on one thread too.
+    """
+
+    deep: DeepLimitConfig = field(default_factory=_default_deep)
+    methods: tuple[str, ...] = OPTIMIZERS
+    lr_adam: float = 1e-2
+    lr_sgd: float = 0.1
+    lr_lbfgs: float = 1.0
+    momentum: float = 0.9
+    batch_size: int | None = None
+    steps: int | None = 3000
+    seconds: float | None = None
+    record_every: int = 10
+    settings: tuple[str, ...] = SETTINGS
+    init_seed: int | None = None
+    threads: int | None = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.deep, DeepLimitConfig):
+            raise TypeError(f"deep: expected a DeepLimitConfig, got {type(self.deep).__name__}")
+        if self.deep.transcription != "euler":
+            raise ValueError(f"deep: expected transcription='euler' (the ResNet the gradient methods train), "
+                             f"got {self.deep.transcription!r}")
+        for name, choices in (("methods", OPTIMIZERS), ("settings", SETTINGS)):
+            values = (getattr(self, name),) if isinstance(getattr(self, name), str) else tuple(getattr(self, name))
+            if not values or len(set(values)) != len(values):
+                raise ValueError(f"{name}: expected distinct names among {', '.join(choices)}, got {values!r}")
+            for v in values:
+                as_choice(v, name, choices)
+            object.__setattr__(self, name, values)
+        if self.init_seed is not None:
+            as_positive_int(self.init_seed, "init_seed", minimum=0)
+        if self.threads is not None:
+            as_positive_int(self.threads, "threads")
+        for method in self.methods:  # validates learning rates, momentum, batch size and budget
+            self.gradient_settings(method, seed=0)
+
+    def gradient_settings(self, method: str, seed: int) -> GradientSettings:
+        """The GradientSettings of one run (``seed`` orders the minibatches)."""
+        lr = {"adam": self.lr_adam, "sgd": self.lr_sgd, "lbfgs": self.lr_lbfgs}[method]
+        return GradientSettings(optimizer=method, lr=lr, momentum=self.momentum,
+                                batch_size=None if method == "lbfgs" else self.batch_size,
+                                max_steps=self.steps, max_seconds=self.seconds,
+                                record_every=self.record_every, seed=seed)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["deep"] = self.deep.to_dict()
+        out["methods"], out["settings"] = list(self.methods), list(self.settings)
+        return out
+
+
+# ------------------------------------------------------------------ weights
+def iid_network(deep: DeepLimitProblem, N: int, seed: int) -> ResNet:
+    """The i.i.d. per-layer initialisation usual in ML.
+
+    A_k has independent N(0, 1/m) entries and b_k independent N(0, 1) entries,
+    independently for every layer k (and for every N: the draw is seeded by
+    (seed, N)). These are the marginals of :func:`random_network`, so the two
+    initialisations differ only in how theta is correlated in depth. (W, c)
+    are fitted by scikit-learn to the features this flow produces, exactly as
+    in :func:`random_network`, so neither start is handicapped by a poor
+    classifier.
+    """
+    N = as_positive_int(N, "N")
+    rng = np.random.default_rng([seed, N])
+    m, K, h = deep.m, deep.K, deep.settings.horizon / N
+    A = rng.normal(scale=1 / np.sqrt(m), size=(N, m, m))
+    b = rng.normal(size=(N, m))
+    probe = ResNet(A, b, np.zeros((K, m)), np.zeros(K), h, deep.settings.activation, deep.lift,
+                   deep.settings.loss, deep.classes)
+    W, c = _fit_classifier(deep, probe.forward(deep.X_data).T)
+    return ResNet(A, b, W, c, h, deep.settings.activation, deep.lift, deep.settings.loss, deep.classes)
+
+
+def initial_network(deep: DeepLimitProblem, N: int, seed: int, init: str) -> ResNet:
+    """'consistent': :func:`random_network`; 'iid': :func:`iid_network`."""
+    if as_choice(init, "init", ("consistent", "iid")) == "consistent":
+        return random_network(deep, N, seed)
+    return iid_network(deep, N, seed)
+
+
+def theta_distance(a: ResNet, b: ResNet, horizon: float = 1.0) -> dict[str, float]:
+    """||theta_a - theta_b|| as functions of t on [0, horizon], exactly as the refinement study.
+
+    L2 and sup of the piecewise-constant functions (the ResNet view); H1
+    seminorm of the difference of the piecewise-linear interpolants through
+    the interval midpoints (the view of :func:`occontrol.refine.control_distance`).
+    """
+    ta = Grid.uniform_grid(a.N).times(0.0, horizon)
+    tb = Grid.uniform_grid(b.N).times(0.0, horizon)
+    pc = piecewise_constant_distance(ta, a.theta, tb, b.theta)
+    pl = piecewise_linear_distance(interval_midpoints(ta), a.theta, interval_midpoints(tb), b.theta, 0.0, horizon)
+    return {"l2": pc["l2"], "sup": pc["sup"], "h1": pl["h1"]}
+
+
+def gradient_norm(net: ResNet, X: np.ndarray, Y: np.ndarray, tau1: float, tau2: float, tau_w: float) -> float:
+    """|grad E_N| over all weights (A, b, W, c) by torch autograd: the same stationarity
+    measure for every method, IPOPT included."""
+    torch = import_torch()
+    model = net.to_torch()
+    value = model.objective(torch.tensor(X), torch.tensor(np.asarray(Y, float).T), tau1, tau2, tau_w)
+    value.backward()
+    return float(math.sqrt(sum(float(torch.sum(p.grad ** 2)) for p in model.parameters())))
+
+
+# ------------------------------------------------------------------ result
+@dataclass
+class CompareResult:
+    """Everything a comparison measured.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One per (setting, N, method), IPOPT included (method 'ipopt').
+    distances : dict
+        distances[setting][method] = list of {N, N_next, l2, sup, h1, l2_ratio}
+        between consecutive successful runs of the ladder.
+    ipopt : dict
+        IPOPT's ladder per regulariser ('h1', 'noh1').
+    runs, networks : dict
+        Gradient runs and final networks keyed by (setting, method, N);
+        networks also holds IPOPT's, with method 'ipopt'.
+    """
+
+    config: CompareConfig
+    problem: dict
+    rows: list[dict] = field(default_factory=list)
+    distances: dict = field(default_factory=dict)
+    ipopt: dict[str, DeepLimitResult] = field(default_factory=dict)
+    runs: dict[tuple[str, str, int], GradientRun] = field(default_factory=dict)
+    networks: dict[tuple[str, str, int], ResNet] = field(default_factory=dict)
+    init_seeds: dict[str, int] = field(default_factory=dict)
+    data: Dataset | None = None
+    complete: bool = False
+
+    @property
+    def failed(self) -> list[str]:
+        """Every failed IPOPT solve (starts and levels), described."""
+        return [f"ipopt {reg}: {line}" for reg, res in self.ipopt.items() for line in res.failed]
+
+    @property
+    def diverged(self) -> list[str]:
+        return [f"{r['method']} {r['setting']} N={r['N']}" for r in self.rows if r["status"] == "diverged"]
+
+    def to_dict(self) -> dict:
+        """The compare.json document (strict JSON: NaN and inf are null)."""
+        return json_safe({
+            "schema": SCHEMA, "kind": "occontrol.compare", "complete": self.complete,
+            "problem": self.problem, "config": self.config.to_dict(),
+            "settings": [{**asdict(Setting.parse(s)), "tau2": self._tau2(s), "init_seed": self.init_seeds.get(s),
+                          "ipopt_ladder": Setting.parse(s).regulariser} for s in self.config.settings],
+            "ipopt": {reg: _ipopt_summary(res) for reg, res in self.ipopt.items()},
+            "rows": self.rows, "distances": self.distances,
+            "failed": self.failed, "diverged": self.diverged,
+            "notes": NOTES})
+
+    def _tau2(self, name: str) -> float:
+        return self.config.deep.tau2 if Setting.parse(name).h1 else 0.0
+
+
+NOTES = {
+    "objective": "E_N of DESIGN.md evaluated by ResNet.objective (numpy) at the final weights, for every method",
+    "gap": "objective - IPOPT objective at the same N and setting (negative: a lower local minimum); "
+           "null when IPOPT failed there",
+    "seconds": "gradient: training time only (the recorded full-batch evaluations excluded); "
+               "ipopt: NLP build + solve of this level; ipopt ladder_seconds: every solve and build of the "
+               "ladder up to this level, coarse multi-start included",
+    "time_to_reach": "training seconds until E_N <= E_ipopt + rel |E_ipopt|, resolved to record_every steps; "
+                     "seconds null and reached false: not reached within the budget; reached null: no target",
+    "constant_from_step": "the step from which the recorded E_N never changed again (null: it moved to the "
+                          "end); with a gradient norm far from 0, the optimiser stalled rather than converged",
+    "init": "consistent: random_network(deep, N, seed), a smooth random theta(t) discretised on the grid (also "
+            "IPOPT's cold start on that grid); iid: A_k ~ N(0, 1/m), b_k ~ N(0, 1) independent per layer; "
+            "(W, c) fitted by scikit-learn in both",
+    "ipopt_ladder": "IPOPT's warm-started ladder depends on the initialisation only through its coarsest "
+                    "multi-start, so the 'iid' settings are measured against the same ladder as the "
+                    "'consistent' ones with the same regulariser",
+    "distances": "between consecutive successful runs: L2 and sup of piecewise-constant theta(t), H1 seminorm "
+                 "of the piecewise-linear interpolants through interval midpoints (as the refinement study)",
+}
+
+
+def _ipopt_summary(res: DeepLimitResult) -> dict:
+    study = res.study
+    return {"label": study.label, "followed_seed": _followed_seed(res), "starts": res.starts,
+            "success": study.success, "limit_objective": study.limit_objective(),
+            "levels": [lv.to_dict() for lv in study.levels], "failed": res.failed}
+
+
+def _followed_seed(res: DeepLimitResult) -> int:
+    # the ranking run_deep_limit follows: successful first, then the lowest objective
+    return min(res.starts, key=lambda s: (not s["success"], s["objective"]))["seed"]
+
+
+# ------------------------------------------------------------------ rows
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _ipopt_rows(setting: Setting, res: DeepLimitResult, deep: DeepLimitProblem, tau2: float,
+                tau1: float, tau_w: float) -> list[dict]:
+    rows, ladder = [], sum(s["solve_seconds"] for s in res.starts)
+    for i, lv in enumerate(res.study.levels):
+        # the first level is the best start itself: its solve is already counted among the starts
+        ladder += lv.build_seconds + (lv.solve_seconds if i else 0.0)
+        net = res.networks.get(lv.N)
+        rows.append({
+            "setting": setting.name, "N": lv.N, "method": "ipopt",
+            "status": lv.status if lv.success else f"FAILED: {lv.status}", "success": lv.success,
+            "objective": _finite(lv.objective), "loss": _finite(lv.loss), "reg_l2": _finite(lv.reg_l2),
+            "reg_h1": _finite(lv.reg_h1), "target": None, "gap": None, "rel_gap": None,
+            "seconds": lv.build_seconds + lv.solve_seconds, "build_seconds": lv.build_seconds,
+            "solve_seconds": lv.solve_seconds, "ladder_seconds": ladder, "iterations": lv.iterations,
+            "steps": None, "time_to_reach": None, "reused": lv.reused,
+            "train_accuracy": lv.metrics.get("train_accuracy"), "test_accuracy": lv.metrics.get("test_accuracy"),
+            "grad_norm": gradient_norm(net, deep.X_data, deep.Y, tau1, tau2, tau_w) if net is not None else None,
+            "l2_to_ipopt": None})
+    return rows
+
+
+def _reach(run: GradientRun, target: float | None) -> dict:
+    out = {}
+    for key, rel in RELS.items():
+        if target is None:
+            out[key] = {"reached": None, "seconds": None, "steps": None}
+            continue
+        seconds = run.time_to_reach(target, rel)
+        step = next((s for s, sec, _ in run.history if sec == seconds), None) if seconds is not None else None
+        out[key] = {"reached": seconds is not None, "seconds": seconds, "steps": step}
+    return out
+
+
+def constant_from(run: GradientRun) -> int | None:
+    """The step from which the recorded E_N never changed again, if before the last record.
+
+    torch's L-BFGS, stepped one iteration at a time, keeps a direction whose
+    line search failed and fails the same way at every later step; E_N then
+    stays exactly constant. A run that converged to rounding stops moving
+    too: the gradient norm of the row tells the two apart.
+    """
+    values = [v for _, _, v in run.history]
+    i = len(values) - 1
+    while i > 0 and values[i - 1] == values[-1]:
+        i -= 1
+    return run.history[i][0] if i < len(values) - 1 else None
+
+
+def _train(init: ResNet, deep: DeepLimitProblem, tau1: float, tau2: float, tau_w: float,
+           settings: GradientSettings) -> GradientRun | None:
+    """A training run; None when the weights became non-finite between two records
+    (``train_gradient`` then cannot rebuild a ResNet from them: divergence)."""
+    try:
+        return train_gradient(init, deep.X_data, deep.Y, tau1, tau2, tau_w, settings)
+    except ValueError as exc:
+        if "NaN" in str(exc) or "inf" in str(exc):
+            return None
+        raise
+
+
+def _gradient_row(setting: Setting, N: int, method: str, run: GradientRun | None, init: ResNet,
+                  deep: DeepLimitProblem, data: Dataset, tau1: float, tau2: float, tau_w: float,
+                  ipopt_row: dict | None, ipopt_net: ResNet | None, settings: GradientSettings) -> dict:
+    start = init.objective(deep.X_data, deep.Y, tau1, tau2, tau_w)["objective"]
+    row = {"setting": setting.name, "N": N, "method": method, "init": setting.init,
+           "lr": settings.lr, "batch_size": settings.batch_size, "initial_objective": start}
+    ok_target = ipopt_row is not None and ipopt_row["success"] and ipopt_row["objective"] is not None
+    target = ipopt_row["objective"] if ok_target else None
+    if run is None or run.diverged:
+        return {**row, "status": "diverged", "success": False, "objective": None, "loss": None, "reg_l2": None,
+                "reg_h1": None, "target": target, "gap": None, "rel_gap": None,
+                "seconds": run.seconds if run else None, "steps": run.steps if run else None,
+                "time_to_reach": _reach(run, target) if run else None,
+                "train_accuracy": None, "test_accuracy": None, "grad_norm": None, "l2_to_ipopt": None}
+    net = run.network
+    parts = net.objective(deep.X_data, deep.Y, tau1, tau2, tau_w)
+    by_steps = settings.max_steps is not None and run.steps >= settings.max_steps
+    gap = parts["objective"] - target if target is not None else None
+    return {**row, "status": "steps budget" if by_steps else "seconds budget", "success": True,
+            "objective": parts["objective"], "loss": parts["loss"], "reg_l2": parts["reg_l2"],
+            "reg_h1": parts["reg_h1"], "torch_objective": run.objective, "target": target, "gap": gap,
+            "rel_gap": gap / abs(target) if gap is not None and target != 0 else None,
+            "seconds": run.seconds, "steps": run.steps, "constant_from_step": constant_from(run),
+            "time_to_reach": _reach(run, target), "train_accuracy": net.score(data.X_train, data.y_train),
+            "test_accuracy": net.score(data.X_test, data.y_test),
+            "grad_norm": gradient_norm(net, deep.X_data, deep.Y, tau1, tau2, tau_w),
+            "l2_to_ipopt": theta_distance(net, ipopt_net, deep.settings.horizon)["l2"]
+            if ipopt_net is not None and ipopt_row["success"] else None}
+
+
+def _run_line(row: dict) -> str:
+    def f(x, spec=".4g"):
+        return "-" if x is None else format(x, spec)
+    if row["method"] == "ipopt":
+        return (f"ipopt  {row['setting']:<16s} N={row['N']:<4d} {'ok' if row['success'] else 'FAILED':<8s} "
+                f"{row['status']:<28s} E_N {f(row['objective'], '.10g')}  iter {row['iterations']}  "
+                f"{row['seconds']:.2f}s  |grad| {f(row['grad_norm'], '.2g')}")
+    reach = row["time_to_reach"] or {}
+    t = "  ".join(f"t({k}) " + ("n/a" if v["reached"] is None else f"{v['seconds']:.2f}s" if v["reached"]
+                                else "not reached") for k, v in reach.items())
+    still = f"  (E_N constant from step {row['constant_from_step']})" if row.get("constant_from_step") else ""
+    return (f"{row['method']:<6s} {row['setting']:<16s} N={row['N']:<4d} "
+            f"{'ok' if row['success'] else 'DIVERGED':<8s} steps {f(row['steps'], 'd')}  {f(row['seconds'], '.2f')}s  "
+            f"E_N {f(row['objective'], '.10g')}  gap {f(row['gap'], '+.3g')}  {t}  "
+            f"train {f(row['train_accuracy'], '.3f')}  test {f(row['test_accuracy'], '.3f')}  "
+            f"|grad| {f(row['grad_norm'], '.2g')}{still}")
+
+
+def _distances(nets: dict[int, ResNet], horizon: float) -> list[dict]:
+    """Between consecutive entries of ``nets`` (successful runs only, sorted by N)."""
+    Ns, out = sorted(nets), []
+    for a, b in zip(Ns, Ns[1:]):
+        d = theta_distance(nets[a], nets[b], horizon)
+        d["l2_ratio"] = out[-1]["l2"] / d["l2"] if out and d["l2"] > 0 else None
+        out.append({"N": a, "N_next": b, **d})
+    return out
+
+
+# ------------------------------------------------------------------ driver
+def _problem_record(config: CompareConfig, deep: DeepLimitProblem, data: Dataset) -> dict:
+    torch = import_torch()
+    import casadi
+    import sklearn
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {**config.deep.to_dict(), "d": deep.d, "m": deep.m, "K": deep.K, "n_train": deep.n,
+            "n_test": int(data.X_test.shape[0]), "float": "float64",
+            "versions": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
+                         "casadi": casadi.__version__, "sklearn": sklearn.__version__},
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                        "load_average_at_start": list(load) if load else None,
+                        "torch_threads": config.threads or torch.get_num_threads()}}
+
+
+def _ipopt_ladder(config: CompareConfig, setting: Setting, folder: Path | None,
+                  say: Callable[[str], None]) -> DeepLimitResult:
+    tau2 = config.deep.tau2 if setting.h1 else 0.0
+    deep_config = replace(config.deep, tau2=tau2)
+    sub = folder / f"ipopt-{setting.regulariser}" if folder is not None else None
+    say(f"-- IPOPT ladder, {setting.regulariser} (tau2={tau2:g}), N = {list(config.deep.grids)}")
+    return run_deep_limit(deep_config, sub, progress=lambda line: say(f"ipopt {setting.regulariser}: {line}"))
+
+
+def compare(config: CompareConfig | None = None, out: str | os.PathLike | None = None,
+            progress: Callable[[str], None] | None = print, figures: bool = True) -> CompareResult:
+    """Run the comparison; with ``out``, write compare.json, compare.md, histories.npz, weights and figures.
+
+    For every setting and every N of ``config.deep.grids``: IPOPT's
+    warm-started ladder (one per regulariser, shared by both initialisations)
+    and one training run per gradient method from the same initial weights.
+    With the depth-consistent initialisation those weights are
+    ``random_network(deep, N, seed)``: a smooth random theta(t) discretised on
+    the N-layer grid, with (W, c) fitted by scikit-learn; this is also IPOPT's
+    cold start on that grid, and with the default ``init_seed`` the start of
+    IPOPT's followed branch on the coarsest grid is exactly this network.
+    With the i.i.d. initialisation they are :func:`iid_network`.
+
+    Parameters
+    ----------
+    config : CompareConfig
+    out : path, optional
+        Output folder. compare.json is rewritten after every setting
+        ("complete": false until the end); IPOPT's ladders live in
+        ipopt-h1/ and ipopt-noh1/ and are reused by a rerun with the same settings.
+    progress : callable, optional
+        Receives one line per IPOPT level and per training run (default print).
+    figures : bool
+        Write the figures into ``out``.
+
+    Returns
+    -------
+    CompareResult
+        Failed IPOPT solves are listed in ``result.failed``; their rows say
+        FAILED and every gap against them is null.
+    """
+    config = CompareConfig() if config is None else config
+    say = progress or (lambda line: None)
+    torch = import_torch()  # before any solve: fail early without the extra
+    folder = Path(out) if out is not None else None
+    cfg = config.deep
+    data = load_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed)
+    deep = DeepLimitProblem(data.X_train, data.y_train, cfg.model_settings())
+    result = CompareResult(config, _problem_record(config, deep, data), data=data)
+    threads = torch.get_num_threads()
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    try:
+        for name in config.settings:
+            _run_setting(result, Setting.parse(name), deep, data, folder, say)
+            if folder is not None:
+                write_json(folder / "compare.json", result.to_dict())
+    finally:
+        torch.set_num_threads(threads)
+    result.complete = True
+    if folder is not None:
+        _write_outputs(result, folder, figures)
+    return result
+
+
+def _run_setting(result: CompareResult, setting: Setting, deep: DeepLimitProblem, data: Dataset,
+                 folder: Path | None, say: Callable[[str], None]) -> None:
+    config, cfg = result.config, result.config.deep
+    tau1, tau_w = cfg.tau1, cfg.tau_w
+    tau2 = cfg.tau2 if setting.h1 else 0.0
+    if setting.regulariser not in result.ipopt:
+        result.ipopt[setting.regulariser] = _ipopt_ladder(config, setting, folder, say)
+    ladder = result.ipopt[setting.regulariser]
+    seed = config.init_seed if config.init_seed is not None else _followed_seed(ladder)
+    result.init_seeds[setting.name] = seed
+    ipopt_rows = {r["N"]: r for r in _ipopt_rows(setting, ladder, deep, tau2, tau1, tau_w)}
+    say(f"-- {setting.name}: tau2={tau2:g}, {setting.init} initialisation (seed {seed}), "
+        f"methods {', '.join(config.methods)}")
+    for row in ipopt_rows.values():
+        result.rows.append(row)
+        say(_run_line(row))
+    ok_nets: dict[str, dict[int, ResNet]] = {m: {} for m in ("ipopt",) + config.methods}
+    for N, row in ipopt_rows.items():
+        if row["success"] and N in ladder.networks:
+            ok_nets["ipopt"][N] = ladder.networks[N]
+            result.networks[(setting.name, "ipopt", N)] = ladder.networks[N]
+    for N in cfg.grids:
+        init = initial_network(deep, N, seed, setting.init)
+        for method in config.methods:
+            settings = config.gradient_settings(method, seed)
+            run = _train(init, deep, tau1, tau2, tau_w, settings)
+            row = _gradient_row(setting, N, method, run, init, deep, data, tau1, tau2, tau_w,
+                                ipopt_rows.get(N), ladder.networks.get(N), settings)
+            result.rows.append(row)
+            if run is not None:
+                result.runs[(setting.name, method, N)] = run
+            if row["success"]:
+                ok_nets[method][N] = run.network
+                result.networks[(setting.name, method, N)] = run.network
+                if folder is not None:
+                    run.network.save(folder / "weights" / setting.name / f"{method}_N{N}.npz")
+            say(_run_line(row))
+    result.distances[setting.name] = {m: _distances(nets, cfg.horizon) for m, nets in ok_nets.items()}
+
+
+def _write_outputs(result: CompareResult, folder: Path, figures: bool) -> None:
+    from .compare_report import compare_figures, markdown
+
+    doc = result.to_dict()
+    write_json(folder / "compare.json", doc)
+    text = markdown(doc)
+    atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    histories = {f"{s}/{m}/N{N}": np.asarray(run.history, dtype=float) for (s, m, N), run in result.runs.items()}
+    if histories:
+        write_npz(folder / "histories.npz", **histories)
+    if figures:
+        compare_figures(result, folder)

@@ -1,0 +1,205 @@
+"""The cases of a sweep: the product of settings, one folder per case, and the
+marker written last that says a case is complete.
+
+A case folder is named from its settings (the swept values, readable, and a
+short hash of every setting), so the same settings always land in the same
+folder: that is what lets a rerun skip finished cases and resume the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import re
+import socket
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from .io import atomic_write, read_json, write_json
+
+__all__ = ["Case", "expand", "case_name", "read_marker", "same_settings", "execute", "lost_record", "MARKER", "SCHEMA"]
+
+SCHEMA = 1
+MARKER = "case.json"      # written last: its presence means the case is complete (ok or failed)
+ATTEMPT = "attempt.json"  # written first: how many times the case has been started
+ERROR = "error.txt"       # the traceback of a case that raised
+
+
+@dataclass(frozen=True)
+class Case:
+    """One point of the product of settings.
+
+    Attributes
+    ----------
+    settings : dict
+        Every setting given (the base with this case's swept values).
+    swept : dict
+        The swept settings alone, in the grid's order.
+    name : str
+        The case folder's name: readable ``key=value`` parts and a hash.
+    """
+
+    settings: dict
+    swept: dict
+    name: str
+
+    @property
+    def label(self) -> str:
+        """The swept settings as ``key=value`` words (for progress lines and figures)."""
+        return " ".join(f"{k}={_text(v)}" for k, v in self.swept.items()) or "(base)"
+
+
+def _canonical(value: Any, name: str) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name}: expected plain data (numbers, strings, booleans, lists), got {value!r}") from exc
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "-".join(_text(v) for v in value)
+    return str(value)
+
+
+def case_name(settings: Mapping[str, Any], swept: Mapping[str, Any]) -> str:
+    """``key=value_...`` of the swept settings, then 10 hex digits of a hash of every setting."""
+    digest = hashlib.sha256(_canonical(dict(settings), "settings").encode()).hexdigest()[:10]
+    readable = "_".join(f"{k}={_text(v)}" for k, v in swept.items())
+    readable = re.sub(r"[^A-Za-z0-9._=+-]", "-", readable)[:80]  # safe on every filesystem
+    return f"{readable}_{digest}" if readable else digest
+
+
+def expand(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[Case]:
+    """Every case of the product of ``grid``'s lists, on top of ``base``.
+
+    Parameters
+    ----------
+    base : mapping
+        Settings shared by every case.
+    grid : mapping of name -> non-empty list
+        The swept settings; the product runs through them in the given order
+        (the last name varies fastest).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A grid entry that is not a non-empty list, a name both in ``base`` and
+        ``grid``, repeated values, or values that are not plain data.
+    """
+    if not isinstance(base, Mapping):
+        raise TypeError(f"base: expected a mapping of settings, got {type(base).__name__}")
+    if not isinstance(grid, Mapping):
+        raise TypeError(f"grid: expected a mapping of setting -> list of values, got {type(grid).__name__}")
+    for name in list(base) + list(grid):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"settings: expected names as non-empty strings, got {name!r}")
+    both = sorted(set(base) & set(grid))
+    if both:
+        raise ValueError(f"grid: {both} also in base; give each setting in one place")
+    for name, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise ValueError(f"grid: {name} expected a non-empty list of values, got {values!r}")
+        texts = [_canonical(v, f"grid: {name}") for v in values]
+        if len(set(texts)) != len(texts):
+            raise ValueError(f"grid: {name} repeats a value in {list(values)}")
+    _canonical(dict(base), "base")
+    cases = []
+    for combo in itertools.product(*grid.values()):
+        swept = dict(zip(grid, combo))
+        settings = {**base, **swept}
+        cases.append(Case(settings, swept, case_name(settings, swept)))
+    return cases
+
+
+def read_marker(folder: str | os.PathLike) -> dict | None:
+    """The case's marker, or None while the case is not complete."""
+    path = Path(folder) / MARKER
+    return read_json(path) if path.exists() else None
+
+
+def same_settings(record: Mapping[str, Any], case: Case) -> bool:
+    """Whether a marker was written for exactly ``case``'s settings (a guard against hash collisions)."""
+    return _canonical(record.get("settings"), "marker") == _canonical(case.settings, "settings")
+
+
+def _plain(value: Any) -> Any:
+    """Results as strict JSON: numpy scalars to Python, NaN and inf to None."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy scalar or array
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def _stamp() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def execute(run: Callable[[dict, str], dict], settings: dict, folder: str, retry_failed: bool = False) -> dict:
+    """Run one case into ``folder`` (on a worker) and write its marker last.
+
+    ``run(settings, folder)`` returns ``{"status": "ok" | "failed", "reason":
+    str | None, "results": {name: number}}``. An exception it raises is
+    recorded as a failed case, with the traceback in ``error.txt``, so one
+    case never stops the sweep. Returns the marker's record (plain data).
+    A case already complete (a failed one too, unless ``retry_failed``) is
+    not run again: its marker is returned.
+    """
+    path = Path(folder)
+    existing = read_marker(path)
+    # Dask recomputes a finished task whose result died with its worker: the marker says it is done
+    if existing is not None and (existing["status"] == "ok" or not retry_failed):
+        return existing
+    path.mkdir(parents=True, exist_ok=True)
+    previous = read_json(path / ATTEMPT) if (path / ATTEMPT).exists() else {}
+    attempt = int(previous.get("attempt", 0)) + 1
+    started = _stamp()
+    host = socket.gethostname()
+    write_json(path / ATTEMPT, {"attempt": attempt, "started": started, "host": host, "pid": os.getpid()})
+    for stale in (MARKER, ERROR):  # an earlier attempt's verdict would mislead (retrying a failed case)
+        if (path / stale).exists():
+            (path / stale).unlink()
+    clock = time.perf_counter()
+    try:
+        outcome = run(dict(settings), str(path))
+        status, reason, results = outcome["status"], outcome.get("reason"), outcome.get("results", {})
+        if status not in ("ok", "failed"):
+            raise ValueError(f"run: expected status 'ok' or 'failed', got {status!r}")
+    except Exception as exc:  # recorded, never hidden: the marker says failed, error.txt has the traceback
+        status, reason, results = "failed", f"{type(exc).__name__}: {exc}", {}
+        text = traceback.format_exc()
+        atomic_write(path / ERROR, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    record = {"schema": SCHEMA, "name": path.name, "settings": settings, "status": status,
+              "reason": None if reason is None else str(reason), "results": _plain(results),
+              "attempt": attempt, "started": started, "finished": _stamp(),
+              "seconds": time.perf_counter() - clock, "host": host}
+    write_json(path / MARKER, record)
+    return record
+
+
+def lost_record(case: Case, folder: Path, error: BaseException) -> dict:
+    """The marker of a case whose task never returned (its worker died, say), written by the client."""
+    previous = read_json(folder / ATTEMPT) if (folder / ATTEMPT).exists() else {}
+    record = {"schema": SCHEMA, "name": case.name, "settings": case.settings, "status": "failed",
+              "reason": f"the task did not return: {type(error).__name__}: {error}", "results": {},
+              "attempt": int(previous.get("attempt", 0)), "started": previous.get("started"),
+              "finished": _stamp(), "seconds": None, "host": previous.get("host")}
+    write_json(folder / MARKER, record)
+    return record
