@@ -22,20 +22,11 @@ from hypothesis.extra.numpy import arrays
 from scipy.integrate import quad
 
 import occontrol as oc
+from reference_problems import lq_problem
 from occontrol.guess import initial_guess
 
 
 # ------------------------------------------------------------------ problems
-def lq_problem():
-    ocp = oc.OCP(t0=0.0, tf=1.0)
-    x = ocp.state("x")
-    u = ocp.control("u")
-    ocp.dynamics(x, u)
-    ocp.initial(x, 1.0)
-    ocp.minimize_integral(x ** 2 + u ** 2)
-    return ocp, x, u
-
-
 def pendulum_regulator():
     """Nonlinear, unconstrained: damp a pendulum released at angle 1."""
     ocp = oc.OCP(t0=0.0, tf=2.0)

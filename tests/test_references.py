@@ -16,19 +16,9 @@ import numpy as np
 import pytest
 
 import occontrol as oc
+from reference_problems import LQ_OPTIMUM, lq_problem
 
 # ---------------------------------------------------------------------------- LQ
-LQ_OPTIMUM = np.tanh(1.0)
-
-
-def lq_problem():
-    ocp = oc.OCP(t0=0.0, tf=1.0)
-    x = ocp.state("x")
-    u = ocp.control("u")
-    ocp.dynamics(x, u)
-    ocp.initial(x, 1.0)
-    ocp.minimize_integral(x ** 2 + u ** 2)
-    return ocp, x, u
 
 
 def lq_x(t):

@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 
 import occontrol as oc
+from reference_problems import LQ_OPTIMUM, lq_problem
 from occontrol.guess import initial_guess
 from occontrol.refine import ConvergenceStudy, Distance, Level, LevelStore
 from occontrol.solver import solve as REAL_SOLVE
@@ -35,17 +36,6 @@ from occontrol.solver import solve as REAL_SOLVE
 # `occontrol.refine` the attribute is the function (re-exported); the module is needed to patch `solve`.
 refine_module = importlib.import_module("occontrol.refine")
 
-LQ_OPTIMUM = math.tanh(1.0)
-
-
-def lq_problem():
-    ocp = oc.OCP(t0=0.0, tf=1.0)
-    x = ocp.state("x")
-    u = ocp.control("u")
-    ocp.dynamics(x, u)
-    ocp.initial(x, 1.0)
-    ocp.minimize_integral(x ** 2 + u ** 2)
-    return ocp, x, u
 
 
 def pendulum():

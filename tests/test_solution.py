@@ -9,19 +9,10 @@ import numpy as np
 import pytest
 
 import occontrol as oc
+from reference_problems import lq_problem
 
 
 # ------------------------------------------------------------------ problems
-def lq_problem():
-    ocp = oc.OCP(t0=0.0, tf=1.0)
-    x = ocp.state("x")
-    u = ocp.control("u")
-    ocp.dynamics(x, u)
-    ocp.initial(x, 1.0)
-    ocp.minimize_integral(x ** 2 + u ** 2)
-    return ocp, x, u
-
-
 def swing_up():
     """Nonlinear, with control bounds and terminal constraints: IPOPT needs ~15 iterations."""
     ocp = oc.OCP(t0=0.0, tf=3.0)
