@@ -29,14 +29,13 @@ import numpy as np
 
 from .._checks import as_choice, as_positive_int
 from ..datasets import Dataset, load_dataset
-from ..grid import Grid, interval_midpoints, piecewise_constant_distance, piecewise_linear_distance
 from ..io import atomic_write, json_safe, write_json, write_npz
+from .compare_metrics import constant_from, gradient_norm, iid_network, initial_network, theta_distance
 from .deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
 from .gradient import OPTIMIZERS, GradientRun, GradientSettings, train_gradient
 from .network import ResNet
 from .problem import DeepLimitProblem
 from .torch_export import import_torch
-from .train import _fit_classifier, random_network
 
 __all__ = ["CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "compare", "iid_network",
            "initial_network", "theta_distance", "gradient_norm", "constant_from"]
@@ -100,11 +99,11 @@ class CompareConfig:
         Seed of the initial weights. None: the seed of the start IPOPT's
         ladder followed (for the same regulariser), so that on the coarsest grid
         the gradient methods start exactly where IPOPT's followed branch did.
-    threads : int or None
-        torch intra-op threads while training (restored afterwards); None
-        leaves torch's setting alone. 1 by default: the tensors are tiny
-        (n x m with m = 2), where thread hand-offs cost more than they save,
-        and IPOPT with MUMPS runs on one thread too.
+    threads : int
+        torch intra-op threads while training (``GradientSettings.threads``).
+        1 by default: the tensors are tiny (n x m with m = 2), where thread
+        hand-offs cost more than they save, and IPOPT with MUMPS runs on one
+        thread too.
     """
 
     deep: DeepLimitConfig = field(default_factory=_default_deep)
@@ -119,7 +118,7 @@ class CompareConfig:
     record_every: int = 10
     settings: tuple[str, ...] = SETTINGS
     init_seed: int | None = None
-    threads: int | None = 1
+    threads: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.deep, DeepLimitConfig):
@@ -136,8 +135,6 @@ class CompareConfig:
             object.__setattr__(self, name, values)
         if self.init_seed is not None:
             as_positive_int(self.init_seed, "init_seed", minimum=0)
-        if self.threads is not None:
-            as_positive_int(self.threads, "threads")
         for method in self.methods:  # validates learning rates, momentum, batch size and budget
             self.gradient_settings(method, seed=0)
 
@@ -147,67 +144,13 @@ class CompareConfig:
         return GradientSettings(optimizer=method, lr=lr, momentum=self.momentum,
                                 batch_size=None if method == "lbfgs" else self.batch_size,
                                 max_steps=self.steps, max_seconds=self.seconds,
-                                record_every=self.record_every, seed=seed)
+                                record_every=self.record_every, seed=seed, threads=self.threads)
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["deep"] = self.deep.to_dict()
         out["methods"], out["settings"] = list(self.methods), list(self.settings)
         return out
-
-
-# ------------------------------------------------------------------ weights
-def iid_network(deep: DeepLimitProblem, N: int, seed: int) -> ResNet:
-    """The i.i.d. per-layer initialisation usual in ML.
-
-    A_k has independent N(0, 1/m) entries and b_k independent N(0, 1) entries,
-    independently for every layer k (and for every N: the draw is seeded by
-    (seed, N)). These are the marginals of :func:`random_network`, so the two
-    initialisations differ only in how theta is correlated in depth. (W, c)
-    are fitted by scikit-learn to the features this flow produces, exactly as
-    in :func:`random_network`, so neither start is handicapped by a poor
-    classifier.
-    """
-    N = as_positive_int(N, "N")
-    rng = np.random.default_rng([seed, N])
-    m, K, h = deep.m, deep.K, deep.settings.horizon / N
-    A = rng.normal(scale=1 / np.sqrt(m), size=(N, m, m))
-    b = rng.normal(size=(N, m))
-    probe = ResNet(A, b, np.zeros((K, m)), np.zeros(K), h, deep.settings.activation, deep.lift,
-                   deep.settings.loss, deep.classes)
-    W, c = _fit_classifier(deep, probe.forward(deep.X_data).T)
-    return ResNet(A, b, W, c, h, deep.settings.activation, deep.lift, deep.settings.loss, deep.classes)
-
-
-def initial_network(deep: DeepLimitProblem, N: int, seed: int, init: str) -> ResNet:
-    """'consistent': :func:`random_network`; 'iid': :func:`iid_network`."""
-    if as_choice(init, "init", ("consistent", "iid")) == "consistent":
-        return random_network(deep, N, seed)
-    return iid_network(deep, N, seed)
-
-
-def theta_distance(a: ResNet, b: ResNet, horizon: float = 1.0) -> dict[str, float]:
-    """||theta_a - theta_b|| as functions of t on [0, horizon], exactly as the refinement study.
-
-    L2 and sup of the piecewise-constant functions (the ResNet view); H1
-    seminorm of the difference of the piecewise-linear interpolants through
-    the interval midpoints (the view of :func:`occontrol.refine.control_distance`).
-    """
-    ta = Grid.uniform_grid(a.N).times(0.0, horizon)
-    tb = Grid.uniform_grid(b.N).times(0.0, horizon)
-    pc = piecewise_constant_distance(ta, a.theta, tb, b.theta)
-    pl = piecewise_linear_distance(interval_midpoints(ta), a.theta, interval_midpoints(tb), b.theta, 0.0, horizon)
-    return {"l2": pc["l2"], "sup": pc["sup"], "h1": pl["h1"]}
-
-
-def gradient_norm(net: ResNet, X: np.ndarray, Y: np.ndarray, tau1: float, tau2: float, tau_w: float) -> float:
-    """|grad E_N| over all weights (A, b, W, c) by torch autograd: the same stationarity
-    measure for every method, IPOPT included."""
-    torch = import_torch()
-    model = net.to_torch()
-    value = model.objective(torch.tensor(X), torch.tensor(np.asarray(Y, float).T), tau1, tau2, tau_w)
-    value.backward()
-    return float(math.sqrt(sum(float(torch.sum(p.grad ** 2)) for p in model.parameters())))
 
 
 # ------------------------------------------------------------------ result
@@ -337,21 +280,6 @@ def _reach(run: GradientRun, target: float | None) -> dict:
     return out
 
 
-def constant_from(run: GradientRun) -> int | None:
-    """The step from which the recorded E_N never changed again, if before the last record.
-
-    torch's L-BFGS, stepped one iteration at a time, keeps a direction whose
-    line search failed and fails the same way at every later step; E_N then
-    stays exactly constant. A run that converged to rounding stops moving
-    too: the gradient norm of the row tells the two apart.
-    """
-    values = [v for _, _, v in run.history]
-    i = len(values) - 1
-    while i > 0 and values[i - 1] == values[-1]:
-        i -= 1
-    return run.history[i][0] if i < len(values) - 1 else None
-
-
 def _train(init: ResNet, deep: DeepLimitProblem, tau1: float, tau2: float, tau_w: float,
            settings: GradientSettings) -> GradientRun | None:
     """A training run; None when the weights became non-finite between two records
@@ -434,7 +362,7 @@ def _problem_record(config: CompareConfig, deep: DeepLimitProblem, data: Dataset
                          "casadi": casadi.__version__, "sklearn": sklearn.__version__},
             "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                         "load_average_at_start": list(load) if load else None,
-                        "torch_threads": config.threads or torch.get_num_threads()}}
+                        "torch_threads": config.threads}}
 
 
 def _ipopt_ladder(config: CompareConfig, setting: Setting, folder: Path | None,
@@ -480,22 +408,16 @@ def compare(config: CompareConfig | None = None, out: str | os.PathLike | None =
     """
     config = CompareConfig() if config is None else config
     say = progress or (lambda line: None)
-    torch = import_torch()  # before any solve: fail early without the extra
+    import_torch()  # before any solve: fail early without the extra
     folder = Path(out) if out is not None else None
     cfg = config.deep
     data = load_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed)
     deep = DeepLimitProblem(data.X_train, data.y_train, cfg.model_settings())
     result = CompareResult(config, _problem_record(config, deep, data), data=data)
-    threads = torch.get_num_threads()
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
-    try:
-        for name in config.settings:
-            _run_setting(result, Setting.parse(name), deep, data, folder, say)
-            if folder is not None:
-                write_json(folder / "compare.json", result.to_dict())
-    finally:
-        torch.set_num_threads(threads)
+    for name in config.settings:
+        _run_setting(result, Setting.parse(name), deep, data, folder, say)
+        if folder is not None:
+            write_json(folder / "compare.json", result.to_dict())
     result.complete = True
     if folder is not None:
         _write_outputs(result, folder, figures)

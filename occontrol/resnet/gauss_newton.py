@@ -69,7 +69,7 @@ class GaussNewtonHessian(cs.Callback):
         xN = roll(x0, U, h)[:, -1]
         s = W @ xN + c
         per_sample = cs.Function("score_jacobian", [x0, v], [s, cs.jacobian(s, v)])
-        self._jac = per_sample.map(deep.n, "serial")
+        self._jac = tr.map(per_sample, deep.n)
         self._x0 = cs.DM(deep.lift @ deep.X_data.T)
         self.Y = deep.Y
         self.n, self.K, self.nv = deep.n, K, v.numel()

@@ -53,13 +53,15 @@ class Collocation(Transcription):
         Piecewise-constant or piecewise-linear controls.
     expand : bool
         Expand the per-interval function to SX before mapping it.
+    parallelization : {'serial', 'thread'}
+        Evaluation of the maps over the grid and the ensemble columns.
     """
 
     family = "collocation"
 
     def __init__(self, degree: int = 3, scheme: str = "radau", controls: str = "constant",
-                 expand: bool = True) -> None:
-        super().__init__(controls)
+                 expand: bool = True, parallelization: str = "serial") -> None:
+        super().__init__(controls, parallelization)
         self.degree = as_positive_int(degree, "degree")
         if self.degree > 5:
             raise ValueError(f"degree: expected 1 to 5, got {degree}")
@@ -110,7 +112,7 @@ class Collocation(Transcription):
         states = cs.horzcat(ctx.z0, Z)
         u_left, u_right = ctx.control_intervals()
         interval = self.interval_function(model)
-        defects, z_end, quad = interval.map(N)(states[:, :-1], Xc, u_left, u_right, ctx.P,
+        defects, z_end, quad = self.map(interval, N)(states[:, :-1], Xc, u_left, u_right, ctx.P,
                                                ctx.T[:, :-1], ctx.H, ctx.tf)
         b.constrain("collocation", defects, 0.0, 0.0)
         b.constrain("dynamics", Z - z_end, 0.0, 0.0)

@@ -5,6 +5,7 @@ a solution back)."""
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable
@@ -20,6 +21,7 @@ from .model import ModelFunctions
 __all__ = ["Transcription", "DiscreteProblem", "NlpBuilder"]
 
 CONTROL_KINDS = ("constant", "linear")
+PARALLELIZATIONS = ("serial", "thread")
 
 
 @dataclass
@@ -165,12 +167,22 @@ class Transcription(ABC):
     controls : {'constant', 'linear'}
         Piecewise-constant controls, one value per interval (the ResNet's one
         theta_k per layer), or continuous piecewise-linear through the nodes.
+    parallelization : {'serial', 'thread'}
+        How CasADi evaluates the mapped functions (over the grid and over
+        ensemble columns); 'thread' uses one thread per core.
     """
 
     family = "abstract"
 
-    def __init__(self, controls: str = "constant") -> None:
+    def __init__(self, controls: str = "constant", parallelization: str = "serial") -> None:
         self.controls = as_choice(controls, "controls", CONTROL_KINDS)
+        self.parallelization = as_choice(parallelization, "parallelization", PARALLELIZATIONS)
+
+    def map(self, fn: cs.Function, n: int) -> cs.Function:
+        """``fn`` mapped n times with this transcription's parallelization."""
+        if self.parallelization == "thread":
+            return fn.map(n, "thread", os.cpu_count() or 1)
+        return fn.map(n)
 
     # ------------------------------------------------------------ interface
     @abstractmethod
@@ -184,12 +196,12 @@ class Transcription(ABC):
 
     def describe(self) -> dict:
         """JSON-safe settings of this transcription."""
-        return {"family": self.family, "controls": self.controls}
+        return {"family": self.family, "controls": self.controls, "parallelization": self.parallelization}
 
     # -------------------------------------------------------------- assembly
     def discretize(self, ocp: OCP, grid: Grid, model: ModelFunctions | None = None) -> DiscreteProblem:
         """Build the NLP of ``ocp`` on ``grid``."""
-        model = model or ModelFunctions(ocp)
+        model = model or ModelFunctions(ocp, self.parallelization)
         ctx = _Context(ocp, grid, model, self.controls)
         states, running = self._dynamics(ctx)
         b = ctx.builder

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import os
+
 import casadi as cs
 import numpy as np
 
@@ -137,7 +139,8 @@ class ModelFunctions:
         rows, cols = var.shape
         self.ensemble[var.name] = cols
         index = self.ocp.variables.index(var)
-        mapped = column.map(cols, self.map_parallelization)
+        mapped = (column.map(cols, "thread", os.cpu_count() or 1) if self.map_parallelization == "thread"
+                  else column.map(cols))
         return mapped(args[index], *self._non_state(args))
 
     def _non_state(self, seq: list) -> list:

@@ -84,13 +84,15 @@ class ExplicitRungeKutta(Transcription):
     expand : bool
         Expand the step function to SX before mapping it over the grid
         (measured faster to build and to evaluate; see benchmarks/).
+    parallelization : {'serial', 'thread'}
+        Evaluation of the maps over the grid and the ensemble columns.
     """
 
     family = "runge-kutta"
 
     def __init__(self, tableau: ButcherTableau, shooting: str = "multiple",
-                 controls: str = "constant", expand: bool = True) -> None:
-        super().__init__(controls)
+                 controls: str = "constant", expand: bool = True, parallelization: str = "serial") -> None:
+        super().__init__(controls, parallelization)
         if not isinstance(tableau, ButcherTableau):
             raise TypeError(f"tableau: expected an oc.ButcherTableau, got {tableau!r}")
         self.tableau = tableau
@@ -143,7 +145,7 @@ class ExplicitRungeKutta(Transcription):
             Z = ctx.builder.variable("Z", model.nz, N, ctx.state_lower[:, None], ctx.state_upper[:, None],
                                      per_interval=1)
             states = cs.horzcat(ctx.z0, Z)
-            z_next, quad = step.map(N)(states[:, :-1], u_left, u_right, ctx.P, ctx.T[:, :-1], ctx.H, ctx.tf)
+            z_next, quad = self.map(step, N)(states[:, :-1], u_left, u_right, ctx.P, ctx.T[:, :-1], ctx.H, ctx.tf)
             ctx.builder.constrain("dynamics", Z - z_next, 0.0, 0.0)
         else:
             rolled, quad = step.mapaccum("rollout", N)(ctx.z0, u_left, u_right, ctx.P, ctx.T[:, :-1],
@@ -172,19 +174,23 @@ class ExplicitRungeKutta(Transcription):
 class ExplicitEuler(ExplicitRungeKutta):
     """x_{k+1} = x_k + h f(t_k, x_k, u_k): with constant controls, exactly the ResNet."""
 
-    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True) -> None:
-        super().__init__(EULER, shooting=shooting, controls=controls, expand=expand)
+    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True,
+                 parallelization: str = "serial") -> None:
+        super().__init__(EULER, shooting=shooting, controls=controls, expand=expand, parallelization=parallelization)
 
 
 class Heun(ExplicitRungeKutta):
     """Heun's second-order method (explicit trapezoid)."""
 
-    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True) -> None:
-        super().__init__(HEUN, shooting=shooting, controls=controls, expand=expand)
+    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True,
+                 parallelization: str = "serial") -> None:
+        super().__init__(HEUN, shooting=shooting, controls=controls, expand=expand, parallelization=parallelization)
 
 
 class RK4(ExplicitRungeKutta):
     """The classical fourth-order Runge-Kutta method."""
 
-    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True) -> None:
-        super().__init__(RK4_TABLEAU, shooting=shooting, controls=controls, expand=expand)
+    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True,
+                 parallelization: str = "serial") -> None:
+        super().__init__(RK4_TABLEAU, shooting=shooting, controls=controls, expand=expand,
+                         parallelization=parallelization)
