@@ -79,7 +79,7 @@ class Ipopt:
 
     def ipopt_options(self) -> dict:
         opts = {"tol": self.tol, "max_iter": self.max_iter, "print_level": self.print_level,
-                "hessian_approximation": self.hessian.replace("-", "_"),
+                "hessian_approximation": self.hessian,
                 "linear_solver": self.linear_solver, "sb": "yes"}
         if self.max_wall_time is not None:
             opts["max_wall_time"] = float(self.max_wall_time)

@@ -346,3 +346,13 @@ def test_parameter_bounds_are_respected():
     assert sol.success, sol.status
     assert sol.value(p) == pytest.approx(2.0, abs=1e-7)
     assert sol.objective == pytest.approx(1.0, abs=1e-6)
+
+
+def test_limited_memory_hessian_reaches_the_lq_optimum():
+    # L-BFGS approximations need more iterations but reach the same discrete optimum
+    ocp, x, u = lq_problem()
+    exact = oc.solve(ocp, oc.RK4(), grid=16)
+    lbfgs = oc.solve(ocp, oc.RK4(), grid=16, solver=oc.Ipopt(hessian="limited-memory"))
+    assert lbfgs.success, lbfgs.status
+    assert lbfgs.objective == pytest.approx(exact.objective, rel=1e-7)
+    assert lbfgs.iterations > exact.iterations
