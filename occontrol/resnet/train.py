@@ -109,8 +109,8 @@ def _fit_classifier(deep: DeepLimitProblem, features: np.ndarray) -> tuple[np.nd
 
 
 def _transcription(strategy: str) -> Transcription:
-    if strategy == "gauss-newton":
-        return ExplicitEuler(shooting="single")
+    if strategy == "gauss-newton":  # threads: 1.6x per iteration (benchmarks/scaling.py)
+        return ExplicitEuler(shooting="single", parallelization="thread")
     return ExplicitEuler(shooting="multiple")
 
 
