@@ -133,16 +133,9 @@ class DeepLimitResult:
 
 
 def _network(deep: DeepLimitProblem, sol: Solution, config: DeepLimitConfig) -> ResNet:
-    if config.transcription != "collocation":
-        return network_from_solution(deep, sol)
     # Collocation has no layer map of its own: its controls are read into an RK4 network,
     # which is how its accuracies are evaluated (recorded in the study's problem).
-    N, m, K = sol.N, deep.m, deep.K
-    A = np.stack([np.reshape(r, (m, m), order="F") for r in np.reshape(sol.value(deep.A), (N, m * m))])
-    return ResNet(A, np.reshape(sol.value(deep.b), (N, m)),
-                  np.reshape(np.atleast_1d(sol.value(deep.W)), (K, m), order="F"),
-                  np.atleast_1d(sol.value(deep.c)), float(np.diff(sol.t)[0]), deep.settings.activation, deep.lift,
-                  deep.settings.loss, deep.classes, scheme="rk4")
+    return network_from_solution(deep, sol, scheme="rk4" if config.transcription == "collocation" else None)
 
 
 def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out: Path | None,

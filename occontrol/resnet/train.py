@@ -28,22 +28,30 @@ class UnboundedClassifierWarning(RuntimeWarning):
     """The classifier weights grow without bound; add weight decay (tau_w > 0)."""
 
 
-def network_from_solution(deep: DeepLimitProblem, sol: Solution) -> ResNet:
-    """The N-layer ResNet whose weights are the solution's controls and parameters."""
+def network_from_solution(deep: DeepLimitProblem, sol: Solution, scheme: str | None = None) -> ResNet:
+    """The N-layer ResNet whose weights are the solution's controls and parameters.
+
+    The layer map is the transcription's own (Euler, Heun or RK4). For another
+    transcription (collocation, say) give ``scheme``: its piecewise-constant
+    controls are then read into a network of that scheme, an approximation.
+    """
+    tr = sol.problem.transcription
+    if tr.controls != "constant" or not sol.problem.grid.uniform:
+        raise ValueError("solution: a ResNet needs piecewise-constant controls on a uniform grid, "
+                         f"got {tr!r} on {sol.problem.grid!r}")
+    if scheme is None:
+        if not (isinstance(tr, ExplicitRungeKutta) and tr.tableau.name in SCHEMES):
+            raise ValueError("solution: a ResNet is read from an explicit Euler, Heun or RK4 transcription "
+                             f"(or give scheme=), got {tr!r}")
+        scheme = tr.tableau.name
     N, m, K = sol.N, deep.m, deep.K
     A = np.stack([np.reshape(row, (m, m), order="F") for row in np.reshape(sol.value(deep.A), (N, m * m))])
     b = np.reshape(sol.value(deep.b), (N, m))
     W = np.reshape(np.atleast_1d(sol.value(deep.W)), (K, m), order="F")
     c = np.atleast_1d(sol.value(deep.c)).astype(float)
-    ocp = sol.problem.ocp
-    h = float(sol.problem.grid.steps(ocp.t0, sol.tf)[0])
-    tr = sol.problem.transcription
-    if not (isinstance(tr, ExplicitRungeKutta) and tr.controls == "constant" and tr.tableau.name in SCHEMES
-            and sol.problem.grid.uniform):
-        raise ValueError("solution: a ResNet is read from an explicit Euler, Heun or RK4 transcription "
-                         f"with piecewise-constant controls on a uniform grid, got {tr!r}")
+    h = float(sol.problem.grid.steps(sol.problem.ocp.t0, sol.tf)[0])
     return ResNet(A, b, W, c, h, deep.settings.activation, deep.lift, deep.settings.loss, deep.classes,
-                  scheme=tr.tableau.name)
+                  scheme=scheme)
 
 
 def guess_from_network(deep: DeepLimitProblem, net: ResNet, with_states: bool = True) -> dict:
