@@ -1,0 +1,40 @@
+"""What the examples share: choosing the transcription on the command line,
+and printing the objective next to the known optimum."""
+
+import argparse
+import sys
+
+import occontrol as oc
+
+TRANSCRIPTIONS = {
+    "euler": oc.ExplicitEuler(),
+    "heun": oc.Heun(),
+    "rk4": oc.RK4(),
+    "rk4-single": oc.RK4(shooting="single"),
+    "radau": oc.Collocation(degree=3, scheme="radau"),
+    "legendre": oc.Collocation(degree=3, scheme="legendre"),
+}
+
+
+def arguments(doc: str, default_N: int) -> argparse.Namespace:
+    """--N and --transcription."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--N", type=int, default=default_N, help=f"number of grid intervals (default {default_N})")
+    parser.add_argument("--transcription", choices=TRANSCRIPTIONS, default="rk4")
+    return parser.parse_args()
+
+
+def report(title: str, sol: oc.Solution, exact: float, exact_label: str = "", extra: tuple = ()) -> int:
+    """Print the comparison; return the exit code (1 when the solve failed)."""
+    print(title)
+    print(f"  objective  {sol.objective:.10f}")
+    print(f"  optimum    {exact:.10f}" + (f"  ({exact_label})" if exact_label else ""))
+    print(f"  error      {sol.objective - exact:+.3e}")
+    for line in extra:
+        print(f"  {line}")
+    print(f"  status     {sol.status}  ({sol.iterations} iterations, "
+          f"build {sol.build_seconds:.3f} s, solve {sol.solve_seconds:.3f} s)")
+    if not sol.success:
+        print(f"FAILED: {sol.status}; the numbers above are not a result", file=sys.stderr)
+        return 1
+    return 0
