@@ -203,5 +203,9 @@ def _train(torch, net, X, Y, tau1, tau2, tau_w, settings, progress) -> GradientR
     if history[-1][0] != step:
         history.append((step, clock, full_objective()))
     final = history[-1][2]
-    return GradientRun(model.to_resnet(), history, final if math.isfinite(final) else float("nan"), step, clock,
+    try:
+        network = model.to_resnet()
+    except ValueError:  # the weights went non-finite between two records: keep the start, say diverged
+        network, final = net, float("nan")
+    return GradientRun(network, history, final if math.isfinite(final) else float("nan"), step, clock,
                        settings, diverged=diverged or not math.isfinite(final))
