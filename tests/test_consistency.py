@@ -22,7 +22,7 @@ from hypothesis.extra.numpy import arrays
 from scipy.integrate import quad
 
 import occontrol as oc
-from reference_problems import lq_problem
+from reference_problems import lq_problem, swing_up as pendulum_swing_up
 from occontrol.guess import initial_guess
 
 
@@ -39,16 +39,6 @@ def pendulum_regulator():
     return ocp, x, u
 
 
-def pendulum_swing_up():
-    """Nonlinear with control bounds and terminal constraints."""
-    ocp = oc.OCP(t0=0.0, tf=3.0)
-    x = ocp.state("x", 2)
-    u = ocp.control("u", lower=-2.0, upper=2.0)
-    ocp.dynamics(x, cs.vertcat(x[1], -cs.sin(x[0]) + u))
-    ocp.initial(x, [0.0, 0.0])
-    ocp.minimize_integral(0.1 * u ** 2)
-    ocp.subject_to_terminal(x == cs.DM([np.pi, 0.0]))
-    return ocp, x, u
 
 
 # ------------------------------------------------------- single vs multiple

@@ -9,20 +9,10 @@ import numpy as np
 import pytest
 
 import occontrol as oc
-from reference_problems import lq_problem
+from reference_problems import lq_problem, swing_up
 
 
 # ------------------------------------------------------------------ problems
-def swing_up():
-    """Nonlinear, with control bounds and terminal constraints: IPOPT needs ~15 iterations."""
-    ocp = oc.OCP(t0=0.0, tf=3.0)
-    x = ocp.state("x", 2)
-    u = ocp.control("u", lower=-2.0, upper=2.0)
-    ocp.dynamics(x, cs.vertcat(x[1], -cs.sin(x[0]) + u))
-    ocp.initial(x, [0.0, 0.0])
-    ocp.minimize_integral(0.1 * u ** 2)
-    ocp.subject_to_terminal(x == cs.DM([np.pi, 0.0]))
-    return ocp, x, u
 
 
 def everything_problem():
