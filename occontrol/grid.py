@@ -9,6 +9,7 @@ import numpy as np
 from ._checks import as_finite_array, as_positive_int
 
 __all__ = ["Grid", "as_grid", "piecewise_constant_distance", "piecewise_linear_distance", "interval_midpoints",
+           "interval_function_distance",
            "prolong"]
 
 
@@ -158,6 +159,18 @@ def piecewise_linear_distance(points_a: np.ndarray, values_a: np.ndarray, points
     h1 = np.sum(np.sum((right - left) ** 2, axis=1) / dt)
     return {"l2": float(np.sqrt(max(l2, 0.0))), "sup": float(np.sqrt(np.max(np.sum(d ** 2, axis=1)))),
             "h1": float(np.sqrt(h1))}
+
+
+def interval_function_distance(nodes_a: np.ndarray, values_a: np.ndarray, nodes_b: np.ndarray,
+                               values_b: np.ndarray) -> dict[str, float]:
+    """Distances of two per-interval functions (theta_k on [t_k, t_k+1)): L2 and sup of the
+    piecewise-constant functions, and the H1 seminorm of the difference of the piecewise-linear
+    interpolants through the interval midpoints (the view in which the discrete H1 term
+    sum |theta_k+1 - theta_k|^2 / h is an integral)."""
+    pc = piecewise_constant_distance(nodes_a, values_a, nodes_b, values_b)
+    pl = piecewise_linear_distance(interval_midpoints(nodes_a), values_a, interval_midpoints(nodes_b), values_b,
+                                   nodes_a[0], nodes_a[-1])
+    return {"l2": pc["l2"], "sup": pc["sup"], "h1": pl["h1"]}
 
 
 def interval_midpoints(nodes: np.ndarray) -> np.ndarray:

@@ -18,8 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._checks import as_choice
-from .grid import (Grid, as_grid, interval_midpoints, piecewise_constant_distance, piecewise_linear_distance,
-                   prolong)
+from .grid import Grid, as_grid, interval_function_distance, piecewise_linear_distance, prolong
 from .io import json_safe, read_json, write_json, write_npz
 from .problem import OCP
 from .solution import Solution
@@ -95,9 +94,7 @@ def control_distance(a: Solution, b: Solution, names: list[str] | None = None) -
     if nodal:
         out = piecewise_linear_distance(ta, va, tb, vb, ta[0], ta[-1])
         return {"l2": out["l2"], "sup": out["sup"], "h1": out["h1"]}
-    pc = piecewise_constant_distance(ta, va, tb, vb)
-    pl = piecewise_linear_distance(interval_midpoints(ta), va, interval_midpoints(tb), vb, ta[0], ta[-1])
-    return {"l2": pc["l2"], "sup": pc["sup"], "h1": pl["h1"]}
+    return interval_function_distance(ta, va, tb, vb)
 
 
 def _order(d_a: float, d_b: float, h_a: float, h_b: float) -> float | None:

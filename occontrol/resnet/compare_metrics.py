@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .._checks import as_choice, as_positive_int
-from ..grid import Grid, interval_midpoints, piecewise_constant_distance, piecewise_linear_distance
+from ..grid import Grid, interval_function_distance
 from .gradient import GradientRun
 from .network import ResNet
 from .problem import DeepLimitProblem
@@ -57,9 +57,7 @@ def theta_distance(a: ResNet, b: ResNet, horizon: float = 1.0) -> dict[str, floa
     """
     ta = Grid.uniform_grid(a.N).times(0.0, horizon)
     tb = Grid.uniform_grid(b.N).times(0.0, horizon)
-    pc = piecewise_constant_distance(ta, a.theta, tb, b.theta)
-    pl = piecewise_linear_distance(interval_midpoints(ta), a.theta, interval_midpoints(tb), b.theta, 0.0, horizon)
-    return {"l2": pc["l2"], "sup": pc["sup"], "h1": pl["h1"]}
+    return interval_function_distance(ta, a.theta, tb, b.theta)
 
 
 def gradient_norm(net: ResNet, X: np.ndarray, Y: np.ndarray, tau1: float, tau2: float, tau_w: float) -> float:
