@@ -144,7 +144,7 @@ def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:
         if name == "tf":
             return np.array([[tf]])
         if name == "Z0":
-            return packed("state", times[:1])[~_fixed_rows(problem), :]
+            return packed("state", times[:1])[~problem.fixed_initial, :]
         if name == "Z":
             return packed("state", times[1:])
         if name == "Xc":
@@ -153,10 +153,6 @@ def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:
 
     w0 = problem.guess_vector(fill)
     return np.clip(w0, problem.lbx, problem.ubx)
-
-
-def _fixed_rows(problem: DiscreteProblem) -> np.ndarray:
-    return np.concatenate([np.full(v.size, v.initial is not None) for v in problem.ocp.states])
 
 
 def warm_multipliers(problem: DiscreteProblem, previous: "Solution") -> tuple[np.ndarray, np.ndarray]:

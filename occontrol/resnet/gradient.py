@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
@@ -102,7 +102,6 @@ class GradientRun:
     seconds: float
     settings: GradientSettings
     diverged: bool = False
-    extra: dict = field(default_factory=dict)
 
     def time_to_reach(self, target: float, rel: float) -> float | None:
         """Training seconds until E_N <= target + rel |target|, or None if never."""

@@ -174,6 +174,11 @@ class DeepLimitProblem:
         ocp.regularize(b, l2=s.tau1, h1=s.tau2)
         self.ocp, self.state, self.A, self.b, self.W, self.c = ocp, X, A, b, W, c
 
+    @property
+    def class_index(self) -> np.ndarray:
+        """Training class of each sample as 0..K-1 (classification losses only), shape (n,)."""
+        return np.argmax(self.Y, axis=0) if self.Y.shape[0] > 1 else self.Y[0].astype(int)
+
     def describe(self) -> dict:
         """JSON-safe description: settings and data sizes."""
         return {**self.settings.to_dict(), "n": self.n, "d": self.d, "m": self.m, "K": self.K}

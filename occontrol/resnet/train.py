@@ -108,7 +108,7 @@ def _fit_classifier(deep: DeepLimitProblem, features: np.ndarray) -> tuple[np.nd
     if deep.settings.loss == "squared":
         model = Ridge(alpha=1e-3).fit(features, deep.Y.T)
         return np.reshape(model.coef_, (K, -1)), np.reshape(model.intercept_, K)
-    labels = np.argmax(deep.Y, axis=0) if deep.settings.loss == "softmax" else deep.Y[0]
+    labels = deep.class_index
     model = LogisticRegression(C=10.0, max_iter=1000).fit(features, labels)
     coef, icpt = model.coef_, model.intercept_
     if deep.settings.loss == "softmax" and K == 2:  # sklearn gives one row for two classes
@@ -177,8 +177,7 @@ def check_classifier_growth(deep: DeepLimitProblem, sol: Solution) -> str | None
     c = np.atleast_1d(sol.value(deep.c))
     scores = W @ np.reshape(sol.value(deep.state)[-1], (m, deep.n)) + c[:, None]
     predicted = (scores[0] > 0).astype(int) if K == 1 else np.argmax(scores, axis=0)
-    true = deep.Y[0].astype(int) if K == 1 else np.argmax(deep.Y, axis=0)
-    if not np.array_equal(predicted, true):
+    if not np.array_equal(predicted, deep.class_index):
         return None
     norm = float(np.linalg.norm(W))
     msg = (f"the flow separates the training data, so the {deep.settings.loss} loss has no minimiser: "
@@ -190,7 +189,7 @@ def check_classifier_growth(deep: DeepLimitProblem, sol: Solution) -> str | None
 
 def _labels(deep: DeepLimitProblem) -> np.ndarray:
     """Training labels in the network's own label set."""
-    index = np.argmax(deep.Y, axis=0) if deep.Y.shape[0] > 1 else deep.Y[0].astype(int)
+    index = deep.class_index
     return index if deep.classes is None else deep.classes[index]
 
 

@@ -5,7 +5,6 @@ a solution back)."""
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable
@@ -16,7 +15,7 @@ import numpy as np
 from .._checks import as_choice
 from ..grid import Grid
 from ..problem import OCP
-from .model import ModelFunctions
+from .model import ModelFunctions, mapped
 
 __all__ = ["Transcription", "DiscreteProblem", "NlpBuilder"]
 
@@ -122,6 +121,8 @@ class DiscreteProblem:
         Value of the NLP parameter vector (the fixed initial states).
     blocks : dict
         Decision-variable blocks by name, with offsets and shapes.
+    fixed_initial : ndarray of bool, shape (nz,)
+        Which initial states are fixed (NLP parameters) rather than free (block 'Z0').
     readout : casadi.Function
         (w, p) -> (states at nodes [nz x N+1], controls, parameters, tf,
         running cost, terminal cost, regularisation).
@@ -140,6 +141,7 @@ class DiscreteProblem:
     blocks: dict[str, _Block]
     constraint_slices: dict[str, slice]
     readout: cs.Function
+    fixed_initial: np.ndarray
     extras: dict = field(default_factory=dict)
 
     @property
@@ -180,9 +182,7 @@ class Transcription(ABC):
 
     def map(self, fn: cs.Function, n: int) -> cs.Function:
         """``fn`` mapped n times with this transcription's parallelization."""
-        if self.parallelization == "thread":
-            return fn.map(n, "thread", os.cpu_count() or 1)
-        return fn.map(n)
+        return mapped(fn, n, self.parallelization)
 
     # ------------------------------------------------------------ interface
     @abstractmethod
@@ -236,6 +236,7 @@ class Transcription(ABC):
             nlp={"x": w, "p": ctx.p_nlp, "f": objective, "g": g},
             lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg, parameters=ctx.p_values,
             blocks=b.blocks, constraint_slices=b.constraint_slices(), readout=readout,
+            fixed_initial=ctx.fixed_initial,
             extras=ctx.extras)
 
 

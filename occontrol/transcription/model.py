@@ -23,7 +23,14 @@ import numpy as np
 
 from ..problem import OCP, Variable
 
-__all__ = ["ModelFunctions"]
+__all__ = ["ModelFunctions", "mapped"]
+
+
+def mapped(fn: cs.Function, n: int, parallelization: str = "serial") -> cs.Function:
+    """``fn`` mapped n times, serially or on one thread per core."""
+    if parallelization == "thread":
+        return fn.map(n, "thread", os.cpu_count() or 1)
+    return fn.map(n)
 
 
 @dataclass(frozen=True)
@@ -139,9 +146,7 @@ class ModelFunctions:
         rows, cols = var.shape
         self.ensemble[var.name] = cols
         index = self.ocp.variables.index(var)
-        mapped = (column.map(cols, "thread", os.cpu_count() or 1) if self.map_parallelization == "thread"
-                  else column.map(cols))
-        return mapped(args[index], *self._non_state(args))
+        return mapped(column, cols, self.map_parallelization)(args[index], *self._non_state(args))
 
     def _non_state(self, seq: list) -> list:
         """The items of a raw-input-ordered list that are not states (controls, parameters, t, tf)."""
