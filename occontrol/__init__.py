@@ -1,17 +1,58 @@
-"""occontrol: optimal control by discretise-then-optimise, on CasADi and IPOPT."""
+"""occontrol: optimal control by discretise-then-optimise, on CasADi and IPOPT.
 
-from .grid import Grid
-from .problem import OCP, FreeTime
-from .refine import ConvergenceStudy, doubling, refine
-from .solution import Solution
-from .solver import CasadiSolver, Ipopt, discretize, solve
-from .sweep import SweepResult, SweepTask, sweep
-from .transcription import (
-    RK4, ButcherTableau, Collocation, DiscreteProblem, ExplicitEuler, ExplicitRungeKutta, Heun, Transcription)
+The names below are imported on first use: ``occontrol --help`` and usage
+errors then answer without importing CasADi.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["OCP", "FreeTime", "Grid", "ConvergenceStudy", "doubling", "refine", "Solution", "Ipopt",
-           "CasadiSolver", "solve", "discretize", "RK4", "ButcherTableau", "Collocation", "DiscreteProblem",
-           "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Transcription", "sweep", "SweepTask", "SweepResult",
-           "__version__"]
+_EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "ConvergenceStudy": "refine",
+            "doubling": "refine", "refine": "refine", "Solution": "solution", "Ipopt": "solver",
+            "CasadiSolver": "solver", "solve": "solver", "discretize": "solver", "sweep": "sweep",
+            "SweepTask": "sweep", "SweepResult": "sweep",
+            **{name: "transcription" for name in ("RK4", "ButcherTableau", "Collocation", "DiscreteProblem",
+                                                  "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Transcription")}}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def _load(name: str) -> Any:
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = _load(name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+def _function(name: str) -> property:
+    def get(self: types.ModuleType) -> Any:
+        return _load(name)
+
+    def ignore(self: types.ModuleType, value: Any) -> None:
+        """Importing the submodule of the same name binds it here; the function stays the attribute."""
+    return property(get, ignore)
+
+
+class _Package(types.ModuleType):
+    # occontrol.refine and occontrol.sweep are the functions (as with eager imports), also once the
+    # submodules of the same names have been imported
+    refine = _function("refine")
+    sweep = _function("sweep")
+
+
+sys.modules[__name__].__class__ = _Package

@@ -1,76 +1,207 @@
-"""The ``occontrol`` command."""
+"""The ``occontrol`` command.
+
+Only the standard library and the plain settings of
+:mod:`occontrol.resnet.config` are imported before the arguments are
+parsed; CasADi, scikit-learn, torch, Dask and matplotlib come in when a
+command runs, so ``--help`` and usage errors answer at once.
+
+Exit codes: 0 done, 1 a solve (or a sweep case) failed, 2 a usage error,
+said in one line ``occontrol <command>: error: ...``: a bad option, settings
+that do not fit together, an output folder that cannot be used (a file,
+below a file, not writable, in use by another run, or holding a damaged file
+or another study), an unreachable scheduler.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
+
+from .resnet.config import (COMPARE_GRIDS, LOSS_CHOICES, OPTIMIZERS, SETTINGS, TRANSCRIPTIONS, CompareFields,
+                            DeepLimitFields)
 
 __all__ = ["main"]
 
+DATASET_CHOICES = ("moons", "circles", "blobs", "iris", "wine", "breast_cancer")
+# settings whose command-line option is not --<name with dashes>
+OPTION_OF = {"n_starts": "--starts", "warm": "--cold", "max_steps": "--steps", "max_seconds": "--seconds",
+             "deep": "--transcription"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: ``prog: error: message`` (exit 2)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
+def _integer(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _number(minimum: float, strict: bool = False) -> Callable[[str], float]:
+    """A finite number >= minimum (> minimum with ``strict``)."""
+    expected = f"a finite number {'>' if strict else '>='} {minimum:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
+
+
+def _names(choices: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    """Comma-separated distinct names among ``choices`` ('all' for every one)."""
+    def parse(text: str) -> tuple[str, ...]:
+        if text.strip() == "all":
+            return choices
+        names = tuple(v.strip() for v in text.split(","))
+        if any(v not in choices for v in names) or len(set(names)) != len(names):
+            raise argparse.ArgumentTypeError(f"expected distinct comma-separated names among {', '.join(choices)} "
+                                             f"(or all), got {text!r}")
+        return names
+    return parse
+
 
 def _grids(text: str) -> tuple[int, ...]:
-    """'4,8,16' or '4:256' (doubling from 4 to 256)."""
+    """'4,8,16' (strictly increasing positive integers) or '4:256' (doubling from 4 up to 256)."""
+    expected = "expected '4,8,16' (increasing positive integers) or '4:256' (doubling from 4 up to 256)"
+    parts = text.split(":")
+    if len(parts) == 2:
+        try:
+            start, stop = (int(v) for v in parts)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
+        if start < 1 or stop < start:
+            raise argparse.ArgumentTypeError(f"{expected}; the first count must be >= 1 and at most the last, "
+                                             f"got {text!r}")
+        grids = [start]
+        while grids[-1] * 2 <= stop:  # ends: start >= 1 (the same ladder as occontrol.doubling)
+            grids.append(grids[-1] * 2)
+        return tuple(grids)
     try:
-        if ":" in text:
-            start, stop = (int(v) for v in text.split(":"))
-            from .refine import doubling
-            return tuple(doubling(start, stop))
-        return tuple(int(v) for v in text.split(","))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected '4,8,16' or '4:256', got {text!r}") from exc
+        grids = [int(v) for v in text.split(",")] if len(parts) == 1 else []
+    except ValueError:
+        grids = []
+    if not grids or grids[0] < 1 or any(b <= a for a, b in zip(grids, grids[1:])):
+        raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+    return tuple(grids)
+
+
+def _out(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a folder path, got {text!r}")
+    return text
+
+
+def _check_out(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be an output folder, or None; creates it when it can.
+
+    Called after the settings were checked and before any work.
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        return f"--out: {path} is a file, expected a folder"
+    existing = next(p for p in [folder.absolute(), *folder.absolute().parents] if p.exists())
+    if not existing.is_dir():
+        return f"--out: {path} lies below {existing}, which is a file"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"--out: cannot create {path}: {exc.strerror or exc}"
+    # root ignores permission bits: os.access is a hint; the lock file written next is the proof
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--out: {path} is not writable"
+    return None
+
+
+def _option(message: str) -> str:
+    """A library message 'name: ...' as 'option: ...' ('n_starts: ...' -> '--starts: ...')."""
+    match = re.match(r"([a-z][a-z0-9_]*): ", message)
+    if not match:
+        return message
+    name = match.group(1)
+    return OPTION_OF.get(name, "--" + name.replace("_", "-")) + message[len(name):]
+
+
+def _fail(args: argparse.Namespace, message: Any) -> int:
+    """A usage error found after parsing: one line, exit code 2."""
+    text = " ".join(str(message).split())
+    print(f"occontrol {args.command}: error: {text}", file=sys.stderr)
+    return 2
 
 
 def _add_model_options(p: argparse.ArgumentParser, defaults) -> None:
     g = p.add_argument_group("data and model")
     g.add_argument("--dataset", default=defaults.dataset,
-                   choices=["moons", "circles", "blobs", "iris", "wine", "breast_cancer"],
+                   choices=DATASET_CHOICES,
                    help="scikit-learn dataset (default %(default)s)")
-    g.add_argument("--n", type=int, default=defaults.n,
+    g.add_argument("--n", type=_integer(2), default=defaults.n,
                    help="training samples of a synthetic set (default %(default)s)")
-    g.add_argument("--noise", type=float, default=defaults.noise, help="noise of a synthetic set (default %(default)s)")
-    g.add_argument("--seed", type=int, default=defaults.seed,
+    g.add_argument("--noise", type=_number(0.0), default=defaults.noise,
+                   help="noise of a synthetic set (default %(default)s)")
+    g.add_argument("--seed", type=_integer(0), default=defaults.seed,
                    help="seeds the data, the split and the first start (default %(default)s)")
     g.add_argument("--activation", default=defaults.activation,
                    choices=["tanh", "sigmoid", "softplus", "smooth_relu", "relu"], help="sigma (default %(default)s)")
-    g.add_argument("--loss", default=defaults.loss, choices=["logistic", "softmax", "squared"],
-                   help="loss of the scores W X(T) + c (default %(default)s)")
-    g.add_argument("--tau1", type=float, default=defaults.tau1, help="weight of int |theta|^2 (default %(default)s)")
-    g.add_argument("--tau2", type=float, default=defaults.tau2, help="weight of int |theta'|^2 (default %(default)s)")
-    g.add_argument("--tau-w", type=float, default=defaults.tau_w,
+    g.add_argument("--loss", default=defaults.loss, choices=LOSS_CHOICES,
+                   help="loss of the scores W X(T) + c; auto: logistic for two classes, softmax for more "
+                        "(default %(default)s)")
+    g.add_argument("--tau1", type=_number(0.0), default=defaults.tau1,
+                   help="weight of int |theta|^2 (default %(default)s)")
+    g.add_argument("--tau2", type=_number(0.0), default=defaults.tau2,
+                   help="weight of int |theta'|^2 (default %(default)s)")
+    g.add_argument("--tau-w", type=_number(0.0), default=defaults.tau_w,
                    help="weight decay on (W, c) (default %(default)s)")
-    g.add_argument("--width", type=int, default=defaults.width, help="state width m >= d (default: d)")
-    g.add_argument("--horizon", type=float, default=defaults.horizon, help="depth T (default %(default)s)")
+    g.add_argument("--width", type=_integer(1), default=defaults.width, help="state width m >= d (default: d)")
+    g.add_argument("--horizon", type=_number(0.0, strict=True), default=defaults.horizon,
+                   help="depth T (default %(default)s)")
 
 
 def _add_solver_options(p: argparse.ArgumentParser, defaults) -> None:
     g = p.add_argument_group("discretisation and solver")
     g.add_argument("--grids", type=_grids, default=defaults.grids,
                    help="layer counts N, as '4,8,16' or '4:256' for doubling (default 4:256)")
-    g.add_argument("--transcription", default=defaults.transcription, choices=["euler", "heun", "rk4", "collocation"],
+    g.add_argument("--transcription", default=defaults.transcription, choices=TRANSCRIPTIONS,
                    help="euler is the ResNet exactly (default %(default)s)")
     g.add_argument("--strategy", default=defaults.strategy, choices=["gauss-newton", "exact"],
                    help="single shooting with a Gauss-Newton Hessian, or multiple shooting with the exact "
                         "Hessian (default %(default)s)")
     g.add_argument("--cold", action="store_true",
                    help="start every level cold instead of warm from the previous level")
-    g.add_argument("--starts", type=int, default=defaults.n_starts,
+    g.add_argument("--starts", type=_integer(1), default=defaults.n_starts,
                    help="random non-constant starts at the coarsest grid (default %(default)s)")
     g.add_argument("--branches", default=defaults.branches, choices=["best", "all"],
                    help="follow the best start up the ladder, or every start (default %(default)s)")
     g.add_argument("--prolongation", default=defaults.prolongation, choices=["linear", "constant"],
                    help="how theta is carried to the finer grid (default %(default)s)")
-    g.add_argument("--tol", type=float, default=defaults.tol, help="IPOPT tolerance (default %(default)s)")
-    g.add_argument("--max-iter", type=int, default=defaults.max_iter,
+    g.add_argument("--tol", type=_number(0.0, strict=True), default=defaults.tol,
+                   help="IPOPT tolerance (default %(default)s)")
+    g.add_argument("--max-iter", type=_integer(0), default=defaults.max_iter,
                    help="IPOPT iteration limit per solve (default %(default)s)")
-    g.add_argument("--max-wall-time", type=float, default=defaults.max_wall_time,
+    g.add_argument("--max-wall-time", type=_number(0.0, strict=True), default=defaults.max_wall_time,
                    help="IPOPT wall-time limit per solve, seconds (default none)")
 
 
 def _deep_limit_parser(sub) -> None:
-    from .resnet.deep_limit import DeepLimitConfig
-    d = DeepLimitConfig()
+    d = DeepLimitFields()
     p = sub.add_parser("deep-limit", help="the main job: ResNet training as optimal control, refined in N",
                        description="Train the N-layer ResNet as the discretised optimal-control problem for a "
                                    "ladder of N (warm-started), and measure how the minimisers converge. "
@@ -78,7 +209,7 @@ def _deep_limit_parser(sub) -> None:
                                    "tau1=1e-3, tau2=1e-2, explicit Euler, N = 4, 8, ..., 256.")
     _add_model_options(p, d)
     _add_solver_options(p, d)
-    p.add_argument("--out", default="occontrol-results/deep-limit",
+    p.add_argument("--out", type=_out, default="occontrol-results/deep-limit",
                    help="output folder (default %(default)s); rerunning resumes, other settings are refused")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.set_defaults(run=_run_deep_limit)
@@ -94,22 +225,34 @@ def _config_from(args):
                            tol=args.tol, max_iter=args.max_iter, max_wall_time=args.max_wall_time)
 
 
+def _loss_line(args, loss: str) -> str:
+    return f"loss {loss}" + (" (auto)" if args.loss == "auto" else "")
+
+
+# what a run can end in that is the user's to fix, not a failed solve: one line, exit code 2
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    from .io import DamagedFile, FolderInUse
+    from .resnet.deep_limit import SettingsMismatch
+    return (DamagedFile, FolderInUse, SettingsMismatch)
+
+
 def _run_deep_limit(args) -> int:
-    from .resnet.deep_limit import SettingsMismatch, run_deep_limit
-    from .resnet.figures import study_figures
     try:
         config = _config_from(args)
     except (ValueError, TypeError) as exc:
-        print(f"occontrol deep-limit: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, _option(str(exc)))
+    problem = _check_out(args.out)
+    if problem:
+        return _fail(args, problem)
+    from .resnet.deep_limit import run_deep_limit
+    from .resnet.figures import study_figures
     out = Path(args.out)
-    print(f"occontrol deep-limit: {config.dataset}, N = {list(config.grids)}, {config.transcription}, "
-          f"{config.strategy}; results in {out}", flush=True)
+    print(f"occontrol deep-limit: {config.dataset}, {_loss_line(args, config.loss)}, N = {list(config.grids)}, "
+          f"{config.transcription}, {config.strategy}; results in {out}", flush=True)
     try:
         result = run_deep_limit(config, out, progress=lambda line: print(line, flush=True))
-    except SettingsMismatch as exc:
-        print(f"occontrol deep-limit: {exc}", file=sys.stderr)
-        return 2
+    except _usage_errors() as exc:
+        return _fail(args, exc)
     print()
     print(result.study.table())
     for branch in result.branches:
@@ -137,37 +280,43 @@ def _sweep_parser(sub) -> None:
                    help="sweep NAME over the values (one value: set it for every case); repeatable; "
                         "list values in brackets, as grids=[4,8],[4,8,16]")
     p.add_argument("--grids", type=_grids, default=None, help="layer counts N of every case, as '4,8,16' or '4:32'")
-    p.add_argument("--out", default=None, help="output folder (default: the spec's out, else occontrol-results/sweep)")
+    p.add_argument("--out", type=_out, default=None,
+                   help="output folder (default: the spec's out, else occontrol-results/sweep)")
     p.add_argument("--scheduler", default=None,
                    help="address of a running Dask scheduler, as tcp://host:8786 (default: a local cluster)")
-    p.add_argument("--workers", type=int, default=None, help="workers of the local cluster (default 2)")
+    p.add_argument("--workers", type=_integer(1), default=None, help="workers of the local cluster (default 2)")
     p.add_argument("--retry-failed", action="store_true", help="run the cases recorded as failed again")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.set_defaults(run=_run_sweep)
 
 
 def _run_sweep(args) -> int:
-    from .resnet.sweep import DEEP_LIMIT, sweep_deep_limit
-    from .sweep import check_cases
-    from .sweep_cases import expand
     from .sweep_spec import SweepSpec, load_spec, parse_assignment
-    from .sweep_summary import text_table
-    try:  # every setting of every case is checked before anything runs
+    try:  # every setting of every case is checked, in this process, before anything runs
         spec = load_spec(args.spec) if args.spec else SweepSpec()
         for text in args.assign:
             spec.set(*parse_assignment(text))
         if args.grids is not None:
             spec.set("grids", [list(args.grids)])
-        if args.workers is not None and args.workers < 1:
-            raise ValueError(f"--workers: expected a positive integer, got {args.workers}")
+        from .resnet.sweep import DEEP_LIMIT
+        from .sweep import check_cases
+        from .sweep_cases import expand
         check_cases(expand(spec.base, spec.grid), DEEP_LIMIT.check)
     except (OSError, ValueError, TypeError) as exc:
-        print(f"occontrol sweep: {exc}", file=sys.stderr)
-        return 2
-    result = sweep_deep_limit(spec.base, spec.grid, args.out or spec.out or "occontrol-results/sweep",
-                              scheduler=args.scheduler or spec.scheduler, n_workers=args.workers or spec.n_workers or 2,
-                              retry_failed=args.retry_failed, figures=not args.no_figures,
-                              progress=lambda line: print(line, flush=True))
+        return _fail(args, exc)
+    out = args.out or spec.out or "occontrol-results/sweep"
+    problem = _check_out(out)
+    if problem:
+        return _fail(args, problem)
+    from .resnet.sweep import sweep_deep_limit
+    from .sweep import SchedulerUnreachable
+    from .sweep_summary import text_table
+    try:
+        result = sweep_deep_limit(spec.base, spec.grid, out, scheduler=args.scheduler or spec.scheduler,
+                                  n_workers=args.workers or spec.n_workers or 2, retry_failed=args.retry_failed,
+                                  figures=not args.no_figures, progress=lambda line: print(line, flush=True))
+    except (*_usage_errors(), SchedulerUnreachable) as exc:
+        return _fail(args, exc)
     print()
     print(text_table(result.rows, [*spec.grid, "status", "limit_objective", "order_l2", "order_h1", "iterations",
                                    "solve_seconds"]))
@@ -180,9 +329,7 @@ def _run_sweep(args) -> int:
 
 
 def _compare_parser(sub) -> None:
-    from .resnet.compare import SETTINGS, CompareConfig
-    from .resnet.deep_limit import DeepLimitConfig
-    d, c = DeepLimitConfig(grids=(8, 16, 32, 64)), CompareConfig()
+    d, c = DeepLimitFields(grids=COMPARE_GRIDS), CompareFields()
     p = sub.add_parser("compare", help="IPOPT's ladder against Adam, SGD and L-BFGS (PyTorch) on the same E_N",
                        description="For each N of the ladder, train the N-layer ResNet on the same E_N by IPOPT "
                                    "(the warm-started deep-limit ladder) and by torch.optim, from the same initial "
@@ -192,37 +339,44 @@ def _compare_parser(sub) -> None:
                                    "the extra occontrol[torch]. Exit code 1 if any IPOPT solve failed.")
     _add_model_options(p, d)
     g = p.add_argument_group("ladder and IPOPT")
-    g.add_argument("--grids", type=_grids, default=d.grids, help="layer counts N, as '8,16' or '8:64' (default 8:64)")
+    g.add_argument("--grids", type=_grids, default=d.grids,
+                   help="layer counts N, as '8,16' or '8:64' (default %s)"
+                        % ",".join(map(str, COMPARE_GRIDS)))
     g.add_argument("--strategy", default=d.strategy, choices=["gauss-newton", "exact"],
                    help="IPOPT: single shooting with a Gauss-Newton Hessian, or multiple shooting with the exact "
                         "Hessian (default %(default)s)")
-    g.add_argument("--starts", type=int, default=d.n_starts,
+    g.add_argument("--starts", type=_integer(1), default=d.n_starts,
                    help="IPOPT's random starts at the coarsest grid (default %(default)s)")
-    g.add_argument("--tol", type=float, default=d.tol, help="IPOPT tolerance (default %(default)s)")
-    g.add_argument("--max-iter", type=int, default=d.max_iter, help="IPOPT iterations per solve (default %(default)s)")
-    g.add_argument("--max-wall-time", type=float, default=d.max_wall_time,
+    g.add_argument("--tol", type=_number(0.0, strict=True), default=d.tol, help="IPOPT tolerance (default %(default)s)")
+    g.add_argument("--max-iter", type=_integer(0), default=d.max_iter,
+                   help="IPOPT iterations per solve (default %(default)s)")
+    g.add_argument("--max-wall-time", type=_number(0.0, strict=True), default=d.max_wall_time,
                    help="IPOPT wall-time limit per solve, seconds (default none)")
     g = p.add_argument_group("gradient training (torch.optim, float64)")
-    g.add_argument("--methods", type=lambda s: tuple(s.split(",")), default=c.methods,
+    g.add_argument("--methods", type=_names(OPTIMIZERS), default=c.methods,
                    help="comma-separated, of adam, sgd, lbfgs (default all)")
-    g.add_argument("--lr-adam", type=float, default=c.lr_adam, help="Adam learning rate (default %(default)s)")
-    g.add_argument("--lr-sgd", type=float, default=c.lr_sgd, help="SGD learning rate (default %(default)s)")
-    g.add_argument("--lr-lbfgs", type=float, default=c.lr_lbfgs, help="L-BFGS initial step (default %(default)s)")
-    g.add_argument("--momentum", type=float, default=c.momentum, help="SGD momentum (default %(default)s)")
-    g.add_argument("--batch-size", type=int, default=None,
+    g.add_argument("--lr-adam", type=_number(0.0, strict=True), default=c.lr_adam,
+                   help="Adam learning rate (default %(default)s)")
+    g.add_argument("--lr-sgd", type=_number(0.0, strict=True), default=c.lr_sgd,
+                   help="SGD learning rate (default %(default)s)")
+    g.add_argument("--lr-lbfgs", type=_number(0.0, strict=True), default=c.lr_lbfgs,
+                   help="L-BFGS initial step (default %(default)s)")
+    g.add_argument("--momentum", type=_number(0.0), default=c.momentum, help="SGD momentum (default %(default)s)")
+    g.add_argument("--batch-size", type=_integer(1), default=None,
                    help="minibatch size for Adam and SGD (default: full batch; L-BFGS is always full batch)")
-    g.add_argument("--steps", type=int, default=c.steps,
+    g.add_argument("--steps", type=_integer(0), default=c.steps,
                    help="budget: optimiser steps per run; 0 for none, with --seconds (default %(default)s)")
-    g.add_argument("--seconds", type=float, default=None,
+    g.add_argument("--seconds", type=_number(0.0, strict=True), default=None,
                    help="budget: training seconds per run (with --steps, whichever ends first)")
-    g.add_argument("--record-every", type=int, default=c.record_every,
+    g.add_argument("--record-every", type=_integer(1), default=c.record_every,
                    help="record E_N every this many steps (default %(default)s)")
-    g.add_argument("--settings", type=lambda s: SETTINGS if s == "all" else tuple(s.split(",")), default=SETTINGS,
+    g.add_argument("--settings", type=_names(SETTINGS), default=SETTINGS,
                    help=f"comma-separated, of {', '.join(SETTINGS)}, or all (default all)")
-    g.add_argument("--init-seed", type=int, default=None,
+    g.add_argument("--init-seed", type=_integer(0), default=None,
                    help="seed of the initial weights (default: the start IPOPT's ladder followed)")
-    g.add_argument("--threads", type=int, default=c.threads, help="torch threads while training (default %(default)s)")
-    p.add_argument("--out", default="occontrol-results/compare",
+    g.add_argument("--threads", type=_integer(1), default=c.threads,
+                   help="torch threads while training (default %(default)s)")
+    p.add_argument("--out", type=_out, default="occontrol-results/compare",
                    help="output folder (default %(default)s); IPOPT's levels there are reused by a rerun")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     # settings the comparison fixes: the Euler ResNet, a warm ladder following the best start
@@ -230,10 +384,9 @@ def _compare_parser(sub) -> None:
 
 
 def _run_compare(args) -> int:
-    from .resnet.compare import CompareConfig, compare
-    from .resnet.deep_limit import SettingsMismatch
     try:
-        if args.steps is not None and args.steps <= 0:
+        from .resnet.compare import CompareConfig
+        if args.steps == 0:
             args.steps = None  # --steps 0: a budget in seconds only
         config = CompareConfig(deep=_config_from(args), methods=args.methods, lr_adam=args.lr_adam,
                                lr_sgd=args.lr_sgd, lr_lbfgs=args.lr_lbfgs, momentum=args.momentum,
@@ -241,16 +394,19 @@ def _run_compare(args) -> int:
                                record_every=args.record_every, settings=args.settings, init_seed=args.init_seed,
                                threads=args.threads)
     except (ValueError, TypeError) as exc:
-        print(f"occontrol compare: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, _option(str(exc)))
+    problem = _check_out(args.out)
+    if problem:
+        return _fail(args, problem)
+    from .resnet.compare import compare
     out = Path(args.out)
-    print(f"occontrol compare: {config.deep.dataset}, N = {list(config.deep.grids)}, methods "
+    print(f"occontrol compare: {config.deep.dataset}, {_loss_line(args, config.deep.loss)}, "
+          f"N = {list(config.deep.grids)}, methods "
           f"{', '.join(config.methods)}, settings {', '.join(config.settings)}; results in {out}", flush=True)
     try:
         result = compare(config, out, progress=lambda line: print(line, flush=True), figures=not args.no_figures)
-    except (SettingsMismatch, ImportError) as exc:
-        print(f"occontrol compare: {exc}", file=sys.stderr)
-        return 2
+    except (*_usage_errors(), ImportError) as exc:
+        return _fail(args, exc)
     from .resnet.compare_report import distance_table
     print("\nDeep limit: L2 distance between theta_N and theta_2N [H1 seminorm]")
     print(distance_table(result.distances, list(config.deep.grids)))
@@ -264,7 +420,7 @@ def _run_compare(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="occontrol", description="Optimal control by discretise-then-optimise "
+    parser = _Parser(prog="occontrol", description="Optimal control by discretise-then-optimise "
                                      "on CasADi and IPOPT, and the deep limit of residual networks.")
     sub = parser.add_subparsers(dest="command", required=True)
     _deep_limit_parser(sub)

@@ -7,17 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn import datasets as skd
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
 from ._checks import as_finite_float, as_positive_int
 
-__all__ = ["Dataset", "load_dataset", "DATASETS"]
+__all__ = ["Dataset", "load_dataset", "DATASETS", "SHAPES"]
 
 SYNTHETIC = ("moons", "circles", "blobs")
-BUNDLED = {"iris": skd.load_iris, "wine": skd.load_wine, "breast_cancer": skd.load_breast_cancer}
-DATASETS = SYNTHETIC + tuple(BUNDLED)
+BUNDLED = ("iris", "wine", "breast_cancer")
+DATASETS = SYNTHETIC + BUNDLED
+# (features, classes) of each set, known before loading it (scikit-learn is imported only to load):
+# settings can then be checked against the data before anything runs
+SHAPES = {"moons": (2, 2), "circles": (2, 2), "blobs": (2, 3), "iris": (4, 3), "wine": (13, 3),
+          "breast_cancer": (30, 2)}
 
 
 @dataclass
@@ -70,6 +71,9 @@ def load_dataset(name: str = "moons", n: int = 200, noise: float = 0.2, seed: in
     """
     if name not in DATASETS:
         raise ValueError(f"name: expected one of {', '.join(map(repr, DATASETS))}, got {name!r}")
+    from sklearn import datasets as skd  # here, not at import: the command line answers without it
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
     seed = as_positive_int(seed, "seed", minimum=0)
     noise = as_finite_float(noise, "noise", minimum=0.0)
     if name in SYNTHETIC:
@@ -88,7 +92,7 @@ def load_dataset(name: str = "moons", n: int = 200, noise: float = 0.2, seed: in
         test_size = as_finite_float(test_size, "test_size")
         if not 0 < test_size < 1:
             raise ValueError(f"test_size: expected a fraction in (0, 1), got {test_size}")
-        X, y = BUNDLED[name](return_X_y=True)
+        X, y = getattr(skd, f"load_{name}")(return_X_y=True)
         X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
         settings = {"name": name, "test_size": test_size, "seed": seed}
     settings["standardize"] = bool(standardize)

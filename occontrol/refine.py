@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._checks import as_choice
+from ._checks import as_choice, as_positive_int
 from .grid import Grid, as_grid, interval_function_distance, piecewise_linear_distance, prolong
 from .io import json_safe, read_json, write_json, write_npz
 from .problem import OCP
@@ -253,7 +253,19 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def doubling(start: int = 4, stop: int = 256) -> list[int]:
-    """N = start, 2 start, ..., up to stop."""
+    """N = start, 2 start, ..., up to stop.
+
+    Raises
+    ------
+    TypeError
+        ``start`` or ``stop`` is not an integer (bools and floats are refused).
+    ValueError
+        ``start`` < 1, or ``stop`` < ``start``.
+    """
+    start = as_positive_int(start, "start")
+    stop = as_positive_int(stop, "stop")
+    if stop < start:
+        raise ValueError(f"stop: expected a layer count >= start = {start}, got {stop}")
     out = [start]
     while out[-1] * 2 <= stop:
         out.append(out[-1] * 2)

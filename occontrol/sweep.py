@@ -12,6 +12,11 @@ one thread each); with ``scheduler="tcp://host:port"`` they run on the workers
 of a running Dask scheduler, for example SLURM or PBS jobs started through
 dask-jobqueue. Workers then need occontrol installed and ``out`` on a shared
 filesystem.
+
+The sweep's folder is locked for the whole run (:func:`occontrol.io.folder_lock`):
+a second sweep into it stops at once with :class:`~occontrol.io.FolderInUse`.
+A scheduler that does not answer within ``CONNECT_SECONDS`` ends the sweep
+with :class:`SchedulerUnreachable`.
 """
 
 from __future__ import annotations
@@ -22,11 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .io import write_json
+from .io import folder_lock, write_json
 from .sweep_cases import SCHEMA, Case, execute, expand, lost_record, read_marker, same_settings
 from .sweep_summary import summary_row, write_summary
 
-__all__ = ["SweepTask", "SweepResult", "sweep", "check_cases"]
+__all__ = ["SweepTask", "SweepResult", "sweep", "check_cases", "SchedulerUnreachable", "CONNECT_SECONDS"]
+
+CONNECT_SECONDS = 10  # how long to wait for a scheduler to answer
+
+
+class SchedulerUnreachable(ConnectionError):
+    """The Dask scheduler given did not answer."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,11 @@ def _client(scheduler: str | None, n_workers: int):
                                                        processes=True, dashboard_address=":0"))
             client = stack.enter_context(Client(cluster))
         else:
-            client = stack.enter_context(Client(scheduler))
+            try:
+                client = stack.enter_context(Client(scheduler, timeout=CONNECT_SECONDS))
+            except (OSError, ValueError, TypeError) as exc:  # dask raises OSError on a timeout
+                raise SchedulerUnreachable(f"scheduler: no answer from {scheduler!r} within {CONNECT_SECONDS} s "
+                                           f"({type(exc).__name__}: {exc}); is it running?") from exc
         yield client
 
 
@@ -212,6 +227,10 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], out: str |
     ------
     ValueError, TypeError
         Bad settings in any case, before any case runs.
+    FolderInUse
+        Another process is using ``out``.
+    SchedulerUnreachable
+        ``scheduler`` did not answer within ``CONNECT_SECONDS``.
     """
     say = progress or (lambda line: None)
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
@@ -221,6 +240,13 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], out: str |
     cases = expand(base, grid)
     check_cases(cases, task.check)
     out = Path(out).resolve()  # workers on other machines see the same absolute path on a shared filesystem
+    with folder_lock(out):
+        return _sweep(cases, base, grid, out, task, scheduler, n_workers, retry_failed, figures, say)
+
+
+def _sweep(cases: list[Case], base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], out: Path,
+           task: SweepTask, scheduler: str | None, n_workers: int, retry_failed: bool, figures: bool,
+           say: Callable[[str], None]) -> SweepResult:
     records = {case.name: _complete(case, out, retry_failed) for case in cases}
     todo = [case for case in cases if records[case.name] is None]
     skipped = [case.name for case in cases if records[case.name] is not None]

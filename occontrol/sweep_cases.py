@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .io import atomic_write, read_json, write_json
+from .io import DamagedFile, atomic_write, read_json, write_json
 
 __all__ = ["Case", "expand", "case_name", "read_marker", "same_settings", "execute", "lost_record", "MARKER", "SCHEMA"]
 
@@ -125,7 +125,12 @@ def expand(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[C
 def read_marker(folder: str | os.PathLike) -> dict | None:
     """The case's marker, or None while the case is not complete."""
     path = Path(folder) / MARKER
-    return read_json(path) if path.exists() else None
+    if not path.exists():
+        return None
+    record = read_json(path)
+    if not isinstance(record, dict) or record.get("status") not in ("ok", "failed"):
+        raise DamagedFile(path, "not a case marker")
+    return record
 
 
 def same_settings(record: Mapping[str, Any], case: Case) -> bool:

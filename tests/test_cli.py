@@ -31,7 +31,10 @@ def strict_json(text: str):
 def run_cli(argv) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # usage errors found while parsing exit through argparse
+            code = exc.code
     return code, out.getvalue(), err.getvalue()
 
 
@@ -106,7 +109,7 @@ def test_other_settings_in_the_same_out_exit_2_with_a_clear_message(tiny):
 @pytest.mark.parametrize("argv, words", [
     (["--grids", "8,4"], ["grids", "increasing"]),
     (["--transcription", "collocation"], ["strategy", "collocation"]),
-    (["--starts", "0"], ["n_starts"]),
+    (["--starts", "0"], ["--starts"]),
 ], ids=["decreasing-grids", "gauss-newton-collocation", "no-starts"])
 def test_bad_settings_exit_2_before_any_solve(tmp_path, argv, words):
     code, stdout, stderr = run_cli(["deep-limit", *argv, "--out", str(tmp_path / "x")])

@@ -1,13 +1,32 @@
 """The deep-limit ResNet application: training posed as an ODE-constrained
-optimal-control problem and solved with the general occontrol layers."""
+optimal-control problem and solved with the general occontrol layers.
 
-from .activations import ACTIVATIONS, Activation
-from .losses import LOSSES, Loss
-from .network import ResNet
-from .problem import DeepLimitProblem, DeepLimitSettings
-from .train import (STRATEGIES, FitResult, UnboundedClassifierWarning, guess_from_network, multistart,
-                    network_from_solution, random_network, solve_layers)
+The names below are imported on first use, so that importing a light
+submodule (``occontrol.resnet.config``, read by the command line) does not
+import CasADi.
+"""
 
-__all__ = ["ACTIVATIONS", "Activation", "LOSSES", "Loss", "ResNet", "DeepLimitProblem", "DeepLimitSettings",
-           "STRATEGIES", "FitResult", "UnboundedClassifierWarning", "guess_from_network", "multistart",
-           "network_from_solution", "random_network", "solve_layers"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {"ACTIVATIONS": "activations", "Activation": "activations", "LOSSES": "losses", "Loss": "losses",
+            "ResNet": "network", "DeepLimitProblem": "problem", "DeepLimitSettings": "problem",
+            **{name: "train" for name in ("STRATEGIES", "FitResult", "UnboundedClassifierWarning",
+                                          "guess_from_network", "multistart", "network_from_solution",
+                                          "random_network", "solve_layers")}}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

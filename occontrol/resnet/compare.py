@@ -29,10 +29,11 @@ import numpy as np
 
 from .._checks import as_choice, as_positive_int
 from ..datasets import Dataset, load_dataset
-from ..io import atomic_write, json_safe, write_json, write_npz
+from ..io import atomic_write, folder_lock, json_safe, write_json, write_npz
 from .compare_metrics import constant_from, gradient_norm, iid_network, initial_network, theta_distance
+from .config import COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields
 from .deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
-from .gradient import OPTIMIZERS, GradientRun, GradientSettings, train_gradient
+from .gradient import GradientRun, GradientSettings, train_gradient
 from .network import ResNet
 from .problem import DeepLimitProblem
 from .torch_export import import_torch
@@ -41,7 +42,6 @@ __all__ = ["CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "c
            "initial_network", "theta_distance", "gradient_norm", "constant_from"]
 
 SCHEMA = 1
-SETTINGS = ("h1-consistent", "h1-iid", "noh1-consistent", "noh1-iid")
 RELS = {"1e-3": 1e-3, "1e-6": 1e-6}  # relative tolerances of "reached IPOPT's objective"
 
 
@@ -66,11 +66,11 @@ class Setting:
 
 
 def _default_deep() -> DeepLimitConfig:
-    return DeepLimitConfig(grids=(8, 16, 32, 64))
+    return DeepLimitConfig(grids=COMPARE_GRIDS)
 
 
 @dataclass(frozen=True)
-class CompareConfig:
+class CompareConfig(CompareFields):
     """Every setting of a comparison.
 
     Parameters
@@ -107,18 +107,6 @@ class CompareConfig:
     """
 
     deep: DeepLimitConfig = field(default_factory=_default_deep)
-    methods: tuple[str, ...] = OPTIMIZERS
-    lr_adam: float = 1e-2
-    lr_sgd: float = 0.1
-    lr_lbfgs: float = 1.0
-    momentum: float = 0.9
-    batch_size: int | None = None
-    steps: int | None = 3000
-    seconds: float | None = None
-    record_every: int = 10
-    settings: tuple[str, ...] = SETTINGS
-    init_seed: int | None = None
-    threads: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.deep, DeepLimitConfig):
@@ -407,9 +395,16 @@ def compare(config: CompareConfig | None = None, out: str | os.PathLike | None =
         FAILED and every gap against them is null.
     """
     config = CompareConfig() if config is None else config
-    say = progress or (lambda line: None)
     import_torch()  # before any solve: fail early without the extra
-    folder = Path(out) if out is not None else None
+    if out is None:
+        return _compare(config, None, progress, figures)
+    with folder_lock(out):  # a second process on the same folder stops at once (FolderInUse)
+        return _compare(config, Path(out), progress, figures)
+
+
+def _compare(config: CompareConfig, folder: Path | None, progress: Callable[[str], None] | None,
+             figures: bool) -> CompareResult:
+    say = progress or (lambda line: None)
     cfg = config.deep
     data = load_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed)
     deep = DeepLimitProblem(data.X_train, data.y_train, cfg.model_settings())

@@ -9,6 +9,7 @@ refused rather than mixed.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -16,14 +17,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._checks import as_choice, as_positive_int
-from ..datasets import DATASETS, Dataset, load_dataset
-from ..io import read_json, write_json, write_npz
+from .._checks import as_choice, as_finite_float, as_positive_int
+from ..datasets import DATASETS, SHAPES, Dataset, load_dataset
+from ..io import DamagedFile, check_npz, folder_lock, read_json, write_json, write_npz
 from ..refine import SCHEMA, ConvergenceStudy, LevelStore, refine
 from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
 from ..transcription.collocation import Collocation
 from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
+from .config import TRANSCRIPTIONS, DeepLimitFields, resolve_loss
 from .gauss_newton import gauss_newton_hessian, gauss_newton_solver
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
@@ -32,7 +34,6 @@ from .train import (_labels, check_classifier_growth, guess_from_network, networ
 
 __all__ = ["DeepLimitConfig", "DeepLimitResult", "run_deep_limit", "SettingsMismatch"]
 
-TRANSCRIPTIONS = ("euler", "heun", "rk4", "collocation")
 
 
 class SettingsMismatch(ValueError):
@@ -40,33 +41,24 @@ class SettingsMismatch(ValueError):
 
 
 @dataclass(frozen=True)
-class DeepLimitConfig:
-    """Every setting of a deep-limit study; the defaults are the built-in main job."""
+class DeepLimitConfig(DeepLimitFields):
+    """Every setting of a deep-limit study (names and defaults: :class:`DeepLimitFields`), checked.
 
-    dataset: str = "moons"
-    n: int = 200
-    noise: float = 0.2
-    seed: int = 0
-    activation: str = "tanh"
-    loss: str = "logistic"
-    tau1: float = 1e-3
-    tau2: float = 1e-2
-    tau_w: float = 0.0
-    width: int | None = None
-    horizon: float = 1.0
-    grids: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256)
-    transcription: str = "euler"
-    strategy: str = "gauss-newton"
-    warm: bool = True
-    n_starts: int = 5
-    branches: str = "best"
-    prolongation: str = "linear"
-    tol: float = 1e-8
-    max_iter: int = 1000
-    max_wall_time: float | None = None
+    Settings are checked against the dataset's shape too (``width`` >= its
+    features, a loss that fits its classes), so a bad one is refused before
+    anything runs; ``loss='auto'`` is resolved here (logistic or softmax).
+    """
 
     def __post_init__(self) -> None:
         as_choice(self.dataset, "dataset", DATASETS)
+        as_positive_int(self.n, "n", minimum=2)
+        as_finite_float(self.noise, "noise", minimum=0.0)
+        as_positive_int(self.seed, "seed", minimum=0)
+        object.__setattr__(self, "loss", resolve_loss(self.loss, self.dataset))
+        features = SHAPES[self.dataset][0]
+        if self.width is not None and as_positive_int(self.width, "width") < features:
+            raise ValueError(f"width: expected m >= d = {features} (the features of {self.dataset}), "
+                             f"got {self.width}")
         as_choice(self.transcription, "transcription", TRANSCRIPTIONS)
         as_choice(self.strategy, "strategy", ("gauss-newton", "exact"))
         as_choice(self.branches, "branches", ("best", "all"))
@@ -196,13 +188,44 @@ def _solve_start(deep, config, N, seed, store: LevelStore | None, solver, hess_l
     return sol, False
 
 
+def _check_readable(out: Path) -> None:
+    """Refuse a damaged results folder up front, naming the file (a killed disk, a hand edit)."""
+    for name in ("settings.json", "study.json"):
+        if (out / name).exists() and not isinstance(read_json(out / name), dict):
+            raise DamagedFile(out / name, "not a JSON object")
+    if (out / "data.npz").exists():
+        check_npz(out / "data.npz", ("X_train", "y_train", "X_test", "y_test"))
+    for path in sorted(out.glob("*/**/level_N*.npz")):  # the level stores under levels/ and starts/
+        check_npz(path, ("w", "lam_x", "lam_g", "meta"))
+        with np.load(path, allow_pickle=False) as data:
+            try:
+                meta = json.loads(str(data["meta"]))
+            except json.JSONDecodeError as exc:
+                raise DamagedFile(path, f"meta is not valid JSON: {exc}") from exc
+        if not isinstance(meta, dict) or not {"status", "success", "iterations"} <= set(meta):
+            raise DamagedFile(path, "meta lacks the solve's status")
+
+
 def run_deep_limit(config: DeepLimitConfig | None = None, out: str | os.PathLike | None = None,
                    progress: Callable[[str], None] | None = None) -> DeepLimitResult:
     """Run the study; with ``out``, write study.json, data.npz, weights_N*.npz and the level store.
 
     Returns the result; failed solves are listed in ``result.failed`` (never
     counted as results).
+
+    ``out`` is locked for the run (:func:`occontrol.io.folder_lock`): a second
+    process gets :class:`~occontrol.io.FolderInUse` at once. A damaged file in
+    it raises :class:`~occontrol.io.DamagedFile` naming the file, before any solve.
     """
+    if out is None:
+        return _run_deep_limit(config, None, progress)
+    with folder_lock(out):
+        _check_readable(Path(out))
+        return _run_deep_limit(config, out, progress)
+
+
+def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | None,
+                    progress: Callable[[str], None] | None) -> DeepLimitResult:
     config = DeepLimitConfig() if config is None else config
     say = progress or (lambda line: None)
     data = load_dataset(config.dataset, n=config.n, noise=config.noise, seed=config.seed)

@@ -12,12 +12,12 @@ from typing import Callable
 import numpy as np
 
 from .._checks import as_choice, as_finite_float, as_positive_int
+from .config import OPTIMIZERS
 from .network import ResNet
 from .torch_export import import_torch
 
 __all__ = ["GradientSettings", "GradientRun", "train_gradient", "OPTIMIZERS"]
 
-OPTIMIZERS = ("adam", "sgd", "lbfgs")
 
 
 @dataclass(frozen=True)
