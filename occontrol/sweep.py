@@ -33,7 +33,7 @@ from .sweep_summary import summary_row, write_summary
 
 __all__ = ["SweepTask", "SweepResult", "sweep", "check_cases", "SchedulerUnreachable", "CONNECT_SECONDS"]
 
-CONNECT_SECONDS = 10  # how long to wait for a scheduler to answer
+CONNECT_SECONDS = 5  # how long to wait for a scheduler to answer
 
 
 class SchedulerUnreachable(ConnectionError):

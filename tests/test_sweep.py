@@ -135,23 +135,30 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path, scheduler):
 
 
 def test_failing_cases_are_recorded_and_the_sweep_goes_on(tmp_path, scheduler):
-    grid = {"max_iter": [1000, 1], "width": [None, 1]}  # max_iter=1: IPOPT stops; width=1 < d=2: raises
+    # max_iter=1: IPOPT stops; seed=1: the case folder holds a damaged settings.json, so the case raises
+    # (every setting is checked up front now, so a bad setting can no longer make a case raise)
+    grid = {"max_iter": [1000, 1], "seed": [0, 1]}
     out = tmp_path / "sweep"
+    cases = expand(BASE, grid)
+    for case in cases:
+        if case.settings["seed"] == 1:
+            (out / case.name).mkdir(parents=True)
+            (out / case.name / "settings.json").write_text("{")
     result = sweep_deep_limit(BASE, grid, out, scheduler=scheduler, progress=None, figures=False)
-    rows = {(row["max_iter"], row["width"]): row for row in result.rows}
+    rows = {(row["max_iter"], row["seed"]): row for row in result.rows}
     assert not result.success and result.count("ok") == 1 and result.count("failed") == 3
-    assert rows[1000, None]["status"] == "ok" and rows[1000, None]["limit_objective"] is not None
-    assert rows[1, None]["status"] == "failed" and "Maximum_Iterations_Exceeded" in rows[1, None]["reason"]
+    assert rows[1000, 0]["status"] == "ok" and rows[1000, 0]["limit_objective"] is not None
+    assert rows[1, 0]["status"] == "failed" and "Maximum_Iterations_Exceeded" in rows[1, 0]["reason"]
     for max_iter in (1000, 1):
         row = rows[max_iter, 1]
-        assert row["status"] == "failed" and row["reason"].startswith("ValueError: width")
+        assert row["status"] == "failed" and row["reason"].startswith("DamagedFile: ")
+        assert "settings.json" in row["reason"]
         assert "Traceback" in (out / row["case"] / "error.txt").read_text()
     assert read_json(out / "summary.json")["counts"] == {"ok": 1, "failed": 3, "incomplete": 0}
     # failed cases are complete; retry_failed runs them (and only them) again
-    cases = expand(BASE, grid)
     again = sweep_deep_limit(BASE, grid, out, scheduler=scheduler, retry_failed=True, progress=None, figures=False)
     assert sorted(again.ran) == sorted(row["case"] for row in result.rows if row["status"] == "failed")
-    assert _attempts(out, cases) == {c.name: 1 if c.settings["max_iter"] == 1000 and c.settings["width"] is None
+    assert _attempts(out, cases) == {c.name: 1 if c.settings["max_iter"] == 1000 and c.settings["seed"] == 0
                                      else 2 for c in cases}
 
 
