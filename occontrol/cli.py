@@ -133,17 +133,18 @@ def _check_out(path: str | os.PathLike) -> str | None:
 
 
 def _option(message: str) -> str:
-    """A library message 'name: ...' as 'option: ...' ('n_starts: ...' -> '--starts: ...')."""
-    match = re.match(r"([a-z][a-z0-9_]*): ", message)
+    """A library message 'name: ...' as 'option: ...' ('n_starts: ...' -> '--starts: ...'; 'a, b: ...' too)."""
+    match = re.match(r"([a-z][a-z0-9_]*(?:, [a-z][a-z0-9_]*)*): ", message)
     if not match:
         return message
-    name = match.group(1)
-    return OPTION_OF.get(name, "--" + name.replace("_", "-")) + message[len(name):]
+    names = match.group(1).split(", ")
+    options = ", ".join(OPTION_OF.get(name, "--" + name.replace("_", "-")) for name in names)
+    return options + message[len(match.group(1)):]
 
 
 def _fail(args: argparse.Namespace, message: Any) -> int:
     """A usage error found after parsing: one line, exit code 2."""
-    text = " ".join(str(message).split())
+    text = _option(" ".join(str(message).split()))
     print(f"occontrol {args.command}: error: {text}", file=sys.stderr)
     return 2
 
@@ -240,7 +241,7 @@ def _run_deep_limit(args) -> int:
     try:
         config = _config_from(args)
     except (ValueError, TypeError) as exc:
-        return _fail(args, _option(str(exc)))
+        return _fail(args, exc)
     problem = _check_out(args.out)
     if problem:
         return _fail(args, problem)
@@ -394,7 +395,7 @@ def _run_compare(args) -> int:
                                record_every=args.record_every, settings=args.settings, init_seed=args.init_seed,
                                threads=args.threads)
     except (ValueError, TypeError) as exc:
-        return _fail(args, _option(str(exc)))
+        return _fail(args, exc)
     problem = _check_out(args.out)
     if problem:
         return _fail(args, problem)
