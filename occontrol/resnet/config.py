@@ -9,6 +9,7 @@ usage errors answer without importing CasADi, scikit-learn or torch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..datasets import SHAPES
 
@@ -55,8 +56,14 @@ class DeepLimitFields:
 
 @dataclass(frozen=True)
 class CompareFields:
-    """The gradient-training settings of a comparison (the problem and IPOPT's ladder are a DeepLimitConfig)."""
+    """The gradient-training settings of a comparison.
 
+    ``deep`` (the problem and IPOPT's ladder) is a DeepLimitConfig, whose
+    default CompareConfig supplies; it is declared here to keep its place as
+    the first field.
+    """
+
+    deep: Any = None
     methods: tuple[str, ...] = OPTIMIZERS
     lr_adam: float = 1e-2
     lr_sgd: float = 0.1
