@@ -237,6 +237,8 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], out: str |
         raise ValueError(f"n_workers: expected a positive integer, got {n_workers!r}")
     if scheduler is not None and not isinstance(scheduler, str):
         raise TypeError(f"scheduler: expected an address such as 'tcp://host:8786', got {scheduler!r}")
+    if not str(out).strip():  # Path('') is the current folder
+        raise ValueError(f"out: expected a folder path, got {str(out)!r}")
     cases = expand(base, grid)
     check_cases(cases, task.check)
     out = Path(out).resolve()  # workers on other machines see the same absolute path on a shared filesystem

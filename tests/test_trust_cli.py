@@ -192,9 +192,16 @@ def test_unusable_out_folders_are_one_usage_error(command, tmp_path):
     assert afile.read_text() == "not a folder" and sorted(os.listdir(tmp_path)) == ["afile"]
 
 
-def test_library_refuses_an_empty_out(tmp_path):
+def test_library_refuses_an_empty_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # Path('') would be this folder
+    from occontrol.resnet.sweep import sweep_deep_limit
     with pytest.raises(ValueError, match="^out: "):
         run_deep_limit(DeepLimitConfig(n=40, grids=(4,), n_starts=1), out="")
+    with pytest.raises(ValueError, match="^out: "):
+        sweep_deep_limit({"n": 40, "grids": [4]}, {}, " ")
+    with pytest.raises(ValueError, match="^out: "):
+        folder_lock("").__enter__()
+    assert os.listdir(tmp_path) == []
 
 
 # ------------------------------------------------------------------ item 2: the lock
