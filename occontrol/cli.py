@@ -231,10 +231,10 @@ def _loss_line(args, loss: str) -> str:
 
 
 # what a run can end in that is the user's to fix, not a failed solve: one line, exit code 2
-def _usage_errors() -> tuple[type[BaseException], ...]:
+def _usage_errors(*more: type[BaseException]) -> tuple[type[BaseException], ...]:
     from .io import DamagedFile, FolderInUse
     from .resnet.deep_limit import SettingsMismatch
-    return (DamagedFile, FolderInUse, SettingsMismatch)
+    return (DamagedFile, FolderInUse, SettingsMismatch, *more)
 
 
 def _run_deep_limit(args) -> int:
@@ -316,7 +316,7 @@ def _run_sweep(args) -> int:
         result = sweep_deep_limit(spec.base, spec.grid, out, scheduler=args.scheduler or spec.scheduler,
                                   n_workers=args.workers or spec.n_workers or 2, retry_failed=args.retry_failed,
                                   figures=not args.no_figures, progress=lambda line: print(line, flush=True))
-    except (*_usage_errors(), SchedulerUnreachable) as exc:
+    except _usage_errors(SchedulerUnreachable) as exc:
         return _fail(args, exc)
     print()
     print(text_table(result.rows, [*spec.grid, "status", "limit_objective", "order_l2", "order_h1", "iterations",
@@ -406,7 +406,7 @@ def _run_compare(args) -> int:
           f"{', '.join(config.methods)}, settings {', '.join(config.settings)}; results in {out}", flush=True)
     try:
         result = compare(config, out, progress=lambda line: print(line, flush=True), figures=not args.no_figures)
-    except (*_usage_errors(), ImportError) as exc:
+    except _usage_errors(ImportError) as exc:
         return _fail(args, exc)
     from .resnet.compare_report import distance_table
     print("\nDeep limit: L2 distance between theta_N and theta_2N [H1 seminorm]")

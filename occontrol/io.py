@@ -21,6 +21,11 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: folders are not locked
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = ["atomic_write", "write_json", "read_json", "write_npz", "json_safe", "folder_lock", "FolderInUse",
            "DamagedFile", "clean_temps", "check_npz", "TEMP_PREFIX", "LOCK_NAME"]
 
@@ -170,10 +175,6 @@ def folder_lock(folder: str | os.PathLike) -> Iterator[Path]:
     path = folder / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no lock, as before
-            fcntl = None
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
