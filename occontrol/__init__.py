@@ -9,9 +9,13 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from typing import Any
+from importlib import metadata as _metadata
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:  # the installed distribution's metadata is the one source of the version
+    __version__ = _metadata.version("occontrol")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 _EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "ConvergenceStudy": "refine",
             "doubling": "refine", "refine": "refine", "Solution": "solution", "Ipopt": "solver",
@@ -21,6 +25,16 @@ _EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "Convergenc
                                                   "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Transcription")}}
 
 __all__ = [*_EXPORTS, "__version__"]
+
+if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers and IDEs
+    from .grid import Grid  # noqa: F401
+    from .problem import OCP, FreeTime  # noqa: F401
+    from .refine import ConvergenceStudy, doubling, refine  # noqa: F401
+    from .solution import Solution  # noqa: F401
+    from .solver import CasadiSolver, Ipopt, discretize, solve  # noqa: F401
+    from .sweep import SweepResult, SweepTask, sweep  # noqa: F401
+    from .transcription import (RK4, ButcherTableau, Collocation, DiscreteProblem, ExplicitEuler,  # noqa: F401
+                                ExplicitRungeKutta, Heun, Transcription)  # noqa: F401
 
 
 def _load(name: str) -> Any:
