@@ -514,9 +514,6 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
         may change between runs without invalidating converged levels, and a
         stored failure is always solved again. A level stored for anything
         else raises :class:`StoreMismatch` naming the folder.
-    recompute : bool
-        With ``store``: solve again (and overwrite) the levels whose
-        fingerprint does not match, instead of refusing.
     problem_record, label
         Settings and a name kept with the study (JSON).
     first : Solution, optional
@@ -524,6 +521,29 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
         several starts), taken as the first level instead of solving it again.
     shown : list of str, optional
         The metrics shown in the table and progress lines (default all).
+    recompute : bool
+        With ``store``: solve again (and overwrite) the levels whose
+        fingerprint does not match, instead of refusing.
+
+    Notes
+    -----
+    A study is only as good as the discrete problems: every level may be
+    solved to IPOPT's tolerance while the ladder does not converge to the
+    continuous problem. :meth:`ConvergenceStudy.verdict` flags such studies
+    (objective gap not contracting, minimisers moving apart, orders not
+    settling) and :meth:`ConvergenceStudy.limit_objective` then gives None.
+    The COPS hanging chain (min int x sqrt(1 + u^2), x' = u, s' = sqrt(1 + u^2))
+    is an example where the discrete problems themselves are at fault, not the
+    transcription (the hand-written Euler NLP has the same optima): with
+    piecewise-constant controls RK4, Heun and collocation integrate each
+    interval exactly (the N-link polygon chain, converging at order 2 to the
+    catenary), while explicit Euler weights each link by its left end, so the
+    minimisers end in a near-vertical link counted at its foot and the
+    objectives approach the value of that relaxed problem (about 1.446, not
+    5.068). With piecewise-linear controls Heun's second stage evaluates the
+    cost at a predicted state paired with the next control, which zig-zag
+    controls exploit. Runge-Kutta discretisations of control problems need
+    conditions on their coefficients and controls (Hager 2000).
     """
     grids = [as_grid(g) for g in grids]
     if not grids:
