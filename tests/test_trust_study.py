@@ -26,6 +26,7 @@ the last control is ~2.75 / h, one near-vertical link).
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import subprocess
@@ -40,8 +41,6 @@ import occontrol as oc
 from occontrol.fingerprint import array_digest
 from occontrol.refine import ConvergenceStudy, Distance, Level, LevelStore, StoreMismatch, level_fingerprint
 from occontrol.solver import solve as REAL_SOLVE
-
-import importlib
 
 refine_module = importlib.import_module("occontrol.refine")
 
@@ -67,7 +66,8 @@ def catenary_energy(a: float = 1.0, b: float = 3.0, L: float = 4.0) -> float:
     m = bisect(lambda m: c * (math.cosh((1 - m) / c) - math.cosh(m / c)) - (b - a), -5.0, 5.0)
     C = a - c * math.cosh(m / c)
     v0, v1 = -m / c, (1 - m) / c
-    return C * c * (math.sinh(v1) - math.sinh(v0)) + c * c * ((v1 - v0) / 2 + (math.sinh(2 * v1) - math.sinh(2 * v0)) / 4)
+    cosh_squared = (v1 - v0) / 2 + (math.sinh(2 * v1) - math.sinh(2 * v0)) / 4
+    return C * c * (math.sinh(v1) - math.sinh(v0)) + c * c * cosh_squared
 
 
 CATENARY = catenary_energy()  # 5.0684801110 (COPS lists 5.0685)
