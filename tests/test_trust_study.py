@@ -368,6 +368,9 @@ def test_verdict_rules():
     away = fake_study([1.0, 0.5, -0.5, -2.5], [1.0, 0.5, 0.25])
     assert away.converging is False and "does not contract" in away.verdict()[1]
     assert away.limit_objective() is None
+    # a gap that grows once while the minimisers contract: a turn before the asymptotic regime, undecided
+    turn = fake_study([1.0, 0.9, 0.8999, 0.89], [1.0, 0.5, 0.25])
+    assert turn.converging is None and "refine further" in turn.verdict()[1] and turn.limit_objective() is None
     # orders that do not settle (gap ratios 2, then 16: orders 1 and 4)
     unsettled = fake_study([2.0, 1.0, 0.5, 0.46875], [1.0, 0.5, 0.25])
     assert unsettled.converging is False and "do not settle" in unsettled.verdict()[1]
