@@ -38,7 +38,11 @@ MIN_ORDER, MAX_ORDER = 0.25, 8.0  # observed orders outside are not used for ext
 
 @dataclass
 class Level:
-    """One solve of the ladder. A failed level keeps its numbers but ``success`` is False."""
+    """One solve of the ladder. A failed level keeps its numbers but ``success`` is False.
+
+    ``h`` is the longest step; with a free final time it is a fraction of the
+    horizon (each level has its own tf; orders use the grid's refinement ratio).
+    """
 
     N: int
     h: float
@@ -469,13 +473,19 @@ def level_fingerprint(problem, solver, hess_lag, start: dict) -> dict:
             "start": combine(start)}
 
 
-def _start_record(problem, start: Any, kind: str, previous_fingerprint: str | None) -> dict:
-    """What determines a level's start: the previous level's fingerprint (warm) or the guess vector."""
+def start_record(problem, kind: str, start: Any = None, prolongation: str | None = None,
+                 previous: dict | None = None) -> dict:
+    """What determines a level's start, for its fingerprint.
+
+    kind 'cold': the guess ``start``, as the decision vector it gives on ``problem``;
+    'given': the given Solution ``start`` itself; 'warm' / 'multipliers': the
+    ``previous`` level's fingerprint and the ``prolongation``.
+    """
     if kind == "given":
         return {"kind": "given", "w": array_digest(start.w)}
     if kind in ("warm", "multipliers"):
-        return {"kind": "warm", "previous": previous_fingerprint, "multipliers": kind == "multipliers",
-                "prolongation": start}
+        return {"kind": "warm", "previous": combine(previous), "multipliers": kind == "multipliers",
+                "prolongation": prolongation}
     return {"kind": "cold", "w": array_digest(initial_guess(problem, start))}
 
 
@@ -583,8 +593,7 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
         fingerprint: dict | None = None
         if level_store is not None:
             problem = sol.problem if sol is not None else discretize(ocp, transcription, grid=grid)
-            record = _start_record(problem, prolongation if kind in ("warm", "multipliers") else start, kind,
-                                   previous_fp and combine(previous_fp))
+            record = start_record(problem, kind, start, prolongation, previous_fp)
             fingerprint = level_fingerprint(problem, solver, hess_lag, record)
             if sol is None:
                 # a reused level reports the build and solve times of the run that solved it

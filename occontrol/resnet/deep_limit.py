@@ -26,7 +26,8 @@ import numpy as np
 from .._checks import as_choice, as_positive_int
 from ..datasets import DATASETS, Dataset, load_dataset
 from ..io import read_json, write_json, write_npz
-from ..refine import SCHEMA, ConvergenceStudy, LevelStore, StoreMismatch, _start_record, level_fingerprint, refine
+from ..refine import (SCHEMA, ConvergenceStudy, LevelStore, StoreMismatch, level_fingerprint, refine,
+                      start_record)
 from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
 from ..transcription.collocation import Collocation
@@ -211,7 +212,7 @@ def _start(deep, config, N, seed, solver, hess_lag) -> tuple[Any, dict, dict]:
     """(discrete problem, guess, fingerprint) of one random start at the coarsest grid."""
     problem = discretize(deep.ocp, config.transcription_object(), grid=N)
     guess = guess_from_network(deep, random_network(deep, N, seed))
-    return problem, guess, level_fingerprint(problem, solver, hess_lag, _start_record(problem, guess, "cold", None))
+    return problem, guess, level_fingerprint(problem, solver, hess_lag, start_record(problem, "cold", guess))
 
 
 def _start_store(folder: Path, seed: int) -> LevelStore:
