@@ -311,13 +311,13 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
         branch_networks: dict[int, ResNet] = {}
         # only the followed (best) branch writes weights_N*.npz
         metrics = _metrics(deep, data, config, folder if rank == 0 else None, branch_networks)
-        store = folder / "levels" / f"seed{seed}" if folder is not None else None
+        level_folder = folder / "levels" / f"seed{seed}" if folder is not None else None
 
         def cold(N: int, seed: int = seed) -> dict:  # the same smooth random theta(t), on grid N
             return guess_from_network(deep, random_network(deep, N, seed))
         study = refine(deep.ocp, transcription, config.grids, guess=cold, solver=solver,
                        hess_lag=hess_lag, warm=config.warm, prolongation=config.prolongation,
-                       metrics=metrics, progress=say, store=store, problem_record=record, label=label,
+                       metrics=metrics, progress=say, store=level_folder, problem_record=record, label=label,
                        first=start_sols[i], shown=["train_accuracy", "test_accuracy"])
         for sol in study.solutions:
             if sol is not None:
