@@ -265,8 +265,7 @@ def _run_deep_limit(args) -> int:
     print(f"study: {out / 'study.json'}")
     if result.failed:
         print("FAILED solves:\n  " + "\n  ".join(result.failed), file=sys.stderr)
-        return 1
-    return 0
+    return 0 if result.ok else 1  # ok: every solve succeeded and the study is not flagged not converging
 
 
 def _sweep_parser(sub) -> None:

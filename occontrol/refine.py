@@ -18,7 +18,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ._checks import as_choice, as_positive_int
+from .fingerprint import array_digest, combine, problem_fingerprint, solver_fingerprint
 from .grid import Grid, as_grid, interval_function_distance, piecewise_linear_distance, prolong
+from .guess import initial_guess
 from .io import json_safe, read_json, write_json, write_npz
 from .problem import OCP
 from .solution import Solution
@@ -26,15 +28,21 @@ from .solver import CasadiSolver, Ipopt, discretize, solve
 from .transcription.discrete import Transcription
 
 __all__ = ["Level", "Distance", "ConvergenceStudy", "refine", "doubling", "SCHEMA", "prolonged_guess",
-           "control_distance", "LevelStore"]
+           "control_distance", "LevelStore", "StoreMismatch"]
 
 SCHEMA = 1
 METRICS = ("l2", "sup", "h1", "objective_gap")
+ROUNDING = 1e-9  # objective gaps (relative) and distances below this are rounding, not convergence
+MIN_ORDER, MAX_ORDER = 0.25, 8.0  # observed orders outside are not used for extrapolation
 
 
 @dataclass
 class Level:
-    """One solve of the ladder. A failed level keeps its numbers but ``success`` is False."""
+    """One solve of the ladder. A failed level keeps its numbers but ``success`` is False.
+
+    ``h`` is the longest step; with a free final time it is a fraction of the
+    horizon (each level has its own tf; orders use the grid's refinement ratio).
+    """
 
     N: int
     h: float
@@ -79,11 +87,16 @@ class Distance:
 
 
 def _control_function(sol: Solution, names: list[str] | None) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(nodes, values stacked over the chosen controls, nodal?) of a solution's controls."""
+    """(nodes, values stacked over the chosen controls, nodal?) of a solution's controls.
+
+    With a free final time every level has its own tf, so the controls are
+    compared as functions of the normalised time (t - t0) / (tf - t0) in [0, 1].
+    """
     ocp = sol.problem.ocp
     controls = [v for v in ocp.controls if names is None or v.name in names]
     values = np.hstack([np.reshape(sol.value(v.symbol), (-1, v.size)) for v in controls])
-    return sol.t, values, sol.problem.transcription.controls == "linear"
+    nodes = sol.problem.grid.tau if ocp.free_time is not None else sol.t
+    return nodes, values, sol.problem.transcription.controls == "linear"
 
 
 def control_distance(a: Solution, b: Solution, names: list[str] | None = None) -> dict[str, float]:
@@ -125,6 +138,9 @@ class ConvergenceStudy:
         self.levels: list[Level] = []
         self.distances: list[Distance] = []
         self.solutions: list[Solution | None] = []
+        # failed solves outside the ladder that the study depends on (e.g. the starts its
+        # first level was chosen from): they make the study fail like a failed level
+        self.other_failures: list[str] = []
 
     # --------------------------------------------------------------- build
     def add(self, level: Level, solution: Solution | None, controls: list[str] | None = None) -> None:
@@ -147,7 +163,8 @@ class ConvergenceStudy:
     # ------------------------------------------------------------- summary
     @property
     def success(self) -> bool:
-        return bool(self.levels) and all(lv.success for lv in self.levels)
+        """Every level succeeded, and so did every other solve the study depends on (``other_failures``)."""
+        return bool(self.levels) and all(lv.success for lv in self.levels) and not self.other_failures
 
     def _h(self, N: int) -> float:
         return next(lv.h for lv in self.levels if lv.N == N)
@@ -166,19 +183,84 @@ class ConvergenceStudy:
                               if same_ratio else None)
         return out
 
-    def limit_objective(self) -> float | None:
-        """Richardson extrapolation from the two finest successful levels.
+    def verdict(self) -> tuple[bool | None, str]:
+        """(converging, reason): whether the successful levels show a converging ladder.
 
-        The order is the last observed order of the objective gap (1 if none is
-        available, as for a first-order scheme).
+        False when the distance between consecutive minimisers grows at the
+        finest step (the minimisers do not converge), when the objective gap
+        grows at the two finest steps (the objective runs away with N), or
+        when the last two observed orders of the objective gap differ by more
+        than half the larger (the orders do not settle). None when it cannot
+        be told: fewer than three successful levels, no order observed at the
+        finest levels, or a gap that grew once while the minimisers contract
+        (not yet asymptotic). Objective gaps below 1e-9 relative count as
+        converged to rounding.
         """
+        if len(self.distances) < 2:
+            return None, "fewer than three successful levels: no order observed"
         ok = [lv for lv in self.levels if lv.success]
-        if len(ok) < 2:
-            return ok[0].objective if ok else None
-        a, b = ok[-2], ok[-1]
-        observed = [o for o in self.orders()["objective_gap"] if o is not None]
-        p = observed[-1] if observed and 0.25 <= observed[-1] <= 8 else 1.0
-        return b.objective + (b.objective - a.objective) / ((a.h / b.h) ** p - 1)
+        scale = max(1.0, abs(ok[-1].objective)) if math.isfinite(ok[-1].objective) else 1.0
+        gaps = [d.objective_gap for d in self.distances]
+        if not all(math.isfinite(g) for g in gaps[-2:]):
+            return False, "the objective is not finite at the finest levels"
+        if gaps[-1] <= ROUNDING * scale:
+            return True, "the objective no longer changes (gap at rounding level)"
+        l2 = [d.l2 for d in self.distances]
+        if l2[-1] > l2[-2] and l2[-1] > ROUNDING:
+            return False, (f"the minimisers do not converge: their L2 distance grew from {_fmt(l2[-2])} to "
+                           f"{_fmt(l2[-1])} at the finest step")
+        if gaps[-1] >= gaps[-2]:
+            if len(gaps) >= 3 and gaps[-2] >= gaps[-3]:
+                return False, ("the objective gap does not contract: |dE| "
+                               + ", ".join(_fmt(g) for g in gaps[-3:]) + " (the objective runs away with N)")
+            # once, while the minimisers contract: a turn of the objective before the asymptotic regime
+            return None, (f"the objective gap grew at the finest step (|dE| {_fmt(gaps[-2])} then {_fmt(gaps[-1])}) "
+                          "while the minimisers contract: no order observed yet, refine further")
+        orders = self.orders()["objective_gap"]
+        p = orders[-1]
+        if p is None:
+            return None, "no order observed at the finest levels (different refinement ratios)"
+        if len(orders) >= 2 and orders[-2] is not None:
+            q = orders[-2]
+            if abs(p - q) > 0.5 * max(abs(p), abs(q)):
+                return False, f"the observed orders of the objective gap do not settle ({_fmt(q)}, then {_fmt(p)})"
+        return True, f"objective gap order {_fmt(p)}"
+
+    @property
+    def converging(self) -> bool | None:
+        """True, False (not converging), or None (cannot be told); see :meth:`verdict`."""
+        return self.verdict()[0]
+
+    def _limit(self) -> tuple[float | None, str]:
+        ok = [lv for lv in self.levels if lv.success]
+        converging, reason = self.verdict()
+        if converging is None:
+            return None, f"no order observed ({reason})"
+        if converging is False:
+            return None, f"NOT CONVERGING ({reason})"
+        b = ok[-1]
+        if self.distances[-1].objective_gap <= ROUNDING * max(1.0, abs(b.objective)):
+            return b.objective, "the finest objective (gaps at rounding level)"
+        a = next(lv for lv in ok if lv.N == self.distances[-1].N)
+        p = self.orders()["objective_gap"][-1]
+        if not MIN_ORDER <= p <= MAX_ORDER:
+            return None, f"observed order {_fmt(p)} outside [{MIN_ORDER}, {MAX_ORDER}]: no extrapolation"
+        return b.objective + (b.objective - a.objective) / ((a.h / b.h) ** p - 1), f"order {_fmt(p)}"
+
+    def limit_objective(self) -> float | None:
+        """Richardson extrapolation from the two finest successful levels, at the last
+        observed order of the objective gap.
+
+        None whenever no reliable order exists: fewer than three successful
+        levels, no order observed at the finest levels, an order outside
+        [0.25, 8], or a study that is not converging (:meth:`verdict`). No
+        order is ever assumed. :meth:`limit_note` says which.
+        """
+        return self._limit()[0]
+
+    def limit_note(self) -> str:
+        """How :meth:`limit_objective` was obtained, or why there is none."""
+        return self._limit()[1]
 
     def branch_jumps(self) -> list[int]:
         """Grid sizes N_next of the distances that broke the contraction trend."""
@@ -205,11 +287,17 @@ class ConvergenceStudy:
         orders = self.orders()
         lines = ["", "Observed orders: " + "; ".join(
             f"{m} " + ", ".join(_fmt(o) for o in orders[m]) for m in METRICS if orders[m])]
-        limit = self.limit_objective()
-        lines.append(f"Richardson limit objective: {_fmt(limit, 10)}")
+        limit, note = self._limit()
+        lines.append(f"Richardson limit objective: {_fmt(limit, 10)} ({note})" if limit is not None
+                     else f"Richardson limit objective: none, {note}")
         failed = [lv.N for lv in self.levels if not lv.success]
         if failed:
             lines.append(f"FAILED levels (left out of distances and orders): {failed}")
+        if self.other_failures:
+            lines.append("FAILED other solves: " + "; ".join(self.other_failures))
+        converging, reason = self.verdict()
+        if converging is False:
+            lines.append(f"NOT CONVERGING: {reason}")
         if self.branch_jumps():
             lines.append(f"Branch jumps at N = {self.branch_jumps()}")
         return "\n".join(rows + lines)
@@ -221,7 +309,9 @@ class ConvergenceStudy:
                 "levels": [lv.to_dict() for lv in self.levels],
                 "distances": [d.to_dict() for d in self.distances],
                 "orders": self.orders(), "limit_objective": self.limit_objective(),
-                "branch_jumps": self.branch_jumps()}
+                "limit_note": self.limit_note(), "converging": self.converging,
+                "converging_reason": self.verdict()[1],
+                "branch_jumps": self.branch_jumps(), "other_failures": list(self.other_failures)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ConvergenceStudy":
@@ -231,6 +321,7 @@ class ConvergenceStudy:
         study.levels = [Level.from_dict(d) for d in data["levels"]]
         study.solutions = [None] * len(study.levels)
         study.distances = [Distance(**d) for d in data["distances"]]
+        study.other_failures = list(data.get("other_failures", []))
         return study
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -290,10 +381,18 @@ def prolonged_guess(sol: Solution, grid: Grid, kind: str) -> dict:
     return guess
 
 
+def _step(sol: Solution) -> float:
+    """The longest step; with a free final time as a fraction of the horizon, since every
+    level has its own tf and the refinement ratio is the grid's, not the tf's."""
+    if sol.problem.ocp.free_time is not None:
+        return float(np.diff(sol.problem.grid.tau).max())
+    return float(np.diff(sol.t).max())
+
+
 def _level(sol: Solution, reused: bool, metrics: dict) -> Level:
     reg = sol.regularization_parts
     parts = sol.objective_parts
-    level = Level(N=sol.N, h=float(np.diff(sol.t).max()), objective=sol.objective,
+    level = Level(N=sol.N, h=_step(sol), objective=sol.objective,
                   loss=parts["running"] + parts["terminal"], reg_l2=reg["l2"], reg_h1=reg["h1"],
                   status=sol.status, success=sol.success, iterations=sol.iterations,
                   build_seconds=sol.build_seconds, solve_seconds=sol.solve_seconds, reused=reused)
@@ -305,31 +404,70 @@ def _level(sol: Solution, reused: bool, metrics: dict) -> Level:
     return level
 
 
-class LevelStore:
-    """One .npz per solved level (decision vector, multipliers, status), for resuming."""
+class StoreMismatch(ValueError):
+    """A stored level was solved for another problem, data, grid, transcription, solver options or start."""
 
-    def __init__(self, folder: str | os.PathLike) -> None:
+
+class LevelStore:
+    """One .npz per solved level (decision vector, multipliers, status, fingerprint), for resuming.
+
+    A stored level is reused only when it converged and its fingerprint (see
+    :mod:`occontrol.fingerprint`) equals the one of the level about to be
+    solved. A stored failure is solved again. A level stored for another
+    problem or solver settings, or from another start, is refused
+    (:class:`StoreMismatch`), or solved again and overwritten with
+    ``recompute=True``.
+    """
+
+    def __init__(self, folder: str | os.PathLike, recompute: bool = False) -> None:
         self.folder = Path(folder)
+        self.recompute = recompute
 
     def path(self, N: int) -> Path:
         return self.folder / f"level_N{N}.npz"
 
-    def save(self, sol: Solution) -> None:
+    def save(self, sol: Solution, fingerprint: dict | None = None) -> None:
         meta = {"status": sol.status, "success": sol.success, "iterations": sol.iterations,
-                "build_seconds": sol.build_seconds, "solve_seconds": sol.solve_seconds, "solver": sol.solver}
+                "build_seconds": sol.build_seconds, "solve_seconds": sol.solve_seconds, "solver": sol.solver,
+                "fingerprint": fingerprint}
         write_npz(self.path(sol.N), w=sol.w, lam_x=sol.lam_x if sol.lam_x is not None else np.zeros(0),
                   lam_g=sol.lam_g if sol.lam_g is not None else np.zeros(0), meta=np.str_(json.dumps(meta)))
 
-    def load(self, problem) -> Solution | None:
+    def load(self, problem, fingerprint: dict | None = None, start_changed: bool = False) -> Solution | None:
+        """The stored converged level for ``problem``, or None to solve it (none stored, or a failure).
+
+        ``fingerprint`` is ``{"problem": ..., "start": ...}`` (:func:`level_fingerprint`).
+        A level stored for another problem (or with no fingerprint) is refused
+        with :class:`StoreMismatch`, or ignored when ``recompute``. A level
+        stored from another start is refused too, unless ``start_changed``
+        says that an earlier level was solved again in this run: then its
+        start legitimately moved and the level is solved again.
+        """
         path = self.path(problem.N)
         if not path.exists():
             return None
         with np.load(path, allow_pickle=False) as data:
             w, lam_x, lam_g = data["w"], data["lam_x"], data["lam_g"]
             meta = json.loads(str(data["meta"]))
+        stored = meta.get("fingerprint") or {}
+        why = None
         if w.size != problem.lbx.size:
-            raise ValueError(f"store: {path} holds a decision vector of size {w.size}, expected "
-                             f"{problem.lbx.size}: it belongs to other settings")
+            why = f"a decision vector of size {w.size}, expected {problem.lbx.size}"
+        elif fingerprint is not None and stored.get("problem") != fingerprint["problem"]:
+            why = ("no fingerprint (written by an older occontrol)" if not stored else
+                   "another problem, data, grid, transcription or solver options")
+        elif fingerprint is not None and stored.get("start") != fingerprint["start"]:
+            if start_changed:
+                return None
+            why = "another start (guess, prolongation or first level)"
+        if why is not None:
+            if self.recompute:
+                return None
+            raise StoreMismatch(f"store: {self.folder} holds level N={problem.N} solved with other settings "
+                                f"({why}); choose another folder, remove it, or recompute "
+                                "(refine(..., recompute=True))")
+        if not meta["success"]:
+            return None  # a failure is retried, never reused (it may depend on limits or load)
         sol = Solution(problem, w, status=meta["status"], success=meta["success"],
                        iterations=meta["iterations"], build_seconds=meta["build_seconds"],
                        solve_seconds=meta["solve_seconds"], solver=meta["solver"],
@@ -338,13 +476,39 @@ class LevelStore:
         return sol
 
 
+def level_fingerprint(problem, solver, hess_lag, start: dict) -> dict:
+    """Fingerprint of one level: ``{"problem": the discrete problem and the solver settings that
+    change the answer (limits excluded), "start": the start's description}``."""
+    solver = Ipopt() if solver is None else solver
+    return {"problem": combine({"problem": problem_fingerprint(problem),
+                                "solver": solver_fingerprint(solver, hess_lag, bool(start.get("multipliers")))}),
+            "start": combine(start)}
+
+
+def start_record(problem, kind: str, start: Any = None, prolongation: str | None = None,
+                 previous: dict | None = None) -> dict:
+    """What determines a level's start, for its fingerprint.
+
+    kind 'cold': the guess ``start``, as the decision vector it gives on ``problem``;
+    'given': the given Solution ``start`` itself; 'warm' / 'multipliers': the
+    ``previous`` level's fingerprint and the ``prolongation``.
+    """
+    if kind == "given":
+        return {"kind": "given", "w": array_digest(start.w)}
+    if kind in ("warm", "multipliers"):
+        return {"kind": "warm", "previous": combine(previous), "multipliers": kind == "multipliers",
+                "prolongation": prolongation}
+    return {"kind": "cold", "w": array_digest(initial_guess(problem, start))}
+
+
 def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8, 16, 32, 64), *,
            guess: Any = None, solver: Ipopt | CasadiSolver | None = None, hess_lag: Any = None,
            warm: bool = True, prolongation: str = "linear", warm_start_multipliers: bool = False,
            controls: list[str] | None = None, metrics: Callable[[Solution], dict] | None = None,
            progress: Callable[[str], None] | None = None, store: str | os.PathLike | None = None,
            problem_record: dict | None = None, label: str = "",
-           first: Solution | None = None, shown: list[str] | None = None) -> ConvergenceStudy:
+           first: Solution | None = None, shown: list[str] | None = None,
+           recompute: bool = False) -> ConvergenceStudy:
     """Solve ``ocp`` on each grid in turn and return the :class:`ConvergenceStudy`.
 
     Parameters
@@ -368,8 +532,15 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
     progress : callable, optional
         Receives one line per level as it finishes.
     store : path, optional
-        Folder for one file per solved level; levels found there are reused,
-        so an interrupted study resumes where it stopped.
+        Folder for one file per solved level, so an interrupted study resumes
+        where it stopped. A stored level is reused only if it converged and
+        its fingerprint matches: the discrete problem (objective, constraints,
+        bounds, data), transcription, grid, the solver options that change the
+        answer, and the start (the previous level's fingerprint when warm).
+        Solver limits (``max_iter``, ``max_wall_time``) are not part of it: they
+        may change between runs without invalidating converged levels, and a
+        stored failure is always solved again. A level stored for anything
+        else raises :class:`StoreMismatch` naming the folder.
     problem_record, label
         Settings and a name kept with the study (JSON).
     first : Solution, optional
@@ -377,47 +548,83 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
         several starts), taken as the first level instead of solving it again.
     shown : list of str, optional
         The metrics shown in the table and progress lines (default all).
+    recompute : bool
+        With ``store``: solve again (and overwrite) the levels whose
+        fingerprint does not match, instead of refusing.
+
+    Notes
+    -----
+    A study is only as good as the discrete problems: every level may be
+    solved to IPOPT's tolerance while the ladder does not converge to the
+    continuous problem. :meth:`ConvergenceStudy.verdict` flags such studies
+    (objective gap not contracting, minimisers moving apart, orders not
+    settling) and :meth:`ConvergenceStudy.limit_objective` then gives None.
+    The COPS hanging chain (min int x sqrt(1 + u^2), x' = u, s' = sqrt(1 + u^2))
+    is an example where the discrete problems themselves are at fault, not the
+    transcription (the hand-written Euler NLP has the same optima): with
+    piecewise-constant controls RK4, Heun and collocation integrate each
+    interval exactly (the N-link polygon chain, converging at order 2 to the
+    catenary), while explicit Euler weights each link by its left end, so the
+    minimisers end in a near-vertical link counted at its foot and the
+    objectives approach the value of that relaxed problem (about 1.446, not
+    5.068). With piecewise-linear controls Heun's second stage evaluates the
+    cost at a predicted state paired with the next control, which zig-zag
+    controls exploit. Runge-Kutta discretisations of control problems need
+    conditions on their coefficients and controls (Hager 2000).
     """
     grids = [as_grid(g) for g in grids]
     if not grids:
         raise ValueError("grids: expected at least one grid")
     prolongation = as_choice(prolongation, "prolongation", ("linear", "constant"))
-    if not isinstance(warm, bool):
-        raise TypeError(f"warm: expected True or False, got {warm!r}")
+    for name, flag in (("warm", warm), ("recompute", recompute)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name}: expected True or False, got {flag!r}")
     sizes = [g.N for g in grids]
     if sizes != sorted(set(sizes)):
         raise ValueError(f"grids: expected strictly increasing sizes, got {sizes}")
-    level_store = LevelStore(store) if store is not None else None
+    level_store = LevelStore(store, recompute) if store is not None else None
     study = ConvergenceStudy(problem_record, label, shown)
     previous: Solution | None = None
+    previous_fp: dict | None = None
+    resolved = False  # a level was solved in this run: the starts of the later levels moved
     if first is not None and first.problem.grid != grids[0]:
         raise ValueError(f"first: expected a solution on the first grid (N={grids[0].N}), got N={first.N}")
     for index, grid in enumerate(grids):
         sol = first if index == 0 else None
-        if sol is None and level_store is not None:
-            # a reused level reports the build and solve times of the run that solved it
-            sol = level_store.load(discretize(ocp, transcription, grid=grid))
+        with_multipliers = warm_start_multipliers and warm and previous is not None
+        if sol is not None:
+            start, kind = first, "given"
+            resolved = resolved or not first.reused
+        elif with_multipliers:  # the Solution itself is the guess (read through Solution.at)
+            start, kind = previous, "multipliers"
+        elif warm and previous is not None:
+            start, kind = prolonged_guess(previous, grid, prolongation), "warm"
+        else:
+            start = guess(grid.N) if callable(guess) and not isinstance(guess, Solution) else guess
+            kind = "cold"
+        fingerprint: dict | None = None
+        if level_store is not None:
+            problem = sol.problem if sol is not None else discretize(ocp, transcription, grid=grid)
+            record = start_record(problem, kind, start, prolongation, previous_fp)
+            fingerprint = level_fingerprint(problem, solver, hess_lag, record)
+            if sol is None:
+                # a reused level reports the build and solve times of the run that solved it
+                sol = level_store.load(problem, fingerprint, start_changed=resolved)
+            elif not sol.reused:
+                level_store.save(sol, fingerprint)
         reused = sol is not None and sol.reused
-        if sol is not None and sol is first and level_store is not None and not sol.reused:
-            level_store.save(sol)
         if sol is None:
-            with_multipliers = warm_start_multipliers and warm and previous is not None
-            if with_multipliers:  # the Solution itself is the guess (read through Solution.at)
-                start = previous
-            elif warm and previous is not None:
-                start = prolonged_guess(previous, grid, prolongation)
-            else:
-                start = guess(grid.N) if callable(guess) and not isinstance(guess, Solution) else guess
             sol = solve(ocp, transcription, grid=grid, guess=start, solver=solver, hess_lag=hess_lag,
                         warm_start_multipliers=with_multipliers)
+            resolved = True
             if level_store is not None:
-                level_store.save(sol)
+                level_store.save(sol, fingerprint)
         level = _level(sol, reused, metrics(sol) if metrics else {})
         study.add(level, sol, controls)
         if progress is not None:
             progress(_progress_line(study, level))
         if sol.success:
-            previous = sol
+            previous, previous_fp = sol, fingerprint
     return study
 
 

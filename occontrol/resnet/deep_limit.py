@@ -3,8 +3,15 @@ the discretised control problem on a ladder of N, warm-starting each level
 from the previous one, and record how the minimisers converge.
 
 Everything lands in one folder, written atomically; a rerun with the same
-settings reuses the solves already on disk, and different settings are
-refused rather than mixed.
+settings reuses the converged solves already on disk (each checked against
+its fingerprint), solves again what failed, and different settings are
+refused rather than mixed. Solver limits (max_iter, max_wall_time) may change
+between runs.
+
+One rule for the verdict: the study succeeds when every solve succeeded (the
+random starts, and every level of every followed branch); study.json's
+``success``, the table and the CLI's exit code all follow it, and a study
+whose followed branch is flagged not converging exits 1 too.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ import numpy as np
 from .._checks import as_choice, as_finite_float, as_positive_int
 from ..datasets import DATASETS, SHAPES, Dataset, load_dataset
 from ..io import DamagedFile, check_npz, folder_lock, read_json, write_json, write_npz
-from ..refine import SCHEMA, ConvergenceStudy, LevelStore, refine
+from ..refine import (SCHEMA, ConvergenceStudy, LevelStore, StoreMismatch, level_fingerprint, refine,
+                      start_record)
 from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
 from ..transcription.collocation import Collocation
@@ -32,8 +40,11 @@ from .problem import DeepLimitProblem, DeepLimitSettings
 from .train import (_labels, check_classifier_growth, guess_from_network, network_from_solution,
                     random_network)
 
-__all__ = ["DeepLimitConfig", "DeepLimitResult", "run_deep_limit", "SettingsMismatch"]
+__all__ = ["DeepLimitConfig", "DeepLimitResult", "run_deep_limit", "SettingsMismatch", "load_weights"]
 
+# settings that may change between runs in the same folder: they bound a solve but do not
+# define its answer (a converged level stays valid; a failed one is solved again)
+LIMITS = ("max_iter", "max_wall_time")
 
 
 class SettingsMismatch(ValueError):
@@ -118,10 +129,24 @@ class DeepLimitResult:
     @property
     def failed(self) -> list[str]:
         """Every failed solve, described."""
-        out = [f"start seed {s['seed']} at N={s['N']}: {s['status']}" for s in self.starts if not s["success"]]
+        out = _failed_starts(self.starts)
         for study in [self.study] + self.branches:
             out += [f"{study.label} N={lv.N}: {lv.status}" for lv in study.levels if not lv.success]
         return out
+
+    @property
+    def success(self) -> bool:
+        """Every solve succeeded: the starts and every level of every followed branch."""
+        return not self.failed
+
+    @property
+    def ok(self) -> bool:
+        """Success, and the followed branch is not flagged as not converging (the CLI exits 0 iff ok)."""
+        return self.success and self.study.converging is not False
+
+
+def _failed_starts(starts: list[dict]) -> list[str]:
+    return [f"start seed {s['seed']} at N={s['N']}: {s['status']}" for s in starts if not s["success"]]
 
 
 def _network(deep: DeepLimitProblem, sol: Solution, config: DeepLimitConfig) -> ResNet:
@@ -135,8 +160,9 @@ def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out
     def metrics(sol: Solution) -> dict:
         net = _network(deep, sol, config)
         networks[sol.N] = net
-        if out is not None:
-            net.save(out / f"weights_N{sol.N}.npz")
+        if out is not None:  # the weights of a failed solve say so
+            write_npz(out / f"weights_N{sol.N}.npz", **net.to_arrays(), status=np.str_(sol.status),
+                      success=np.bool_(sol.success))
         values = {"train_accuracy": net.score(data.X_train, _labels(deep)),
                   "test_accuracy": net.score(data.X_test, data.y_test)}
         if config.transcription != "collocation":
@@ -168,23 +194,45 @@ def _check_folder(out: Path, record: dict) -> None:
             continue
         previous = read_json(path)
         previous = previous.get("problem", {}) if name == "study.json" else previous
-        if previous != record:
-            diff = sorted(k for k in set(previous) | set(record) if previous.get(k) != record.get(k))
+        diff = sorted(k for k in set(previous) | set(record) if k not in LIMITS and previous.get(k) != record.get(k))
+        if diff:
             raise SettingsMismatch(f"out: {out} holds a study with other settings (differs in {', '.join(diff)}); "
                                    "choose another --out or remove the folder")
 
 
+def _start(deep, config, N, seed, solver, hess_lag) -> tuple[Any, dict, dict]:
+    """(discrete problem, guess, fingerprint) of one random start at the coarsest grid."""
+    problem = discretize(deep.ocp, config.transcription_object(), grid=N)
+    guess = guess_from_network(deep, random_network(deep, N, seed))
+    return problem, guess, level_fingerprint(problem, solver, hess_lag, start_record(problem, "cold", guess))
+
+
+def _start_store(folder: Path, seed: int) -> LevelStore:
+    return LevelStore(folder / "starts" / f"seed{seed}")
+
+
+def _check_starts(folder: Path, deep, config, solver, hess_lag) -> None:
+    """Refuse stored starts solved for anything else (another problem, data, settings or start)
+    before this run writes into the folder: checked by fingerprint, not by settings.json, which
+    may be missing."""
+    for i in range(config.n_starts):
+        store = _start_store(folder, config.seed + i)
+        if store.path(config.grids[0]).exists():
+            problem, _, fingerprint = _start(deep, config, config.grids[0], config.seed + i, solver, hess_lag)
+            store.load(problem, fingerprint)
+
+
 def _solve_start(deep, config, N, seed, store: LevelStore | None, solver, hess_lag) -> tuple[Solution, bool]:
-    """One random start at the coarsest grid (reused from ``store`` if solved before)."""
-    transcription = config.transcription_object()
+    """One random start at the coarsest grid (reused from ``store`` if it converged before with
+    the same fingerprint: problem, data, settings and the start itself)."""
+    problem, guess, fingerprint = _start(deep, config, N, seed, solver, hess_lag)
     if store is not None:
-        sol = store.load(discretize(deep.ocp, transcription, grid=N))
+        sol = store.load(problem, fingerprint)
         if sol is not None:
             return sol, True
-    guess = guess_from_network(deep, random_network(deep, N, seed))
-    sol = solve(deep.ocp, transcription, grid=N, guess=guess, solver=solver, hess_lag=hess_lag)
+    sol = solve(deep.ocp, problem.transcription, grid=N, guess=guess, solver=solver, hess_lag=hess_lag)
     if store is not None:
-        store.save(sol)
+        store.save(sol, fingerprint)
     return sol, False
 
 
@@ -232,17 +280,30 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
     deep = DeepLimitProblem(data.X_train, data.y_train, config.model_settings())
     record = _problem_record(config, deep)
     folder = Path(out) if out is not None else None
-    if folder is not None:
-        _check_folder(folder, record)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_json(folder / "settings.json", record)
-        write_npz(folder / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test,
-                  y_test=data.y_test)
     solver = Ipopt(tol=config.tol, max_iter=config.max_iter, max_wall_time=config.max_wall_time)
     use_ggn = config.strategy == "gauss-newton"
     hess_lag = gauss_newton_hessian(deep) if use_ggn else None
     if use_ggn:
         solver = gauss_newton_solver(solver)
+    try:
+        if folder is not None:
+            _check_folder(folder, record)
+            _check_starts(folder, deep, config, solver, hess_lag)
+            folder.mkdir(parents=True, exist_ok=True)
+            write_json(folder / "settings.json", record)
+            write_npz(folder / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test,
+                      y_test=data.y_test)
+        result = _run(config, deep, data, record, folder, solver, hess_lag, say)
+    except StoreMismatch as exc:  # a stored solve that belongs to another study
+        raise SettingsMismatch(f"out: {folder} holds solves made with other settings; choose another --out "
+                               f"or remove the folder ({exc})") from exc
+    if folder is not None:
+        write_json(folder / "study.json", study_json(result))
+    return result
+
+
+def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record: dict, folder: Path | None,
+         solver, hess_lag, say: Callable[[str], None]) -> DeepLimitResult:
     transcription = config.transcription_object()
     N0 = config.grids[0]
 
@@ -250,7 +311,7 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
     starts, start_sols = [], []
     for i in range(config.n_starts):
         seed = config.seed + i
-        store = LevelStore(folder / "starts" / f"seed{seed}") if folder is not None else None
+        store = _start_store(folder, seed) if folder is not None else None
         sol, reused = _solve_start(deep, config, N0, seed, store, solver, hess_lag)
         starts.append({"seed": seed, "N": N0, "objective": sol.objective, "status": sol.status,
                        "success": sol.success, "iterations": sol.iterations, "reused": reused,
@@ -273,13 +334,13 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
         branch_networks: dict[int, ResNet] = {}
         # only the followed (best) branch writes weights_N*.npz
         metrics = _metrics(deep, data, config, folder if rank == 0 else None, branch_networks)
-        store = folder / "levels" / f"seed{seed}" if folder is not None else None
+        level_folder = folder / "levels" / f"seed{seed}" if folder is not None else None
 
         def cold(N: int, seed: int = seed) -> dict:  # the same smooth random theta(t), on grid N
             return guess_from_network(deep, random_network(deep, N, seed))
         study = refine(deep.ocp, transcription, config.grids, guess=cold, solver=solver,
                        hess_lag=hess_lag, warm=config.warm, prolongation=config.prolongation,
-                       metrics=metrics, progress=say, store=store, problem_record=record, label=label,
+                       metrics=metrics, progress=say, store=level_folder, problem_record=record, label=label,
                        first=start_sols[i], shown=["train_accuracy", "test_accuracy"])
         for sol in study.solutions:
             if sol is not None:
@@ -287,18 +348,19 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
         studies.append(study)
         if rank == 0:
             networks = branch_networks
-    result = DeepLimitResult(studies[0], starts, studies[1:], networks, data)
-    if folder is not None:
-        write_json(folder / "study.json", study_json(result))
-    return result
+    # the best start was chosen among all starts: a failed one makes the followed study fail too
+    studies[0].other_failures = _failed_starts(starts)
+    return DeepLimitResult(studies[0], starts, studies[1:], networks, data)
 
 
 def study_json(result: DeepLimitResult) -> dict:
     """The study.json document: the followed branch's fields, plus starts and other branches."""
     doc = result.study.to_dict()
     doc["schema"] = SCHEMA
+    doc["success"] = result.success  # every solve, other branches included: the exit code's rule
     doc["starts"] = result.starts
     doc["branches"] = [{"label": b.label, "limit_objective": b.limit_objective(), "success": b.success,
+                        "converging": b.converging, "converging_reason": b.verdict()[1],
                         "levels": [lv.to_dict() for lv in b.levels],
                         "distances": [d.to_dict() for d in b.distances], "orders": b.orders()}
                        for b in result.branches]
@@ -309,3 +371,15 @@ def study_json(result: DeepLimitResult) -> dict:
 def load_study(out: str | os.PathLike) -> dict[str, Any]:
     """study.json of a finished run."""
     return read_json(Path(out) / "study.json")
+
+
+def load_weights(path: str | os.PathLike) -> tuple[ResNet, dict[str, Any]]:
+    """A weights_N*.npz: the network and ``{"status", "success"}`` of the solve that gave it.
+
+    Files written before the status was recorded give ``{"status": None, "success": None}``.
+    """
+    net = ResNet.load(path)
+    with np.load(path, allow_pickle=False) as data:
+        info = {"status": str(data["status"]) if "status" in data else None,
+                "success": bool(data["success"]) if "success" in data else None}
+    return net, info

@@ -1,0 +1,156 @@
+"""The deep-limit folder under issue 10: starts and levels fingerprinted,
+limits free to change between runs, failures retried, one success rule for
+study.json, the table and the exit code, and weights files that say whether
+their solve failed.
+
+All on the tiny case of tests/test_cli.py (two moons, n = 60, noise 0.35,
+N = 4, 8; about a second per run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import io
+import json
+
+import pytest
+
+import occontrol as oc
+from occontrol.cli import main
+from occontrol.refine import ConvergenceStudy, Distance, Level
+from occontrol.resnet.deep_limit import (DeepLimitConfig, DeepLimitResult, SettingsMismatch, load_weights,
+                                         run_deep_limit)
+
+deep_limit_module = importlib.import_module("occontrol.resnet.deep_limit")
+solver_module = importlib.import_module("occontrol.solver")
+REAL_SOLVE = solver_module.solve
+REAL_RUN = solver_module.run
+
+TINY = DeepLimitConfig(n=60, noise=0.35, grids=(4, 8), n_starts=1)
+TINY_ARGS = ["deep-limit", "--grids", "4,8", "--n", "60", "--noise", "0.35", "--no-figures"]
+
+
+def strict_json(text: str):
+    def refuse(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def run_cli(argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+class CountingRun:
+    """Counts every NLP solve (occontrol.solver.run) by grid size."""
+
+    def __init__(self, monkeypatch):
+        self.calls: list[int] = []
+        monkeypatch.setattr(solver_module, "run", self)
+
+    def __call__(self, problem, *args, **kwargs):
+        self.calls.append(problem.N)
+        return REAL_RUN(problem, *args, **kwargs)
+
+
+def snapshot(folder) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ------------------------------------------------------------ 1. fingerprints
+def test_starts_of_another_tau2_are_refused_without_settings_or_study_json(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    first = run_deep_limit(TINY, out)
+    assert first.success
+    (out / "settings.json").unlink()
+    (out / "study.json").unlink()
+    before = snapshot(out)
+    with pytest.raises(SettingsMismatch, match=f"out: {out}.*seed0.*N=4.*other settings"):
+        run_deep_limit(dataclasses.replace(TINY, tau2=2e-2), out)
+    assert snapshot(out) == before      # nothing written: the folder still belongs to the first study
+    # the study's own settings reuse every solve
+    counter = CountingRun(monkeypatch)
+    again = run_deep_limit(TINY, out)
+    assert counter.calls == []
+    assert [lv.objective for lv in again.study.levels] == [lv.objective for lv in first.study.levels]
+
+
+# ----------------------------------------------------------- 2. failed levels
+def test_a_rerun_with_a_higher_iteration_limit_solves_the_failures(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    failed = run_deep_limit(dataclasses.replace(TINY, max_iter=1), out)
+    assert not failed.success and len(failed.failed) == 3
+    counter = CountingRun(monkeypatch)
+    again = run_deep_limit(TINY, out)           # max_iter 1000 in the same folder: accepted
+    assert counter.calls == [4, 8]                # the start (also the first level) and N = 8, solved again
+    assert again.success and again.failed == []
+    assert [lv.reused for lv in again.study.levels] == [False, False]
+    doc = strict_json((out / "study.json").read_text())
+    assert doc["problem"]["max_iter"] == 1000 and doc["success"] is True
+    monkeypatch.undo()
+    reference = run_deep_limit(TINY, tmp_path / "reference")
+    assert [lv.objective for lv in again.study.levels] == pytest.approx(
+        [lv.objective for lv in reference.study.levels], rel=1e-12)
+    # and a third run with a lower limit reuses the converged solves
+    counter = CountingRun(monkeypatch)
+    third = run_deep_limit(dataclasses.replace(TINY, max_iter=2, max_wall_time=50.0), out)
+    assert counter.calls == [] and third.success
+
+
+# --------------------------------------------- 5. one rule; weights with status
+def test_a_failed_start_that_is_not_followed_fails_the_study_everywhere(tmp_path, monkeypatch):
+    calls = []
+
+    def second_start_fails(ocp, transcription=None, *, grid, solver=None, **kwargs):
+        calls.append(grid)
+        if len(calls) == 2:
+            solver = oc.Ipopt(max_iter=1)
+        return REAL_SOLVE(ocp, transcription, grid=grid, solver=solver, **kwargs)
+    monkeypatch.setattr(deep_limit_module, "solve", second_start_fails)
+    out = tmp_path / "run"
+    code, stdout, stderr = run_cli(TINY_ARGS + ["--starts", "2", "--out", str(out)])
+    doc = strict_json((out / "study.json").read_text())
+    # the followed branch converged at every level ...
+    assert all(lv["success"] for lv in doc["levels"])
+    assert [s["success"] for s in doc["starts"]] == [True, False]
+    # ... but the study failed, and says so in the JSON, the table and the exit code
+    assert doc["success"] is False
+    assert doc["other_failures"] == ["start seed 1 at N=4: Maximum_Iterations_Exceeded"]
+    assert "FAILED other solves: start seed 1 at N=4: Maximum_Iterations_Exceeded" in stdout
+    assert "FAILED solves" in stderr and code == 1
+
+
+def test_weights_of_a_failed_solve_say_so(tmp_path):
+    failed = run_deep_limit(dataclasses.replace(TINY, max_iter=1), tmp_path / "failed")
+    assert not failed.success
+    for N in (4, 8):
+        net, info = load_weights(tmp_path / "failed" / f"weights_N{N}.npz")
+        assert info == {"status": "Maximum_Iterations_Exceeded", "success": False}
+        assert net.N == N
+    ok = run_deep_limit(TINY, tmp_path / "ok")
+    for lv in ok.study.levels:
+        _, info = load_weights(tmp_path / "ok" / f"weights_N{lv.N}.npz")
+        assert info == {"status": lv.status, "success": True}
+
+
+def fake_result(objectives, l2s) -> DeepLimitResult:
+    study = ConvergenceStudy()
+    Ns = [4 * 2 ** k for k in range(len(objectives))]
+    study.levels = [Level(N=N, h=1.0 / N, objective=E, loss=E, reg_l2=0.0, reg_h1=0.0, status="fake",
+                          success=True, iterations=0, build_seconds=0.0, solve_seconds=0.0)
+                    for N, E in zip(Ns, objectives)]
+    study.solutions = [None] * len(Ns)
+    study.distances = [Distance(a, b, d, d, d, abs(Eb - Ea))
+                       for a, b, Ea, Eb, d in zip(Ns, Ns[1:], objectives, objectives[1:], l2s)]
+    return DeepLimitResult(study, starts=[])
+
+
+def test_a_study_flagged_not_converging_is_not_ok():
+    converging = fake_result([1.5, 1.25, 1.125], [1.0, 0.5])
+    assert converging.success and converging.ok
+    apart = fake_result([1.5, 1.25, 1.125], [1.0, 2.0])   # the minimisers move apart
+    assert apart.success and apart.study.converging is False and not apart.ok
