@@ -488,7 +488,8 @@ class OCP:
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
                 f"subject_to constraint {con.text!r}: the fixed initial state violates it at t0={self.t0} "
-                f"(entry {i}: value {g[i]}, bounds [{con.lower[i]}, {con.upper[i]}]), so no solution exists")
+                f"(entry {i} of the constraint expression is {g[i]}, required in [{con.lower[i]}, "
+                f"{con.upper[i]}]), so no solution exists")
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{v.kind} {v.name}{list(v.shape)}" for v in self.variables)
