@@ -97,6 +97,7 @@ class Constraint:
     upper: np.ndarray
     text: str = field(default="")
     static: bool = False  # on parameters (and tf) only: imposed once, not per node
+    fixed_at_t0: bool = False  # at t0 a function of fixed data only: checked here, not given to the solver
 
 
 def _shape_of(shape: Any, name: str) -> tuple[int, int]:
@@ -373,9 +374,9 @@ class OCP:
         ----------
         constraint : casadi.MX
             A comparison such as ``x <= 1`` or ``x + u == 0``; or, with ``lower``
-            and/or ``upper``, the expression to bound. Python's chained
-            ``0 <= x <= 1`` and the spelling ``(0 <= x) <= 1`` are refused: write
-            ``ocp.subject_to(x, lower=0, upper=1)``.
+            and/or ``upper``, the expression to bound. A comparison of a
+            comparison, ``(0 <= x) <= 1`` or ``-1 <= (x <= 1)``, is refused (it
+            compares a truth value): write ``ocp.subject_to(x, lower=0, upper=1)``.
         lower, upper : float or array, optional
             Elementwise bounds on ``constraint`` (scalars or its shape); None
             means unbounded on that side.
@@ -477,7 +478,8 @@ class OCP:
             if var.initial is not None:
                 values[hash(var.symbol)] = var.initial
         symbols = cs.symvar(con.expr)
-        if not all(hash(sym) in values for sym in symbols):
+        con.fixed_at_t0 = all(hash(sym) in values for sym in symbols)
+        if not con.fixed_at_t0:
             return
         fn = cs.Function("fixed_data", symbols, [con.expr])
         g = np.asarray(fn(*[values[hash(sym)] for sym in symbols]), dtype=float).ravel()

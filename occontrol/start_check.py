@@ -62,11 +62,15 @@ def _constraint_message(problem: DiscreteProblem, w0: np.ndarray, i: int, value:
                         if sl.start <= i < sl.stop)
     local = i - start
     kind = _kind(value)
-    if block in ("path", "path_inner"):
+    if block in ("path_t0", "path", "path_inner"):
         ng = model.path_lower.size
-        column, row = divmod(local, ng)
+        if block == "path_t0":
+            column, row = 0, int(model.path_rows_t0[local])
+        else:
+            column, row = divmod(local, ng)
+            column += block == "path"  # the path block starts at node 1
         text = _constraint_text(ocp.path_constraints, row)
-        if block == "path":
+        if block != "path_inner":
             tf = float(problem.readout(w0, problem.parameters)[3])
             where = f"at node {column} (t = {problem.grid.times(ocp.t0, tf)[column]:.6g})"
         else:

@@ -212,8 +212,10 @@ class Transcription(ABC):
         if model.path_lower.size:
             u_nodes = ctx.control_nodes()
             path = model.path.map(grid.N + 1)(states, u_nodes, ctx.P, ctx.T, ctx.tf)
-            b.constrain("path", path, np.tile(model.path_lower, grid.N + 1),
-                        np.tile(model.path_upper, grid.N + 1))
+            rows = model.path_rows_t0
+            b.constrain("path_t0", path[rows.tolist(), 0], model.path_lower[rows], model.path_upper[rows])
+            b.constrain("path", path[:, 1:], np.tile(model.path_lower, grid.N),
+                        np.tile(model.path_upper, grid.N))
             if ctx.path_points is not None:  # where the state bounds also hold (collocation points)
                 X, U, T = ctx.path_points
                 m = X.shape[1]
