@@ -367,8 +367,8 @@ class OCP:
         Where it holds: at every grid node under explicit Runge-Kutta (single
         and multiple shooting), and at every node and every collocation point
         under collocation -- the same points as the state bounds. A constraint
-        on the parameters (and tf) alone does not change along the horizon and
-        is imposed once.
+        on the parameters and a free tf alone does not change along the horizon
+        and is imposed once.
 
         Parameters
         ----------
@@ -385,7 +385,9 @@ class OCP:
         con = self._parse(constraint, argument, lower, upper)
         self._check_symbols(con.expr, argument, _KINDS)
         depends = {self._by_hash[hash(s)].kind for s in cs.symvar(con.expr) if hash(s) in self._by_hash}
-        if "parameter" in depends and not depends & {"state", "control"} and not cs.depends_on(con.expr, self.t):
+        free_tf = self.free_time is not None and cs.depends_on(con.expr, self._tf_symbol)
+        if (("parameter" in depends or free_tf) and not depends & {"state", "control"}
+                and not cs.depends_on(con.expr, self.t)):
             # The same at every node: N + 1 copies would leave IPOPT too few degrees of freedom.
             con.static = True
             self.terminal_constraints.append(con)

@@ -126,6 +126,8 @@ class Solution:
         if times.size and (times.min() < self.t[0] - 1e-12 * span or times.max() > self.t[-1] + 1e-12 * span):
             raise ValueError(f"at t: expected times in [{self.t[0]}, {self.t[-1]}]")
         times = np.clip(times, self.t[0], self.t[-1])
+        if times.size == 0:  # CasADi cannot map a function over zero points
+            return np.zeros((0,) + var.value_shape)
         k = np.clip(np.searchsorted(self.t, times, side="right") - 1, 0, self.N - 1)
         s = times - self.t[k]
         if var.kind == "parameter":

@@ -264,6 +264,24 @@ def test_parameter_only_constraint_is_imposed_once(transcription, constraint):
     assert sol.objective == pytest.approx(2.5, abs=1e-7)
 
 
+@pytest.mark.parametrize("constraint, tf_star", [("equality", 1.5), ("inequality", 2.0)])
+def test_constraint_on_a_free_final_time_alone_is_imposed_once(constraint, tf_star):
+    """Minimum time to x(tf) = 1 with x' = u, |u| <= 1 is tf = 1; with tf == 1.5 or tf >= 2
+    imposed by subject_to, the optimum is that tf (u = 1 / tf is then feasible)."""
+    ocp = oc.OCP(0.0, oc.FreeTime(guess=1.0, lower=0.1, upper=10.0))
+    x = ocp.state("x")
+    u = ocp.control("u", lower=-1.0, upper=1.0)
+    ocp.dynamics(x, u)
+    ocp.initial(x, 0.0)
+    ocp.subject_to_terminal(x == 1.0)
+    ocp.minimize_terminal(ocp.tf)
+    ocp.subject_to(ocp.tf == 1.5 if constraint == "equality" else ocp.tf >= 2.0)
+    assert ocp.path_constraints == [] and len(ocp.terminal_constraints) == 2
+    sol = oc.solve(ocp, oc.ExplicitEuler(), grid=4)
+    assert sol.success, sol.status
+    assert sol.tf == pytest.approx(tf_star, abs=1e-7)
+
+
 def test_constraint_on_parameters_and_time_stays_a_path_constraint():
     """p >= t must hold at every node, so p >= 1 at t = 1: optimum p = 1 (objective 2) is on it."""
     ocp, x, p = parameter_problem()
