@@ -473,7 +473,7 @@ class OCP:
         Only a constraint of fixed initial states, t and a fixed tf is decided
         here; one that involves any decision variable is left to the solver.
         """
-        values = {hash(self.t): self.t0}
+        values: dict[int, Any] = {hash(self.t): self.t0}
         if self.free_time is None:
             values[hash(self._tf_symbol)] = self._tf_value
         for var in self.states:

@@ -147,7 +147,7 @@ def _check_option_value(key: Any, value: Any) -> None:
         return  # IPOPT checks string settings itself
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a number or a string setting, got {value!r}")
-    if isinstance(value, numbers.Integral) and not -INT_MAX - 1 <= value <= INT_MAX:
+    if isinstance(value, numbers.Integral) and not -INT_MAX - 1 <= int(value) <= INT_MAX:
         raise ValueError(f"{name}: the integer {value} is outside IPOPT's integer range; write a real "
                          "option's value as a float")
     # IPOPT's range checks let NaN through (every comparison with it is false).

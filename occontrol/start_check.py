@@ -74,7 +74,8 @@ def _constraint_message(problem: DiscreteProblem, w0: np.ndarray, i: int, value:
             tf = float(problem.readout(w0, problem.parameters)[3])
             where = f"at node {column} (t = {problem.grid.times(ocp.t0, tf)[column]:.6g})"
         else:
-            per = problem.transcription.inner_taus().size
+            sl = problem.constraint_slices[block]
+            per = (sl.stop - sl.start) // (ng * problem.N)  # inner points per interval
             where = f"at collocation point {column % per} of interval {column // per}"
         return f"guess: path constraint {text!r} is {kind} at the initial guess {where}"
     if block == "terminal":
