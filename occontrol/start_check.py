@@ -11,6 +11,7 @@ from __future__ import annotations
 import casadi as cs
 import numpy as np
 
+from .problem import Constraint
 from .transcription.discrete import DiscreteProblem
 
 __all__ = ["check_initial_point"]
@@ -69,7 +70,7 @@ def _constraint_message(problem: DiscreteProblem, w0: np.ndarray, i: int, value:
         else:
             column, row = divmod(local, ng)
             column += block == "path"  # the path block starts at node 1
-        text = _constraint_text(ocp.path_constraints, row)
+        text = _constraint_at(ocp.path_constraints, row).text
         if block != "path_inner":
             tf = float(problem.readout(w0, problem.parameters)[3])
             where = f"at node {column} (t = {problem.grid.times(ocp.t0, tf)[column]:.6g})"
@@ -79,8 +80,9 @@ def _constraint_message(problem: DiscreteProblem, w0: np.ndarray, i: int, value:
             where = f"at collocation point {column % per} of interval {column // per}"
         return f"guess: path constraint {text!r} is {kind} at the initial guess {where}"
     if block == "terminal":
-        text = _constraint_text(ocp.terminal_constraints, local)
-        return f"guess: terminal constraint {text!r} is {kind} at the initial guess"
+        con = _constraint_at(ocp.terminal_constraints, local)
+        label = "constraint on parameters" if con.static else "terminal constraint"
+        return f"guess: {label} {con.text!r} is {kind} at the initial guess"
     # Dynamics, collocation defects or single-shooting state bounds: one row per state entry.
     nz = model.nz
     row, column = local % nz, local // nz
@@ -89,11 +91,12 @@ def _constraint_message(problem: DiscreteProblem, w0: np.ndarray, i: int, value:
             f"({block} constraints, column {column})")
 
 
-def _constraint_text(constraints: list, row: int) -> str:
+def _constraint_at(constraints: list[Constraint], row: int) -> Constraint:
+    """The constraint that stacked row ``row`` belongs to."""
     offset = 0
     for con in constraints:
         if row < offset + con.lower.size:
-            return con.text
+            return con
         offset += con.lower.size
-    return "?"
+    raise IndexError(row)
 

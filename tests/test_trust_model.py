@@ -509,3 +509,10 @@ def test_guess_for_tf_on_a_fixed_horizon():
         with mock.patch.object(cs, "nlpsol", _forbidden), pytest.raises(
                 ValueError, match=r"^guess key: .*the horizon is fixed \(tf = 1.0\), so tf takes no guess"):
             oc.solve(ocp, oc.RK4(), grid=4, guess={key: 1.0}, solver=IPOPT)
+
+
+def test_nan_in_a_constraint_on_parameters_is_named():
+    ocp, x, p = parameter_problem()
+    ocp.subject_to(cs.log(p) <= 1.0)
+    with pytest.raises(ValueError, match=r"^guess: constraint on parameters '\(log\(p\)<=1\)' is NaN"):
+        oc.solve(ocp, oc.ExplicitEuler(), grid=4, guess={p: -1.0})
