@@ -24,7 +24,7 @@ def main() -> int:
     ocp.dynamics(x, cs.vertcat(x[1], u))
     ocp.initial(x, [0.0, 1.0])
     ocp.subject_to_terminal(x == cs.vertcat(0.0, -1.0))
-    ocp.subject_to(x[0] <= 1 / 9)      # path constraint, enforced at the grid nodes
+    ocp.subject_to(x[0] <= 1 / 9)      # path constraint: at the nodes (and collocation points)
     ocp.minimize_integral(0.5 * u**2)
 
     sol = oc.solve(ocp, TRANSCRIPTIONS[args.transcription], grid=args.N)

@@ -23,6 +23,8 @@ def as_finite_array(value: Any, name: str, shape: tuple[int, ...] | None = None,
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name}: expected a number or an array of numbers, got {value!r}")
+    if _holds_bool(value):  # numpy would read True as 1.0
+        raise TypeError(f"{name}: expected numbers, got a boolean in {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -43,6 +45,19 @@ def as_finite_array(value: Any, name: str, shape: tuple[int, ...] | None = None,
     if arr.size == size and (arr.ndim == 1 or sorted(arr.shape) == sorted(shape) and 1 in shape):
         return arr.reshape(shape, order="F")
     raise ValueError(f"{name}: expected shape {shape} (or a scalar), got shape {arr.shape}")
+
+
+def _holds_bool(value: Any) -> bool:
+    """Whether ``value`` is a boolean or a (nested) list, tuple or array holding one."""
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    if isinstance(value, np.ndarray):
+        if value.dtype == bool:
+            return True
+        return value.dtype == object and any(_holds_bool(v) for v in value.ravel())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_bool(v) for v in value)
+    return False
 
 
 def as_bound(value: Any, name: str, shape: tuple[int, ...], default: float) -> np.ndarray:

@@ -97,11 +97,24 @@ def _specs(problem: DiscreteProblem, guess: Any) -> tuple[dict[int, Any], float 
             if tf <= ocp.t0:  # clipping it into the bounds could leave a zero-length horizon
                 raise ValueError(f"guess for tf: expected a final time > t0={ocp.t0}, got {tf}")
             continue
+        _refuse_fixed_tf_key(key, ocp)
         var = ocp.variable(key, "guess key")
         if _is_solution(spec):
             _check_same_ocp(spec, ocp, f"guess for {var.name!r}")
         specs[id(var)] = spec
     return specs, tf
+
+
+def _refuse_fixed_tf_key(key: Any, ocp: Any) -> None:
+    """A guess for tf on a fixed horizon: ``ocp.tf`` is then a number, or the tf symbol was used."""
+    if ocp.free_time is not None:
+        return
+    is_tf_symbol = isinstance(key, cs.MX) and hash(key) == hash(ocp.tf_symbol)
+    is_tf_value = (isinstance(key, (int, float, np.floating, np.integer)) and not isinstance(key, bool)
+                   and key == ocp.tf)
+    if is_tf_symbol or is_tf_value:
+        raise ValueError(f"guess key: expected a symbol declared by this OCP, got {key!r}, which is tf: "
+                         f"the horizon is fixed (tf = {ocp.tf}), so tf takes no guess (only with oc.FreeTime)")
 
 
 def _check_same_ocp(solution: Any, ocp: Any, argument: str) -> None:

@@ -43,7 +43,12 @@ class FreeTime:
         # numbers.Real admits numpy scalars; bool is refused as everywhere else.
         if isinstance(self.upper, bool) or not isinstance(self.upper, numbers.Real):
             raise TypeError(f"FreeTime.upper: expected a number or inf, got {self.upper!r}")
-        if np.isnan(self.upper):
+        try:
+            upper = float(self.upper)
+        except OverflowError as exc:  # a Python int beyond float range: say so, not numpy's TypeError
+            raise ValueError(f"FreeTime.upper: expected a number or inf, got an integer too large "
+                             f"for a float ({len(str(self.upper))} digits)") from exc
+        if np.isnan(upper):
             raise ValueError(f"FreeTime.upper: expected a number or inf, got {self.upper}")
         if self.lower > self.upper:
             raise ValueError(f"FreeTime: lower={self.lower} exceeds upper={self.upper}")
@@ -91,6 +96,8 @@ class Constraint:
     lower: np.ndarray
     upper: np.ndarray
     text: str = field(default="")
+    static: bool = False  # on parameters (and tf) only: imposed once, not per node
+    fixed_at_t0: bool = False  # at t0 a function of fixed data only: checked here, not given to the solver
 
 
 def _shape_of(shape: Any, name: str) -> tuple[int, int]:
@@ -117,11 +124,28 @@ def _nonfinite_constants(expr: cs.MX, allow_inf: bool) -> bool:
     return False
 
 
-def _as_mx(expr: Any, name: str) -> cs.MX:
+_COMPARISONS = (cs.OP_LE, cs.OP_LT, cs.OP_EQ, cs.OP_NE)
+
+
+def _is_comparison(expr: cs.MX) -> bool:
+    return any(expr.is_op(op) for op in _COMPARISONS)
+
+
+def _bound_text(value: Any, unbounded: str) -> str:
+    if value is None:
+        return unbounded
+    arr = np.asarray(value, dtype=float)
+    return repr(float(arr)) if arr.ndim == 0 else np.array2string(arr, threshold=6)
+
+
+def _as_mx(expr: Any, name: str, allow_inf: bool = True) -> cs.MX:
     if isinstance(expr, cs.MX):
-        # NaN never means anything in a model; inf may (e.g. fmin(x, inf)).
+        # NaN never means anything in a model; inf may in dynamics (e.g. fmin(x, inf)),
+        # never in a cost (CasADi folds fmin(x, inf) to x, so one left over is a mistake).
         if _nonfinite_constants(expr, allow_inf=True):
             raise ValueError(f"{name}: contains NaN")
+        if not allow_inf and _nonfinite_constants(expr, allow_inf=False):
+            raise ValueError(f"{name}: contains an infinite constant; a cost must be finite")
         return expr
     if isinstance(expr, (cs.SX, cs.SXElem)):
         raise TypeError(f"{name}: expected an expression of the OCP's symbols (CasADi MX), got SX")
@@ -211,6 +235,10 @@ class OCP:
               upper: Any = None) -> cs.MX:
         """Declare a state: a vector of ``shape`` entries or a (rows, cols) matrix.
 
+        Bounds (``lower``, ``upper``, or later :meth:`bounds`) hold where path
+        constraints do: at every node, and under collocation also at every
+        collocation point.
+
         The columns of a matrix state are an ensemble: they share the controls
         and, when the dynamics act column by column, are integrated by one
         mapped per-column function.
@@ -285,7 +313,13 @@ class OCP:
         var.initial = as_finite_array(value, f"initial value of {var.name!r}", var.shape)
 
     def bounds(self, var_symbol: cs.MX, lower: Any = None, upper: Any = None) -> None:
-        """Bounds on a state (at every node), a control or a parameter."""
+        """Bounds on a state, a control or a parameter.
+
+        State bounds hold where :meth:`subject_to` constraints do: at every grid
+        node under explicit Runge-Kutta, at every node and every collocation
+        point under collocation. Control bounds hold for every control value
+        (per interval or per node); parameter bounds once.
+        """
         var = self.variable(var_symbol, "bounds symbol")
         lo = as_bound(lower, f"{var.name} lower", var.shape, -np.inf)
         up = as_bound(upper, f"{var.name} upper", var.shape, np.inf)
@@ -307,7 +341,7 @@ class OCP:
 
     @staticmethod
     def _scalar_cost(expr: Any, argument: str) -> cs.MX:
-        expr = _as_mx(expr, argument)
+        expr = _as_mx(expr, argument, allow_inf=False)
         if not expr.is_scalar():
             raise ValueError(f"{argument}: a cost must be scalar, got shape {expr.shape}")
         return expr
@@ -327,20 +361,53 @@ class OCP:
         self.regularization[key] = (l2, h1)
 
     # ------------------------------------------------------------ constraints
-    def subject_to(self, constraint: Any) -> None:
-        """A path constraint (``==``, ``<=`` or ``>=``), enforced at every grid node."""
-        con = self._parse(constraint, "subject_to constraint")
-        self._check_symbols(con.expr, "subject_to constraint", _KINDS)
+    def subject_to(self, constraint: Any, lower: Any = None, upper: Any = None) -> None:
+        """A path constraint: a comparison (``==``, ``<=``, ``>=``), or ``lower <= expr <= upper``.
+
+        Where it holds: at every grid node under explicit Runge-Kutta (single
+        and multiple shooting), and at every node and every collocation point
+        under collocation -- the same points as the state bounds. A constraint
+        on the parameters and a free tf alone does not change along the horizon
+        and is imposed once.
+
+        Parameters
+        ----------
+        constraint : casadi.MX
+            A comparison such as ``x <= 1`` or ``x + u == 0``; or, with ``lower``
+            and/or ``upper``, the expression to bound. A comparison of a
+            comparison, ``(0 <= x) <= 1`` or ``-1 <= (x <= 1)``, is refused (it
+            compares a truth value): write ``ocp.subject_to(x, lower=0, upper=1)``.
+        lower, upper : float or array, optional
+            Elementwise bounds on ``constraint`` (scalars or its shape); None
+            means unbounded on that side.
+        """
+        argument = "subject_to constraint"
+        con = self._parse(constraint, argument, lower, upper)
+        self._check_symbols(con.expr, argument, _KINDS)
+        depends = {self._by_hash[hash(s)].kind for s in cs.symvar(con.expr) if hash(s) in self._by_hash}
+        free_tf = self.free_time is not None and cs.depends_on(con.expr, self._tf_symbol)
+        if (("parameter" in depends or free_tf) and not depends & {"state", "control"}
+                and not cs.depends_on(con.expr, self.t)):
+            # The same at every node: N + 1 copies would leave IPOPT too few degrees of freedom.
+            con.static = True
+            self.terminal_constraints.append(con)
+            return
         self.path_constraints.append(con)
 
-    def subject_to_terminal(self, constraint: Any) -> None:
-        """A constraint on the final states, the parameters and tf."""
-        con = self._parse(constraint, "subject_to_terminal constraint")
-        self._check_symbols(con.expr, "subject_to_terminal constraint", ("state", "parameter"), time=False)
+    def subject_to_terminal(self, constraint: Any, lower: Any = None, upper: Any = None) -> None:
+        """A constraint on the final states, the parameters and tf, imposed once at tf.
+
+        ``constraint``, ``lower`` and ``upper`` as in :meth:`subject_to`.
+        """
+        argument = "subject_to_terminal constraint"
+        con = self._parse(constraint, argument, lower, upper)
+        self._check_symbols(con.expr, argument, ("state", "parameter"), time=False)
         self.terminal_constraints.append(con)
 
     @staticmethod
-    def _parse(constraint: Any, argument: str) -> Constraint:
+    def _parse(constraint: Any, argument: str, lower: Any = None, upper: Any = None) -> Constraint:
+        if lower is not None or upper is not None:
+            return OCP._bounded(constraint, argument, lower, upper)
         if not isinstance(constraint, cs.MX):
             raise TypeError(f"{argument}: expected a CasADi comparison such as x <= 1 or x == 0, "
                             f"got {constraint!r}")
@@ -350,6 +417,10 @@ class OCP:
             lower, upper = -np.inf, 0.0
         else:
             raise ValueError(f"{argument}: expected a comparison (==, <=, >=), got {constraint}")
+        if any(_is_comparison(constraint.dep(i)) for i in range(2)):
+            # (0 <= x) <= 1 compares a 0/1 truth value with 1: it would hold for any x.
+            raise ValueError(f"{argument}: a comparison of a comparison, got {constraint}; for a two-sided "
+                             "constraint write ocp.subject_to(expr, lower=..., upper=...)")
         # x <= inf would put -inf into g (IPOPT fails on it); NaN is meaningless anywhere.
         if any(_nonfinite_constants(constraint.dep(i), allow_inf=not constraint.dep(i).is_constant())
                for i in range(2)):
@@ -357,6 +428,27 @@ class OCP:
         expr = cs.vec(constraint.dep(0) - constraint.dep(1))
         n = expr.numel()
         return Constraint(expr=expr, lower=np.full(n, lower), upper=np.full(n, upper), text=str(constraint))
+
+    @staticmethod
+    def _bounded(expr: Any, argument: str, lower: Any, upper: Any) -> Constraint:
+        """``lower <= expr <= upper`` from an expression and numeric bounds."""
+        if isinstance(expr, cs.MX) and _is_comparison(expr):
+            raise ValueError(f"{argument}: with lower/upper, expected the expression to bound (e.g. x), "
+                             f"got the comparison {expr}")
+        if not isinstance(expr, cs.MX) or expr.is_constant():
+            raise TypeError(f"{argument}: expected a CasADi expression of the OCP's symbols to bound, "
+                            f"got {expr!r}")
+        if _nonfinite_constants(expr, allow_inf=False):
+            raise ValueError(f"{argument}: contains NaN or an infinite constant, got {expr}")
+        shape = tuple(expr.shape)
+        lo = as_bound(lower, f"{argument} lower", shape, -np.inf).ravel(order="F")
+        up = as_bound(upper, f"{argument} upper", shape, np.inf).ravel(order="F")
+        check_bounds_order(lo, up, f"{argument} bounds")
+        if not (np.isfinite(lo) | np.isfinite(up)).any():
+            raise ValueError(f"{argument}: lower and upper are both unbounded everywhere; the "
+                             "constraint would have no effect")
+        text = f"{_bound_text(lower, '-inf')} <= {expr} <= {_bound_text(upper, 'inf')}"
+        return Constraint(expr=cs.vec(expr), lower=lo, upper=up, text=text)
 
     # ------------------------------------------------------------- checking
     def check(self) -> None:
@@ -372,6 +464,36 @@ class OCP:
                 out = (var.initial < var.lower) | (var.initial > var.upper)
                 if out.any():
                     raise ValueError(f"initial value of {var.name!r} lies outside its bounds")
+        for con in self.path_constraints:
+            self._check_fixed_data(con)
+
+    def _check_fixed_data(self, con: Constraint) -> None:
+        """Refuse a path constraint that the fixed data alone already violate at t0.
+
+        Only a constraint of fixed initial states, t and a fixed tf is decided
+        here; one that involves any decision variable is left to the solver.
+        """
+        values: dict[int, Any] = {hash(self.t): self.t0}
+        if self.free_time is None:
+            values[hash(self._tf_symbol)] = self._tf_value
+        for var in self.states:
+            if var.initial is not None:
+                values[hash(var.symbol)] = var.initial
+        symbols = cs.symvar(con.expr)
+        con.fixed_at_t0 = all(hash(sym) in values for sym in symbols)
+        if not con.fixed_at_t0:
+            return
+        fn = cs.Function("fixed_data", symbols, [con.expr])
+        g = np.asarray(fn(*[values[hash(sym)] for sym in symbols]), dtype=float).ravel()
+        # IPOPT relaxes constraint bounds by 1e-8 (relative); a smaller excess is not infeasible.
+        slack = 1e-8 * np.maximum(1.0, np.abs(np.where(np.isfinite(con.lower), con.lower, con.upper)))
+        bad = np.isnan(g) | (g < con.lower - slack) | (g > con.upper + slack)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"subject_to constraint {con.text!r}: the fixed initial state violates it at t0={self.t0} "
+                f"(entry {i} of the constraint expression is {g[i]}, required in [{con.lower[i]}, "
+                f"{con.upper[i]}]), so no solution exists")
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{v.kind} {v.name}{list(v.shape)}" for v in self.variables)

@@ -3,15 +3,30 @@ discrete trajectories as functions of time."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
+from ._checks import _holds_bool
 from .io import json_safe
 from .problem import Variable
 from .transcription.discrete import DiscreteProblem
 
 __all__ = ["Solution"]
+
+
+def _as_times(t: Any) -> np.ndarray:
+    """Times as floats; strings and booleans are refused rather than converted."""
+    arr = np.asarray(t)
+    numeric = not _holds_bool(t) and arr.dtype.kind in "iuf" or (arr.dtype.kind == "O" and all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in arr.ravel()))
+    if not numeric:  # strings, booleans, complex, mixtures
+        raise TypeError(f"at t: expected a time or an array of times, got {t!r}")
+    try:
+        return arr.astype(float)
+    except OverflowError as exc:  # a Python int beyond float range
+        raise ValueError("at t: a time is too large for a float") from exc
 
 
 class Solution:
@@ -104,13 +119,15 @@ class Solution:
         """
         var = self.problem.ocp.variable(symbol, "at symbol")
         scalar = np.ndim(t) == 0
-        times = np.atleast_1d(np.asarray(t, dtype=float))
+        times = np.atleast_1d(_as_times(t))
         if np.isnan(times).any():
             raise ValueError("at t: contains NaN")
         span = self.t[-1] - self.t[0]
         if times.size and (times.min() < self.t[0] - 1e-12 * span or times.max() > self.t[-1] + 1e-12 * span):
             raise ValueError(f"at t: expected times in [{self.t[0]}, {self.t[-1]}]")
         times = np.clip(times, self.t[0], self.t[-1])
+        if times.size == 0:  # CasADi cannot map a function over zero points
+            return np.zeros((0,) + var.value_shape)
         k = np.clip(np.searchsorted(self.t, times, side="right") - 1, 0, self.N - 1)
         s = times - self.t[k]
         if var.kind == "parameter":

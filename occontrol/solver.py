@@ -9,6 +9,7 @@ Gauss-Newton matrix.
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -21,6 +22,7 @@ from .grid import as_grid
 from .guess import initial_guess, warm_multipliers
 from .problem import OCP
 from .solution import Solution
+from .start_check import check_initial_point
 from .transcription.discrete import DiscreteProblem, Transcription
 from .transcription.runge_kutta import RK4
 
@@ -28,6 +30,21 @@ __all__ = ["Ipopt", "CasadiSolver", "solve", "discretize"]
 
 # IPOPT's linear solvers that CasADi's wheel loads (the HSL ones and pardiso are absent).
 LINEAR_SOLVERS = ("mumps", "spral")
+HSL_SOLVERS = ("ma27", "ma57", "ma77", "ma86", "ma97")
+# IPOPT stores integer options in a C int; CasADi truncates a larger value (2**33 + 3 becomes 3).
+INT_MAX = 2**31 - 1
+# IPOPT's integer options (IPOPT 3.14 option reference) and their documented lower limits;
+# the print levels also have an upper one, which the toy check cannot see (it runs at level 0).
+PRINT_LEVELS = ("print_level", "file_print_level")
+INTEGER_OPTIONS = {
+    "max_iter": 0, "acceptable_iter": 0, "print_level": 0, "file_print_level": 0,
+    "print_frequency_iter": 1, "max_soc": 0, "max_resto_iter": 0, "watchdog_shortened_iter_trigger": 0,
+    "watchdog_trial_iter_max": 1, "limited_memory_max_history": 0, "limited_memory_max_skipping": 1,
+    "max_refinement_steps": 0, "min_refinement_steps": 0, "mumps_mem_percent": 0,
+    "mumps_permuting_scaling": 0, "mumps_pivot_order": 0, "mumps_scaling": -2,
+    "accept_after_max_steps": -1, "soc_method": 0, "max_filter_resets": 0, "filter_reset_trigger": 1,
+    "quality_function_max_section_steps": 0, "adaptive_mu_kkterror_red_iters": 0, "num_linear_variables": 0,
+}
 
 
 @dataclass(frozen=True)
@@ -63,16 +80,18 @@ class Ipopt:
         as_finite_float(self.tol, "tol")
         if self.tol <= 0:
             raise ValueError(f"tol: expected a positive number, got {self.tol}")
-        as_positive_int(self.max_iter, "max_iter", minimum=0)
+        _as_ipopt_int(self.max_iter, "max_iter", minimum=0)
         if self.max_wall_time is not None and as_finite_float(self.max_wall_time, "max_wall_time") <= 0:
             raise ValueError(f"max_wall_time: expected a positive number of seconds, got {self.max_wall_time}")
         as_choice(self.hessian, "hessian", ("exact", "limited-memory"))
         as_positive_int(self.print_level, "print_level", minimum=0)
         if self.print_level > 12:
             raise ValueError(f"print_level: expected 0 to 12, got {self.print_level}")
-        as_choice(self.linear_solver, "linear_solver", LINEAR_SOLVERS)
+        _check_linear_solver(self.linear_solver, "linear_solver")
         if not isinstance(self.options, Mapping):
             raise TypeError(f"options: expected a mapping of IPOPT option names, got {self.options!r}")
+        for key, value in self.options.items():
+            _check_option_value(key, value)
         _check_ipopt_options(self.ipopt_options())
 
     name = "ipopt"
@@ -95,14 +114,73 @@ class Ipopt:
         return "ipopt", {"ipopt": ipopt, "print_time": False}
 
 
-def _check_ipopt_options(options: dict) -> None:
-    """Refuse unknown IPOPT options now, not after an NLP is built."""
+def _as_ipopt_int(value: Any, name: str, minimum: int) -> int:
+    """An integer IPOPT can hold: ``minimum`` to the C int maximum."""
+    value = as_positive_int(value, name, minimum=minimum)
+    if value > INT_MAX:
+        raise ValueError(f"{name}: expected an integer from {minimum} to {INT_MAX} (IPOPT's integer range), "
+                         f"got {value}")
+    return value
+
+
+def _check_linear_solver(value: Any, name: str) -> None:
+    if isinstance(value, str) and value.lower() in HSL_SOLVERS:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, LINEAR_SOLVERS))}, got {value!r}: "
+                         "the HSL library that provides it is not bundled with CasADi")
+    as_choice(value, name, LINEAR_SOLVERS)
+
+
+def _check_option_value(key: Any, value: Any) -> None:
+    """Types and ranges of one entry of ``options``, where IPOPT or CasADi would not say."""
+    if not isinstance(key, str):
+        raise TypeError(f"options: expected IPOPT option names (strings) as keys, got {key!r}")
+    name = f"options[{key!r}]"
+    if key == "linear_solver":
+        _check_linear_solver(value, name)
+        return
+    if key in INTEGER_OPTIONS:
+        _as_ipopt_int(value, name, INTEGER_OPTIONS[key])
+        if key in PRINT_LEVELS and value > 12:
+            raise ValueError(f"{name}: expected 0 to 12, got {value}")
+        return
+    if isinstance(value, str):
+        return  # IPOPT checks string settings itself
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a number or a string setting, got {value!r}")
+    if isinstance(value, numbers.Integral) and not -INT_MAX - 1 <= int(value) <= INT_MAX:
+        raise ValueError(f"{name}: the integer {value} is outside IPOPT's integer range; write a real "
+                         "option's value as a float")
+    # IPOPT's range checks let NaN through (every comparison with it is false).
+    as_finite_float(value, name)
+
+
+def _ipopt_refusal(options: dict) -> str | None:
+    """IPOPT's reason for refusing ``options`` on a toy problem, or None if it accepts them."""
     x = cs.MX.sym("x")
     try:
         cs.nlpsol("check", "ipopt", {"x": x, "f": x ** 2},
                   {"ipopt": {**options, "print_level": 0}, "print_time": False})
     except RuntimeError as exc:
-        raise ValueError(f"options: IPOPT refused the options {options}: {str(exc).splitlines()[-1]}") from exc
+        return str(exc).splitlines()[-1]
+    return None
+
+
+def _check_ipopt_options(options: dict) -> None:
+    """Refuse unknown options and out-of-range values now, not after an NLP is built.
+
+    IPOPT checks names, string settings and documented ranges when the solver
+    is created, but writes which option it refused to stdout only; so on a
+    refusal each option is tried alone to name it.
+    """
+    reason = _ipopt_refusal(options)
+    if reason is None:
+        return
+    for key, value in options.items():
+        alone = _ipopt_refusal({key: value})
+        if alone is not None:
+            raise ValueError(f"options: IPOPT refused {key}={value!r} (an unknown option, or a value outside "
+                             f"its documented range or settings): {alone}")
+    raise ValueError(f"options: IPOPT refused the options {options}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -224,6 +302,7 @@ def solve(ocp: OCP, transcription: Transcription | None = None, *, grid: Any, gu
         nlp_solver = cs.nlpsol("occontrol", plugin, problem.nlp, options)
     except RuntimeError as exc:
         raise ValueError(f"solver: {plugin} refused the problem or options: {str(exc).splitlines()[-1]}") from exc
+    check_initial_point(problem, nlp_solver, w0)
     build_seconds = time.perf_counter() - start
     return run(problem, nlp_solver, w0, solver_name=solver.name, build_seconds=build_seconds,
                multipliers=warm_multipliers(problem, guess) if warm_start_multipliers else None)

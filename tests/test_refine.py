@@ -214,12 +214,21 @@ def test_a_nan_failure_is_recorded_in_strict_json(tmp_path):
     ocp.dynamics(x, u)
     ocp.initial(x, 1.0)
     ocp.minimize_integral(cs.sqrt(x) + u ** 2)
-    study = oc.refine(ocp, oc.ExplicitEuler(), [8, 16], guess={x: -1.0, u: -5.0})
-    assert [lv.success for lv in study.levels] == [False, False]
+    guess = {x: -1.0, u: -5.0}
+    # solve() refuses a start where the objective is NaN before IPOPT runs, so the
+    # failed level is made by calling IPOPT on that start directly and given as `first`.
+    with pytest.raises(ValueError, match=r"guess: the objective is NaN at the initial guess"):
+        oc.refine(ocp, oc.ExplicitEuler(), [8, 16], guess=guess)
+    problem = oc.discretize(ocp, oc.ExplicitEuler(), grid=8)
+    plugin, options = oc.Ipopt().nlpsol()
+    first = oc.solver.run(problem, cs.nlpsol("nan_start", plugin, problem.nlp, options),
+                          oc.guess.initial_guess(problem, guess), solver_name="ipopt", build_seconds=0.0)
+    study = oc.refine(ocp, oc.ExplicitEuler(), [8], guess=guess, first=first)
+    assert [lv.success for lv in study.levels] == [False]
     assert "FAILED" in study.table()
     path = study.save(tmp_path / "study.json")
     doc = strict_json(path.read_text())
-    assert [lv["success"] for lv in doc["levels"]] == [False, False]
+    assert [lv["success"] for lv in doc["levels"]] == [False]
     assert all(lv["status"] == "Invalid_Number_Detected" for lv in doc["levels"])
     assert all(lv["objective"] is None for lv in doc["levels"])
     assert "FAILED" in ConvergenceStudy.load(path).table()

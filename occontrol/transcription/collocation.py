@@ -116,7 +116,34 @@ class Collocation(Transcription):
                                                ctx.T[:, :-1], ctx.H, ctx.tf)
         b.constrain("collocation", defects, 0.0, 0.0)
         b.constrain("dynamics", Z - z_end, 0.0, 0.0)
+        ctx.path_points = self._inner_points(ctx, Xc, u_left, u_right)
         return states, cs.sum2(quad)
+
+    def inner_taus(self) -> np.ndarray:
+        """Indices j of the collocation points strictly inside an interval (tau_j < 1).
+
+        The Radau point tau = 1 is the next node (the continuity constraint
+        makes them equal), so it gets no second copy of a path constraint.
+        """
+        return np.flatnonzero(self.tau[1:] < 1.0)
+
+    def _inner_points(self, ctx: _Context, Xc: cs.MX, u_left: cs.MX, u_right: cs.MX):
+        """States, controls and times at the inner collocation points, interval by interval."""
+        N, d, inner = ctx.grid.N, self.degree, self.inner_taus()
+        m = inner.size
+        if m == 0:
+            return None
+        cols = (np.arange(N)[:, None] * d + inner[None, :]).ravel().tolist()
+        # Selection matrices: column k*m + j picks interval k, weighted by tau_j for the slope part.
+        rows = np.repeat(np.arange(N), m)
+        E0 = cs.DM(cs.Sparsity.triplet(N, N * m, rows.tolist(), list(range(N * m))), 1.0)
+        Etau = cs.DM(cs.Sparsity.triplet(N, N * m, rows.tolist(), list(range(N * m))),
+                     np.tile(self.tau[1:][inner], N).tolist())
+        U = cs.mtimes(u_left, E0)
+        if self.controls == "linear":
+            U = U + cs.mtimes(u_right - u_left, Etau)
+        T = cs.mtimes(ctx.T[:, :-1], E0) + cs.mtimes(ctx.H, Etau)
+        return Xc[:, cols], U, T
 
     def collocation_times(self, t: np.ndarray) -> np.ndarray:
         """Times of the collocation points, shape (N * d,), interval by interval."""

@@ -212,8 +212,15 @@ class Transcription(ABC):
         if model.path_lower.size:
             u_nodes = ctx.control_nodes()
             path = model.path.map(grid.N + 1)(states, u_nodes, ctx.P, ctx.T, ctx.tf)
-            b.constrain("path", path, np.tile(model.path_lower, grid.N + 1),
-                        np.tile(model.path_upper, grid.N + 1))
+            rows = model.path_rows_t0
+            b.constrain("path_t0", path[rows.tolist(), 0], model.path_lower[rows], model.path_upper[rows])
+            b.constrain("path", path[:, 1:], np.tile(model.path_lower, grid.N),
+                        np.tile(model.path_upper, grid.N))
+            if ctx.path_points is not None:  # where the state bounds also hold (collocation points)
+                X, U, T = ctx.path_points
+                m = X.shape[1]
+                inner = model.path.map(m)(X, U, ctx.P, T, ctx.tf)
+                b.constrain("path_inner", inner, np.tile(model.path_lower, m), np.tile(model.path_upper, m))
         if model.terminal_lower.size:
             b.constrain("terminal", model.terminal(states[:, -1], ctx.P, ctx.tf),
                         model.terminal_lower, model.terminal_upper)
@@ -247,6 +254,9 @@ class _Context:
         self.ocp, self.grid, self.model, self.control_kind = ocp, grid, model, controls
         self.builder = b = NlpBuilder()
         self.extras: dict = {}
+        # (states, controls, times) at the points between nodes where state bounds hold,
+        # so that path constraints hold there too; set by transcriptions that have such points.
+        self.path_points: tuple[cs.MX, cs.MX, cs.MX] | None = None
         N = grid.N
 
         ncols = N if controls == "constant" else N + 1

@@ -96,6 +96,10 @@ class ModelFunctions:
         self.path = self._packed("path", cs.vertcat(*path) if path else cs.MX(0, 1), z, u, p, t, tf)
         self.path_lower = np.concatenate([c.lower for c in ocp.path_constraints] or [np.zeros(0)])
         self.path_upper = np.concatenate([c.upper for c in ocp.path_constraints] or [np.zeros(0)])
+        # Rows imposed at t0: a constraint of fixed data alone was checked by OCP.check and would
+        # be a constant row there (a satisfied equality on it leaves IPOPT too few degrees of freedom).
+        self.path_rows_t0 = np.flatnonzero(np.concatenate(
+            [np.full(c.lower.size, not c.fixed_at_t0) for c in ocp.path_constraints] or [np.zeros(0, bool)]))
 
         terminal_cost = sum(ocp.terminal_costs, cs.MX(0.0))
         self.terminal_cost = self._packed("terminal_cost", terminal_cost, z, u, p, t, tf, final=True)
