@@ -56,10 +56,16 @@ class _ODEResNetBase(BaseEstimator):
         """The first start's seed: an int as given (so results are reproducible by number),
         otherwise drawn from ``check_random_state`` (None: numpy's global RandomState)."""
         rs = self.random_state
-        if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
-            check_random_state(rs)  # sklearn's range check (0 <= seed < 2**32)
+        if isinstance(rs, bool):
+            raise TypeError(f"random_state: expected None, an int or a numpy.random.RandomState, got {rs!r}")
+        try:
+            state = check_random_state(rs)  # also sklearn's range check of an int (0 <= seed < 2**32)
+        except ValueError as exc:
+            raise ValueError(f"random_state: expected None, an int in [0, 2**32) or a numpy.random.RandomState, "
+                             f"got {rs!r}") from exc
+        if isinstance(rs, numbers.Integral):
             return int(rs)
-        return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
+        return int(state.randint(np.iinfo(np.int32).max))
 
     def _warm_network(self, deep: DeepLimitProblem) -> ResNet | None:
         """The previous fit's network, when ``warm_start`` and it fits this problem."""
