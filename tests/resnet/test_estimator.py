@@ -13,8 +13,8 @@ itself skips, in this environment,
 The estimator checks run with max_iter=30, where some fits stop at the
 iteration limit (a ConvergenceWarning). The checks that assert a score
 (``check_classifiers_train``, ``check_regressors_train``) pass already at the
-start point (max_iter=0: the random flow with (W, c) fitted by scikit-learn,
-checked here), and IPOPT's line search only lowers the objective from there,
+start point (max_iter=0: the random flow with (W, c) fitted by scikit-learn;
+tests/resnet/test_trust_resnet.py checks it), and IPOPT's line search only lowers the objective from there,
 so they do not depend on where a machine's IPOPT stops.
 
 Runtime measured here: about 45 s of CPU for the whole file (the regressor's
