@@ -97,6 +97,7 @@ def convergence_plot(study, path: str | os.PathLike, title: str = "") -> None:
     ax.set_xlabel("h (finer grid of each pair)")
     ax.set_ylabel("distance")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no distances (failed ladder): nothing to label
+        ax.legend(fontsize=8)
     ax.set_title(title or "Convergence of the minimisers")
     save_figure(fig, path)

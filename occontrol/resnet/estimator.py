@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -24,6 +25,12 @@ from .train import FailedFitWarning, fit_from, multistart
 __all__ = ["ODEResNetClassifier", "ODEResNetRegressor"]
 
 _TRANSCRIPTIONS = {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}
+
+
+def _same_classes(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.array_equal(a, b))
 
 
 class _ODEResNetBase(BaseEstimator):
@@ -74,8 +81,7 @@ class _ODEResNetBase(BaseEstimator):
         net = self.network_
         same = (net.width == deep.m and net.lift.shape == deep.lift.shape and net.W.shape[0] == deep.K
                 and net.loss == deep.settings.loss and net.activation == deep.settings.activation
-                and (net.classes is None) == (deep.classes is None)
-                and (deep.classes is None or np.array_equal(net.classes, deep.classes)))
+                and _same_classes(net.classes, deep.classes))
         if not same:
             raise ValueError("warm_start: the previous fit does not match this data and these settings "
                              "(features, width, classes, loss or activation changed); "
@@ -89,7 +95,7 @@ class _ODEResNetBase(BaseEstimator):
         settings = DeepLimitSettings(width=self.width, activation=self.activation, loss=loss, tau1=self.tau1,
                                      tau2=self.tau2, tau_w=self.tau_w, horizon=self.horizon)
         deep = DeepLimitProblem(X, y, settings)
-        kwargs = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter)}
+        kwargs: dict[str, Any] = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter)}
         if self.transcription == "euler":
             kwargs["strategy"] = self.strategy
         else:  # other schemes: multiple shooting, exact Hessian
