@@ -1,4 +1,10 @@
-"""Figures with matplotlib (no state; files written atomically)."""
+"""Figures with matplotlib (files written atomically).
+
+Figures are built as ``matplotlib.figure.Figure`` objects with their own
+canvas, never through pyplot: the package changes no global plotting state
+(backend, rcParams, pyplot's figure list), so a notebook user's setup is
+left as it was.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +12,29 @@ import os
 from typing import Sequence
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from .io import atomic_write
 
-from .io import atomic_write  # noqa: E402
+__all__ = ["new_figure", "colors", "save_figure", "control_overlay", "convergence_plot"]
 
-__all__ = ["save_figure", "control_overlay", "convergence_plot"]
+
+def new_figure(**kwargs) -> Figure:
+    """A figure outside pyplot (``Figure`` keyword arguments: figsize, layout, ...)."""
+    return Figure(**kwargs)
+
+
+def colors(name: str, values: np.ndarray) -> np.ndarray:
+    """RGBA colours of a named colormap at ``values`` in [0, 1] (read from the registry, not pyplot)."""
+    return matplotlib.colormaps[name](values)
 
 
 def save_figure(fig, path: str | os.PathLike) -> None:
-    """Save and close ``fig`` atomically (format from the file suffix)."""
+    """Save ``fig`` atomically (format from the file suffix)."""
     suffix = os.path.splitext(str(path))[1] or ".png"
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight", format=suffix[1:]),
                  suffix=suffix)
-    plt.close(fig)
 
 
 def control_overlay(series: Sequence[tuple[str, np.ndarray, np.ndarray]], names: Sequence[str],
@@ -36,9 +49,9 @@ def control_overlay(series: Sequence[tuple[str, np.ndarray, np.ndarray]], names:
     p = len(names)
     cols = min(p, 3)
     rows = int(np.ceil(p / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False, sharex=True)
-    colors = plt.cm.viridis(np.linspace(0, 0.9, len(series)))
-    for (label, nodes, values), color in zip(series, colors):
+    fig = new_figure(figsize=(4.2 * cols, 2.8 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+    for (label, nodes, values), color in zip(series, colors("viridis", np.linspace(0, 0.9, len(series)))):
         values = np.reshape(values, (values.shape[0], -1))
         for j in range(p):
             ax = axes[j // cols, j % cols]
@@ -64,7 +77,8 @@ def control_overlay(series: Sequence[tuple[str, np.ndarray, np.ndarray]], names:
 def convergence_plot(study, path: str | os.PathLike, title: str = "") -> None:
     """Log-log distances between consecutive minimisers and objective gaps against h,
     with reference slopes 1 and 1/2 through the last point."""
-    fig, ax = plt.subplots(figsize=(6, 4.2))
+    fig = new_figure(figsize=(6, 4.2))
+    ax = fig.subplots()
     h_of = {lv.N: lv.h for lv in study.levels}
     if study.distances:
         h = np.array([h_of[d.N_next] for d in study.distances])
@@ -83,6 +97,7 @@ def convergence_plot(study, path: str | os.PathLike, title: str = "") -> None:
     ax.set_xlabel("h (finer grid of each pair)")
     ax.set_ylabel("distance")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no distances (failed ladder): nothing to label
+        ax.legend(fontsize=8)
     ax.set_title(title or "Convergence of the minimisers")
     save_figure(fig, path)

@@ -9,9 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from .plot import save_figure
-
-import matplotlib.pyplot as plt  # noqa: E402  (after plot.py has chosen the Agg backend)
+from .plot import new_figure, save_figure
 
 __all__ = ["first_numeric", "trend_figure", "by_case_figure"]
 
@@ -40,7 +38,8 @@ def trend_figure(rows: Sequence[dict], swept: Sequence[str], column: str, path: 
     if x is None or not valued:
         return None
     others = [k for k in swept if k != x]
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig = new_figure(figsize=(6.4, 4.2))
+    ax = fig.subplots()
     groups: dict[str, list[dict]] = {}
     for row in valued:
         groups.setdefault(_label(row, others), []).append(row)
@@ -73,7 +72,8 @@ def by_case_figure(rows: Sequence[dict], swept: Sequence[str], columns: Sequence
     """
     if not any(_number(row.get(c)) for row in rows for c in columns):
         return None
-    fig, ax = plt.subplots(figsize=(7.0, 1.2 + 0.38 * len(rows)))
+    fig = new_figure(figsize=(7.0, 1.2 + 0.38 * len(rows)))
+    ax = fig.subplots()
     markers = "osD^v<>ph*"
     for j, column in enumerate(columns):
         for ok in (True, False):

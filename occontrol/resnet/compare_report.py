@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from ..plot import save_figure
+from ..plot import colors, new_figure, save_figure
 from .figures import theta_figure, theta_names
 
 __all__ = ["markdown", "compare_figures", "summary_table", "distance_table"]
@@ -133,7 +132,8 @@ def objective_time_figure(result, setting: str, N: int, path: str | os.PathLike)
     if not runs:
         return False
     target = ipopt["objective"] if ipopt is not None and ipopt["success"] else None
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+    fig = new_figure(figsize=(12, 4.4), layout="constrained")
+    ax0, ax1 = fig.subplots(1, 2)
     for method, run in runs.items():
         h = np.asarray(run.history, dtype=float)
         ax0.plot(h[:, 1], h[:, 2], label=method)
@@ -172,8 +172,8 @@ def deep_limit_figure(distances: dict, path: str | os.PathLike, horizon: float =
     names = list(distances)
     cols = min(len(names), 2)
     rows = int(np.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 4.2 * rows), squeeze=False, sharey=True,
-                             layout="constrained")
+    fig = new_figure(figsize=(6 * cols, 4.2 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
     for k, name in enumerate(names):
         ax = axes[k // cols, k % cols]
         for method, ds in distances[name].items():
@@ -205,10 +205,9 @@ def theta_pair_figure(ipopt: dict, other: dict, label: str, path: str | os.PathL
     names = theta_names(m)
     cols = min(len(names), 3)
     rows = int(np.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False, sharex=True,
-                             layout="constrained")
-    colors = plt.cm.viridis(np.linspace(0, 0.85, len(Ns)))
-    for N, color in zip(Ns, colors):
+    fig = new_figure(figsize=(4.2 * cols, 2.8 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+    for N, color in zip(Ns, colors("viridis", np.linspace(0, 0.85, len(Ns)))):
         for nets, style, who in ((ipopt, "-", "IPOPT"), (other, "--", label)):
             net = nets[N]
             nodes = np.arange(N + 1) * net.h

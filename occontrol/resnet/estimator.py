@@ -4,8 +4,14 @@ cross_val_score."""
 
 from __future__ import annotations
 
+import numbers
+import warnings
+from typing import Any
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -14,11 +20,17 @@ from ..solver import Ipopt
 from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
-from .train import multistart
+from .train import FailedFitWarning, fit_from, multistart
 
 __all__ = ["ODEResNetClassifier", "ODEResNetRegressor"]
 
 _TRANSCRIPTIONS = {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}
+
+
+def _same_classes(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.array_equal(a, b))
 
 
 class _ODEResNetBase(BaseEstimator):
@@ -29,7 +41,8 @@ class _ODEResNetBase(BaseEstimator):
     def __init__(self, n_layers: int = 16, tau1: float = 1e-3, tau2: float = 1e-2, tau_w: float = 1e-4,
                  activation: str = "tanh", width: int | None = None, horizon: float = 1.0,
                  transcription: str = "euler", strategy: str = "gauss-newton", n_starts: int = 3,
-                 random_state: int = 0, tol: float = 1e-8, max_iter: int = 500) -> None:
+                 random_state: int | np.random.RandomState | None = 0, tol: float = 1e-8, max_iter: int = 500,
+                 warm_start: bool = False, verbose: int = 0) -> None:
         self.n_layers = n_layers
         self.tau1 = tau1
         self.tau2 = tau2
@@ -43,6 +56,37 @@ class _ODEResNetBase(BaseEstimator):
         self.random_state = random_state
         self.tol = tol
         self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _seed(self) -> int:
+        """The first start's seed: an int as given (so results are reproducible by number),
+        otherwise drawn from ``check_random_state`` (None: numpy's global RandomState)."""
+        rs = self.random_state
+        if isinstance(rs, bool):
+            raise TypeError(f"random_state: expected None, an int or a numpy.random.RandomState, got {rs!r}")
+        try:
+            state = check_random_state(rs)  # also sklearn's range check of an int (0 <= seed < 2**32)
+        except ValueError as exc:
+            raise ValueError(f"random_state: expected None, an int in [0, 2**32) or a numpy.random.RandomState, "
+                             f"got {rs!r}") from exc
+        if isinstance(rs, numbers.Integral):
+            return int(rs)
+        return int(state.randint(np.iinfo(np.int32).max))
+
+    def _warm_network(self, deep: DeepLimitProblem) -> ResNet | None:
+        """The previous fit's network, when ``warm_start`` and it fits this problem."""
+        if not self.warm_start or not hasattr(self, "network_"):
+            return None
+        net = self.network_
+        same = (net.width == deep.m and net.lift.shape == deep.lift.shape and net.W.shape[0] == deep.K
+                and net.loss == deep.settings.loss and net.activation == deep.settings.activation
+                and _same_classes(net.classes, deep.classes))
+        if not same:
+            raise ValueError("warm_start: the previous fit does not match this data and these settings "
+                             "(features, width, classes, loss or activation changed); "
+                             "set warm_start=False to start afresh")
+        return net
 
     def _fit(self, X, y, loss: str):
         as_positive_int(self.n_layers, "n_layers")
@@ -51,13 +95,24 @@ class _ODEResNetBase(BaseEstimator):
         settings = DeepLimitSettings(width=self.width, activation=self.activation, loss=loss, tau1=self.tau1,
                                      tau2=self.tau2, tau_w=self.tau_w, horizon=self.horizon)
         deep = DeepLimitProblem(X, y, settings)
-        kwargs = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter)}
+        kwargs: dict[str, Any] = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter)}
         if self.transcription == "euler":
             kwargs["strategy"] = self.strategy
         else:  # other schemes: multiple shooting, exact Hessian
             kwargs["transcription"] = _TRANSCRIPTIONS[self.transcription]()
-        seed = 0 if self.random_state is None else int(self.random_state)
-        result = multistart(deep, self.n_layers, n_starts=self.n_starts, seed=seed, **kwargs)
+        progress = print if self.verbose and self.verbose > 0 else None
+        previous = self._warm_network(deep)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FailedFitWarning)  # reported below as sklearn's ConvergenceWarning
+            if previous is not None:
+                result = fit_from(deep, previous, self.n_layers, progress=progress, **kwargs)
+            else:
+                result = multistart(deep, self.n_layers, n_starts=self.n_starts, seed=self._seed(),
+                                    progress=progress, **kwargs)
+        if not result.success:
+            warnings.warn(f"{type(self).__name__}: IPOPT did not converge ({result.status} after "
+                          f"{result.best.iterations} iterations); raise max_iter, n_starts or tol. "
+                          "success_ is False.", ConvergenceWarning, stacklevel=3)
         self.network_: ResNet = result.network
         self.status_ = result.best.status
         self.success_ = result.best.success
@@ -94,10 +149,24 @@ class ODEResNetClassifier(ClassifierMixin, _ODEResNetBase):
         shooting with the exact Hessian.
     n_starts : int
         Random non-constant starts; the lowest objective wins.
-    random_state : int
-        Seed of the first start.
+    random_state : int, numpy.random.RandomState or None
+        An int is the seed of the first start (start i has seed + i); a
+        RandomState, or None (numpy's global one), draws that seed, so that
+        None gives different starts at every fit (scikit-learn's convention).
+        The default 0 makes fits reproducible.
     tol, max_iter : float, int
-        IPOPT's tolerance and iteration limit.
+        IPOPT's tolerance and iteration limit. A fit that does not converge
+        issues ``sklearn.exceptions.ConvergenceWarning`` and sets ``success_``
+        False.
+    warm_start : bool
+        When True and already fitted, ``fit`` makes one solve starting from the
+        previous network, carried to the current ``n_layers`` if it changed
+        (theta(t) prolonged linearly, :meth:`ResNet.resampled`) instead of
+        random starts (``n_starts`` and ``random_state`` are then unused):
+        continuing a fit at another depth. The data must have the same
+        features and classes.
+    verbose : int
+        > 0 prints one line per IPOPT solve (start, status, objective, iterations).
 
     Attributes
     ----------

@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from ..plot import control_overlay, convergence_plot, save_figure
+from ..plot import colors, control_overlay, convergence_plot, new_figure, save_figure
 from .network import ResNet
 
 __all__ = ["theta_figure", "boundary_figure", "study_figures"]
@@ -34,7 +33,8 @@ def boundary_figure(net: ResNet, X: np.ndarray, y: np.ndarray, path: str | os.Pa
     """Decision regions in the input plane and trajectories of some samples (d = 2 only)."""
     if X.shape[1] != 2:
         return
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.6))
+    fig = new_figure(figsize=(11, 4.6))
+    ax0, ax1 = fig.subplots(1, 2)
     lo, hi = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
@@ -50,8 +50,7 @@ def boundary_figure(net: ResNet, X: np.ndarray, y: np.ndarray, path: str | os.Pa
     traj = net.trajectory(X)  # (N + 1, m, n)
     rng = np.random.default_rng(0)
     pick = rng.choice(X.shape[0], size=min(n_paths, X.shape[0]), replace=False)
-    colors = plt.cm.RdBu_r((y[pick] - y.min()) / max(1, y.max() - y.min()))
-    for i, c in zip(pick, colors):
+    for i, c in zip(pick, colors("RdBu_r", (y[pick] - y.min()) / max(1, y.max() - y.min()))):
         ax1.plot(traj[:, 0, i], traj[:, 1, i], color=c, lw=0.8)
         ax1.plot(traj[-1, 0, i], traj[-1, 1, i], "o", color=c, ms=3)
     ax1.set_title("Sample trajectories X(t) (state components 0, 1)")

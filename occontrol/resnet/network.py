@@ -5,18 +5,22 @@ exportable to PyTorch."""
 from __future__ import annotations
 
 import os
+import zipfile
 from typing import Any
 
 import numpy as np
 from scipy.special import expit
 
-from .._checks import as_finite_array
+from .._checks import as_finite_array, as_finite_float, as_positive_int
 from ..io import write_npz
 from ..transcription.runge_kutta import EULER, HEUN, RK4_TABLEAU, ButcherTableau, weighted_sum
 from .activations import ACTIVATIONS
 from .losses import get_loss
 
 __all__ = ["ResNet", "SCHEMES"]
+
+# arrays every ResNet file has (classes, scheme, status and success are optional)
+_REQUIRED = ("A", "b", "W", "c", "h", "activation", "lift", "loss")
 
 # Layer maps: explicit Euler is the ResNet; Heun and RK4 are the same flow under other schemes.
 SCHEMES = {t.name: t for t in (EULER, HEUN, RK4_TABLEAU)}
@@ -54,10 +58,16 @@ class ResNet:
     scheme : {'euler', 'heun', 'rk4'}
         The layer map: one step of this scheme with theta_k held constant.
         'euler' is the residual layer X + h sigma(A_k X + b_k).
+    status : str, optional
+        IPOPT's status of the solve these weights come from (None: given weights, no solve).
+    success : bool, optional
+        Whether that solve converged. A network read from a failed solve has
+        ``success`` False and says FAILED in its repr; both are saved and loaded.
     """
 
     def __init__(self, A: Any, b: Any, W: Any, c: Any, h: float, activation: str = "tanh",
-                 lift: Any = None, loss: str = "logistic", classes: Any = None, scheme: str = "euler") -> None:
+                 lift: Any = None, loss: str = "logistic", classes: Any = None, scheme: str = "euler",
+                 status: str | None = None, success: bool | None = None) -> None:
         self.A = as_finite_array(A, "A")
         if self.A.ndim != 3 or self.A.shape[1] != self.A.shape[2]:
             raise ValueError(f"A: expected shape (N, m, m), got {self.A.shape}")
@@ -67,7 +77,9 @@ class ResNet:
         if self.W.ndim != 2 or self.W.shape[1] != m:
             raise ValueError(f"W: expected shape (K, {m}), got {self.W.shape}")
         self.c = as_finite_array(c, "c", (self.W.shape[0],))
-        self.h = float(h)
+        self.h = as_finite_float(h, "h")
+        if self.h <= 0:
+            raise ValueError(f"h: expected a positive finite step T / N, got {self.h}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation: expected one of {list(ACTIVATIONS)}, got {activation!r}")
         self.activation = activation
@@ -79,6 +91,12 @@ class ResNet:
         if scheme not in SCHEMES:
             raise ValueError(f"scheme: expected one of {list(SCHEMES)}, got {scheme!r}")
         self.scheme = scheme
+        if status is not None and not isinstance(status, str):
+            raise TypeError(f"status: expected IPOPT's status string or None, got {status!r}")
+        if success is not None and not isinstance(success, (bool, np.bool_)):
+            raise TypeError(f"success: expected True, False or None, got {success!r}")
+        self.status = status
+        self.success = None if success is None else bool(success)
 
     # --------------------------------------------------------------- shapes
     @property
@@ -93,6 +111,21 @@ class ResNet:
     def theta(self) -> np.ndarray:
         """theta_k = (vec A_k column-major, b_k) per layer, shape (N, m*m + m)."""
         return np.hstack([self.A.transpose(0, 2, 1).reshape(self.N, -1), self.b])
+
+    def resampled(self, N: int, kind: str = "linear") -> "ResNet":
+        """The same depth T = N h carried to ``N`` layers: theta(t) prolonged by
+        :func:`occontrol.grid.prolong` (``kind`` 'linear': the interpolant through the
+        layer midpoints, continued linearly to the ends; 'constant': piecewise
+        constant), (W, c) and everything else unchanged. New weights: no solve status."""
+        from ..grid import prolong
+
+        N = as_positive_int(N, "N")
+        T = self.N * self.h
+        theta = prolong(np.linspace(0.0, T, self.N + 1), self.theta, np.linspace(0.0, T, N + 1), kind=kind)
+        m = self.width
+        A = theta[:, :m * m].reshape(N, m, m).transpose(0, 2, 1)  # column-major vec -> matrix
+        return ResNet(A, theta[:, m * m:], self.W, self.c, T / N, self.activation, self.lift, self.loss,
+                      self.classes, self.scheme)
 
     # --------------------------------------------------------------- forward
     def trajectory(self, X: Any) -> np.ndarray:
@@ -165,6 +198,10 @@ class ResNet:
                "scheme": np.str_(self.scheme)}
         if self.classes is not None:
             out["classes"] = self.classes
+        if self.status is not None:
+            out["status"] = np.str_(self.status)
+        if self.success is not None:
+            out["success"] = np.bool_(self.success)
         return out
 
     def save(self, path: str | os.PathLike) -> None:
@@ -173,10 +210,29 @@ class ResNet:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ResNet":
-        with np.load(path, allow_pickle=False) as data:
-            return cls(data["A"], data["b"], data["W"], data["c"], float(data["h"]), str(data["activation"]),
-                       data["lift"], str(data["loss"]), data["classes"] if "classes" in data else None,
-                       str(data["scheme"]) if "scheme" in data else "euler")
+        """Read a file written by :meth:`save`; anything else raises ValueError naming the path."""
+        try:
+            data = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            # numpy's own message would suggest allow_pickle=True: never for a file of unknown origin
+            raise ValueError(f"ResNet.load: {os.fspath(path)} is not a ResNet file "
+                             f"(not a readable .npz archive: {type(exc).__name__})") from exc
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"ResNet.load: {os.fspath(path)} is not a ResNet file (a single array, not an .npz)")
+        with data:
+            missing = [k for k in _REQUIRED if k not in data.files]
+            if missing:
+                raise ValueError(f"ResNet.load: {os.fspath(path)} is not a ResNet file (no {', '.join(missing)})")
+            try:
+                return cls(data["A"], data["b"], data["W"], data["c"], float(data["h"]), str(data["activation"]),
+                           data["lift"], str(data["loss"]), data["classes"] if "classes" in data else None,
+                           str(data["scheme"]) if "scheme" in data else "euler",
+                           str(data["status"]) if "status" in data else None,
+                           bool(data["success"]) if "success" in data else None)
+            except (ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise ValueError(f"ResNet.load: {os.fspath(path)} is not a ResNet file ({exc})") from exc
 
     def to_torch(self):
         """An equivalent float64 ``torch.nn.Module`` (needs the extra occontrol[torch])."""
@@ -184,5 +240,7 @@ class ResNet:
         return to_torch_module(self)
 
     def __repr__(self) -> str:
+        solve = "" if self.status is None else f", status={self.status!r}"
+        failed = " FAILED" if self.success is False else ""
         return (f"ResNet(N={self.N}, width={self.width}, K={self.W.shape[0]}, h={self.h:.6g}, "
-                f"activation={self.activation!r}, loss={self.loss!r}, scheme={self.scheme!r})")
+                f"activation={self.activation!r}, loss={self.loss!r}, scheme={self.scheme!r}{solve}){failed}")

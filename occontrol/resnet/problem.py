@@ -143,8 +143,17 @@ class DeepLimitProblem:
         X = as_finite_array(X, "X")
         if X.ndim != 2 or X.shape[0] < 1:
             raise ValueError(f"X: expected features of shape (n, d), got {X.shape}")
-        if np.shape(y)[0] != X.shape[0]:
-            raise ValueError(f"y: expected {X.shape[0]} labels (one per row of X), got {np.shape(y)[0]}")
+        expected = f"y: expected {X.shape[0]} labels or targets (one per row of X) in an array, got"
+        if y is None or isinstance(y, (str, bytes)):
+            raise TypeError(f"{expected} {y!r}")
+        try:
+            shape = np.shape(y)
+        except ValueError as exc:  # ragged nested sequences
+            raise ValueError(f"{expected} a ragged sequence") from exc
+        if len(shape) == 0:
+            raise ValueError(f"{expected} the scalar {y!r}")
+        if shape[0] != X.shape[0]:
+            raise ValueError(f"{expected} {shape[0]}")
         self.settings = settings
         self.activation = get_activation(settings.activation)
         self.loss = get_loss(settings.loss)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -18,14 +18,18 @@ from .gauss_newton import gauss_newton_hessian, gauss_newton_solver
 from .network import SCHEMES, ResNet
 from .problem import DeepLimitProblem
 
-__all__ = ["STRATEGIES", "UnboundedClassifierWarning", "network_from_solution", "guess_from_network",
-           "random_network", "solve_layers", "multistart", "FitResult"]
+__all__ = ["STRATEGIES", "UnboundedClassifierWarning", "FailedFitWarning", "network_from_solution",
+           "guess_from_network", "random_network", "solve_layers", "multistart", "fit_from", "FitResult"]
 
 # 'gauss-newton': single shooting, GGN Hessian; 'exact': multiple shooting, exact Hessian.
 STRATEGIES = ("gauss-newton", "exact")
 
 class UnboundedClassifierWarning(RuntimeWarning):
     """The classifier weights grow without bound; add weight decay (tau_w > 0)."""
+
+
+class FailedFitWarning(RuntimeWarning):
+    """No start of a multi-start fit converged: the network returned is of a failed solve."""
 
 
 def network_from_solution(deep: DeepLimitProblem, sol: Solution, scheme: str | None = None) -> ResNet:
@@ -51,7 +55,7 @@ def network_from_solution(deep: DeepLimitProblem, sol: Solution, scheme: str | N
     c = np.atleast_1d(sol.value(deep.c)).astype(float)
     h = float(sol.problem.grid.steps(sol.problem.ocp.t0, sol.tf)[0])
     return ResNet(A, b, W, c, h, deep.settings.activation, deep.lift, deep.settings.loss, deep.classes,
-                  scheme=scheme)
+                  scheme=scheme, status=sol.status, success=sol.success)
 
 
 def guess_from_network(deep: DeepLimitProblem, net: ResNet, with_states: bool = True) -> dict:
@@ -195,23 +199,68 @@ def _labels(deep: DeepLimitProblem) -> np.ndarray:
 
 @dataclass
 class FitResult:
-    """The best of several starts, and every start's solution."""
+    """The best of several starts, and every start's solution.
+
+    ``success`` and ``status`` are the best start's; when no start converged
+    they say so, and so does ``network`` (its ``success`` is False, its repr
+    says FAILED, and both are saved with it). ``seeds`` are the random starts'
+    (empty for :func:`fit_from`).
+    """
 
     best: Solution
     network: ResNet
     starts: list[Solution]
     seeds: list[int]
 
+    @property
+    def success(self) -> bool:
+        return bool(self.best.success)
 
-def multistart(deep: DeepLimitProblem, N: int, n_starts: int = 4, seed: int = 0, **kwargs: Any) -> FitResult:
+    @property
+    def status(self) -> str:
+        return self.best.status
+
+
+def multistart(deep: DeepLimitProblem, N: int, n_starts: int = 4, seed: int = 0,
+               progress: Callable[[str], None] | None = None, **kwargs: Any) -> FitResult:
     """Solve from ``n_starts`` random non-constant starts; keep the lowest successful objective.
 
     If no start succeeds the lowest objective is returned with its failed status
-    (``best.success`` is False), never presented as converged.
+    (``success`` False on the result and on its network) and a
+    :class:`FailedFitWarning` is issued: it is never presented as converged.
+    ``progress``, if given, receives one line per solve.
     """
     n_starts = as_positive_int(n_starts, "n_starts")
     seeds = [seed + i for i in range(n_starts)]
-    sols = [solve_layers(deep, N, guess=random_network(deep, N, s), **kwargs) for s in seeds]
+    sols = []
+    for s in seeds:
+        sol = solve_layers(deep, N, guess=random_network(deep, N, s), **kwargs)
+        sols.append(sol)
+        if progress is not None:
+            progress(_progress_line(f"start seed={s}", sol))
+    return _best_of(deep, sols, seeds)
+
+
+def fit_from(deep: DeepLimitProblem, net: ResNet, N: int, progress: Callable[[str], None] | None = None,
+             **kwargs: Any) -> FitResult:
+    """One solve of the N-layer problem from ``net`` carried to N layers (:meth:`ResNet.resampled`,
+    linear): continuing a fit at another depth. Failure is reported as by :func:`multistart`."""
+    start = net if net.N == N else net.resampled(as_positive_int(N, "N"))
+    sol = solve_layers(deep, N, guess=start, **kwargs)
+    if progress is not None:
+        progress(_progress_line(f"warm start from N={net.N}", sol))
+    return _best_of(deep, [sol], [])
+
+
+def _progress_line(label: str, sol: Solution) -> str:
+    return (f"{label}: N={sol.N} {sol.status}{'' if sol.success else ' (FAILED)'} objective={sol.objective:.6g} "
+            f"iterations={sol.iterations} ({sol.solve_seconds:.2f} s)")
+
+
+def _best_of(deep: DeepLimitProblem, sols: list[Solution], seeds: list[int]) -> FitResult:
     ok = [s for s in sols if s.success] or sols
-    best = min(ok, key=lambda s: s.objective)
+    best = min(ok, key=lambda s: s.objective if np.isfinite(s.objective) else np.inf)
+    if not best.success:
+        warnings.warn(f"no start converged: the best network is of a failed solve ({best.status}); "
+                      "raise max_iter or n_starts", FailedFitWarning, stacklevel=3)
     return FitResult(best, network_from_solution(deep, best), sols, seeds)
