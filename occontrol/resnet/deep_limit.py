@@ -160,9 +160,8 @@ def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out
     def metrics(sol: Solution) -> dict:
         net = _network(deep, sol, config)
         networks[sol.N] = net
-        if out is not None:  # the weights of a failed solve say so
-            write_npz(out / f"weights_N{sol.N}.npz", **net.to_arrays(), status=np.str_(sol.status),
-                      success=np.bool_(sol.success))
+        if out is not None:  # the weights of a failed solve say so: the network carries the solve's status
+            write_npz(out / f"weights_N{sol.N}.npz", **net.to_arrays())
         values = {"train_accuracy": net.score(data.X_train, _labels(deep)),
                   "test_accuracy": net.score(data.X_test, data.y_test)}
         if config.transcription != "collocation":
