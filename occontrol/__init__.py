@@ -19,8 +19,9 @@ except _metadata.PackageNotFoundError:  # run from a source tree that was never 
 
 _EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "ConvergenceStudy": "refine",
             "doubling": "refine", "refine": "refine", "Solution": "solution", "Ipopt": "solver",
-            "CasadiSolver": "solver", "solve": "solver", "discretize": "solver", "sweep": "sweep",
-            "SweepTask": "sweep", "SweepResult": "sweep",
+            "CasadiSolver": "solver", "solve": "solver", "discretize": "solver", "sweep": "sweeps",
+            "SweepTask": "sweeps", "SweepResult": "sweeps",
+            **{name: "datasets" for name in ("DATASETS", "Dataset", "load_dataset")},
             **{name: "transcription" for name in ("RK4", "ButcherTableau", "Collocation", "DiscreteProblem",
                                                   "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Transcription")}}
 
@@ -32,7 +33,8 @@ if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers and IDEs
     from .refine import ConvergenceStudy, doubling, refine  # noqa: F401
     from .solution import Solution  # noqa: F401
     from .solver import CasadiSolver, Ipopt, discretize, solve  # noqa: F401
-    from .sweep import SweepResult, SweepTask, sweep  # noqa: F401
+    from .datasets import DATASETS, Dataset, load_dataset  # noqa: F401
+    from .sweeps import SweepResult, SweepTask, sweep  # noqa: F401
     from .transcription import (RK4, ButcherTableau, Collocation, DiscreteProblem, ExplicitEuler,  # noqa: F401
                                 ExplicitRungeKutta, Heun, Transcription)  # noqa: F401
 
@@ -63,10 +65,9 @@ def _function(name: str) -> property:
 
 
 class _Package(types.ModuleType):
-    # occontrol.refine and occontrol.sweep are the functions (as with eager imports), also once the
-    # submodules of the same names have been imported
+    # occontrol.refine is the function (as with eager imports), also once the submodule of the same
+    # name has been imported (the sweep machinery is the package occontrol.sweeps: no clash)
     refine = _function("refine")
-    sweep = _function("sweep")
 
 
 sys.modules[__name__].__class__ = _Package

@@ -30,7 +30,7 @@ __all__ = ["main"]
 DATASET_CHOICES = ("moons", "circles", "blobs", "iris", "wine", "breast_cancer")
 # settings whose command-line option is not --<name with dashes>
 OPTION_OF = {"n_starts": "--starts", "warm": "--cold", "max_steps": "--steps", "max_seconds": "--seconds",
-             "deep": "--transcription"}
+             "deep": "--transcription", "n_workers": "--workers"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -284,37 +284,31 @@ def _sweep_parser(sub) -> None:
                    help="output folder (default: the spec's out, else occontrol-results/sweep)")
     p.add_argument("--scheduler", default=None,
                    help="address of a running Dask scheduler, as tcp://host:8786 (default: a local cluster)")
-    p.add_argument("--workers", type=_integer(1), default=None, help="workers of the local cluster (default 2)")
+    # a whole number here; SweepSpec checks that it is positive, as it does a spec file's n_workers
+    p.add_argument("--workers", type=int, default=None, help="workers of the local cluster (default 2)")
     p.add_argument("--retry-failed", action="store_true", help="run the cases recorded as failed again")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.set_defaults(run=_run_sweep)
 
 
 def _run_sweep(args) -> int:
-    from .sweep_spec import SweepSpec, load_spec, parse_assignment
+    from .sweeps import SweepSpec, load_spec
     try:  # every setting of every case is checked, in this process, before anything runs
-        spec = load_spec(args.spec) if args.spec else SweepSpec()
-        for text in args.assign:
-            spec.set(*parse_assignment(text))
-        if args.grids is not None:
-            spec.set("grids", [list(args.grids)])
+        spec = (load_spec(args.spec) if args.spec else SweepSpec()).merged(
+            args.assign, grids=args.grids, out=args.out, scheduler=args.scheduler, n_workers=args.workers)
         from .resnet.sweep import DEEP_LIMIT
-        from .sweep import check_cases
-        from .sweep_cases import expand
-        check_cases(expand(spec.base, spec.grid), DEEP_LIMIT.check)
+        spec.cases(DEEP_LIMIT.check)
     except (OSError, ValueError, TypeError) as exc:
         return _fail(args, exc)
-    out = args.out or spec.out or "occontrol-results/sweep"
-    problem = _check_out(out)
+    problem = _check_out(spec.folder)
     if problem:
         return _fail(args, problem)
     from .resnet.sweep import sweep_deep_limit
-    from .sweep import SchedulerUnreachable
-    from .sweep_summary import text_table
+    from .sweeps import SchedulerUnreachable, text_table
     try:
-        result = sweep_deep_limit(spec.base, spec.grid, out, scheduler=args.scheduler or spec.scheduler,
-                                  n_workers=args.workers or spec.n_workers or 2, retry_failed=args.retry_failed,
-                                  figures=not args.no_figures, progress=lambda line: print(line, flush=True))
+        result = sweep_deep_limit(spec.base, spec.grid, spec.folder, scheduler=spec.scheduler, n_workers=spec.workers,
+                                  retry_failed=args.retry_failed, figures=not args.no_figures,
+                                  progress=lambda line: print(line, flush=True))
     except _usage_errors(SchedulerUnreachable) as exc:
         return _fail(args, exc)
     print()

@@ -15,8 +15,7 @@ import pytest
 from occontrol.cli import main
 from occontrol.io import read_json
 from occontrol.resnet.sweep import sweep_deep_limit
-from occontrol.sweep_cases import MARKER, expand
-from occontrol.sweep_spec import SweepSpec, load_spec, parse_assignment
+from occontrol.sweeps import MARKER, SweepSpec, expand, load_spec, parse_assignment
 
 # tau_w > 0 keeps the tiny separable problems bounded (IPOPT then converges in tens of iterations)
 BASE = {"dataset": "moons", "n": 40, "n_starts": 1, "tau_w": 1e-2, "grids": [4, 8]}

@@ -343,7 +343,7 @@ def test_a_damaged_results_folder_names_the_file(damage, finished, tmp_path):
 
 
 def test_a_damaged_sweep_marker_names_the_file(tmp_path):
-    from occontrol.sweep_cases import MARKER, expand
+    from occontrol.sweeps import MARKER, expand
     out = tmp_path / "sweep"
     case = expand({"n": 40, "grids": [4]}, {})[0]
     (out / case.name).mkdir(parents=True)
@@ -417,7 +417,7 @@ def test_help_and_usage_errors_import_nothing_heavy():
 
 def test_the_package_still_offers_its_names():
     import occontrol.refine
-    import occontrol.sweep  # noqa: F401  (the submodules of the same names as the functions)
+    import occontrol.sweeps  # noqa: F401  (the refine submodule has the name of its function; sweeps does not)
     assert callable(oc.refine) and oc.refine.__name__ == "refine"
     assert callable(oc.sweep) and oc.sweep.__name__ == "sweep"
     namespace: dict = {}

@@ -101,7 +101,7 @@ PLOTTING_SCRIPT = textwrap.dedent("""
         importlib.import_module(mod.name)
 
     from occontrol.plot import control_overlay, convergence_plot
-    from occontrol.sweep_figures import by_case_figure, trend_figure
+    from occontrol.sweeps import by_case_figure, trend_figure
     from occontrol.resnet import ResNet
     from occontrol.resnet.figures import boundary_figure, theta_figure
     from occontrol.resnet.compare_report import deep_limit_figure, objective_time_figure, theta_pair_figure

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..sweep import SweepResult, SweepTask, sweep
+from ..sweeps import SweepResult, SweepTask, sweep
 from .deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
 
 __all__ = ["DEEP_LIMIT", "check_settings", "run_case", "case_results", "sweep_deep_limit"]

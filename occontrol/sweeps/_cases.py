@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .io import DamagedFile, atomic_write, read_json, write_json
+from ..io import DamagedFile, atomic_write, read_json, write_json
 
-__all__ = ["Case", "expand", "case_name", "read_marker", "same_settings", "execute", "lost_record", "MARKER", "SCHEMA"]
+__all__ = ["Case", "expand", "case_name", "read_marker", "same_settings", "execute", "lost_record", "check_cases",
+           "MARKER", "SCHEMA"]
 
 SCHEMA = 1
 MARKER = "case.json"      # written last: its presence means the case is complete (ok or failed)
@@ -208,3 +209,12 @@ def lost_record(case: Case, folder: Path, error: BaseException) -> dict:
               "finished": _stamp(), "seconds": None, "host": previous.get("host")}
     write_json(folder / MARKER, record)
     return record
+
+
+def check_cases(cases: Sequence[Case], check: Callable[[dict], Any]) -> None:
+    """Call ``check`` on every case's settings; re-raise the first error naming the case."""
+    for case in cases:
+        try:
+            check(dict(case.settings))
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"sweep case {case.label}: {exc}") from exc

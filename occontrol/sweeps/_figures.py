@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from .plot import new_figure, save_figure
+from ..plot import new_figure, save_figure
 
 __all__ = ["first_numeric", "trend_figure", "by_case_figure"]
 

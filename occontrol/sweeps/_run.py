@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .io import folder_lock, write_json
-from .sweep_cases import SCHEMA, Case, execute, expand, lost_record, read_marker, same_settings
-from .sweep_summary import summary_row, write_summary
+from ..io import folder_lock, write_json
+from ._cases import SCHEMA, Case, check_cases, execute, expand, lost_record, read_marker, same_settings
+from ._spec import DEFAULT_WORKERS, check_scheduler, check_workers
+from ._summary import summary_row, write_summary
 
-__all__ = ["SweepTask", "SweepResult", "sweep", "check_cases", "SchedulerUnreachable", "CONNECT_SECONDS"]
+__all__ = ["SweepTask", "SweepResult", "sweep", "SchedulerUnreachable", "CONNECT_SECONDS"]
 
 CONNECT_SECONDS = 5  # how long to wait for a scheduler to answer
 
@@ -100,15 +101,6 @@ class SweepResult:
     def success(self) -> bool:
         """True when every case completed with status 'ok'."""
         return all(row["status"] == "ok" for row in self.rows)
-
-
-def check_cases(cases: Sequence[Case], check: Callable[[dict], Any]) -> None:
-    """Call ``check`` on every case's settings; re-raise the first error naming the case."""
-    for case in cases:
-        try:
-            check(dict(case.settings))
-        except (ValueError, TypeError) as exc:
-            raise type(exc)(f"sweep case {case.label}: {exc}") from exc
 
 
 def _complete(case: Case, out: Path, retry_failed: bool) -> dict | None:
@@ -181,7 +173,7 @@ def _run(todo: list[Case], out: Path, task: SweepTask, scheduler: str | None, n_
 
 
 def _figures(out: Path, rows: list[dict], swept: list[str], task: SweepTask) -> list[Path]:
-    from .sweep_figures import by_case_figure, trend_figure  # matplotlib only when drawing
+    from ._figures import by_case_figure, trend_figure  # matplotlib only when drawing
     paths = [trend_figure(rows, swept, column, out / f"{column}.png") for column in task.trends]
     paths += [by_case_figure(rows, swept, columns, out / f"{name}.png", title=title, xlabel=xlabel)
               for name, (title, xlabel, columns) in task.per_case.items()]
@@ -189,8 +181,9 @@ def _figures(out: Path, rows: list[dict], swept: list[str], task: SweepTask) -> 
 
 
 def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], out: str | os.PathLike, *,
-          task: SweepTask, scheduler: str | None = None, n_workers: int = 2, retry_failed: bool = False,
-          figures: bool = True, progress: Callable[[str], None] | None = print) -> SweepResult:
+          task: SweepTask, scheduler: str | None = None, n_workers: int = DEFAULT_WORKERS,
+          retry_failed: bool = False, figures: bool = True,
+          progress: Callable[[str], None] | None = print) -> SweepResult:
     """Run ``task`` for every case of the product of ``grid`` on top of ``base``.
 
     Parameters
@@ -233,10 +226,8 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], out: str |
         ``scheduler`` did not answer within ``CONNECT_SECONDS``.
     """
     say = progress or (lambda line: None)
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"n_workers: expected a positive integer, got {n_workers!r}")
-    if scheduler is not None and not isinstance(scheduler, str):
-        raise TypeError(f"scheduler: expected an address such as 'tcp://host:8786', got {scheduler!r}")
+    check_workers(n_workers)
+    check_scheduler(scheduler)
     if not str(out).strip():  # Path('') is the current folder
         raise ValueError(f"out: expected a folder path, got {str(out)!r}")
     cases = expand(base, grid)

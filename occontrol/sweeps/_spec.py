@@ -24,21 +24,52 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
+
+from ._cases import Case, check_cases, expand
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-__all__ = ["SweepSpec", "load_spec", "parse_assignment", "parse_value"]
+__all__ = ["SweepSpec", "load_spec", "parse_assignment", "parse_value", "check_workers", "DEFAULT_OUT",
+           "DEFAULT_WORKERS"]
 
 _TOP = ("out", "scheduler", "n_workers", "base", "grid")
+DEFAULT_OUT = "occontrol-results/sweep"  # where the case folders go when neither the spec nor the caller says
+DEFAULT_WORKERS = 2  # workers of the local cluster when neither the spec nor the caller says
+
+
+def check_workers(n_workers: Any) -> int:
+    """``n_workers`` as a positive integer (the one check of a worker count).
+
+    Raises
+    ------
+    ValueError
+        Anything but a positive integer (booleans included).
+    """
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ValueError(f"n_workers: expected a positive integer, got {n_workers!r}")
+    return n_workers
+
+
+def check_scheduler(scheduler: Any) -> str | None:
+    """``scheduler`` as an address string, or None (a local cluster).
+
+    Raises
+    ------
+    TypeError
+        Anything but a string or None.
+    """
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise TypeError(f"scheduler: expected an address such as 'tcp://host:8786', got {scheduler!r}")
+    return scheduler
 
 
 @dataclass
 class SweepSpec:
-    """Settings of a sweep before it runs.
+    """Settings of a sweep before it runs: what a spec file and the command line say, merged.
 
     Attributes
     ----------
@@ -48,7 +79,14 @@ class SweepSpec:
         Swept settings; the cases are the product of the lists.
     out, scheduler, n_workers
         Where results go, a Dask scheduler address, the local cluster's size
-        (None: the caller's default).
+        (None: the defaults, see :attr:`folder` and :attr:`workers`).
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``base`` or ``grid`` not tables, a ``grid`` entry that is not a
+        non-empty list, ``out`` or ``scheduler`` not strings, ``n_workers`` not
+        a positive integer.
     """
 
     base: dict = field(default_factory=dict)
@@ -56,6 +94,19 @@ class SweepSpec:
     out: str | None = None
     scheduler: str | None = None
     n_workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, dict) or not isinstance(self.grid, dict):
+            raise TypeError("base, grid: expected tables ([base] and [grid]) of settings")
+        for name, values in self.grid.items():
+            if not isinstance(values, list) or not values:
+                raise ValueError(f"grid: {name} expected a non-empty list, got {values!r} "
+                                 "(a single value goes in [base])")
+        if self.n_workers is not None:
+            check_workers(self.n_workers)
+        check_scheduler(self.scheduler)
+        if self.out is not None and (not isinstance(self.out, str) or not self.out.strip()):
+            raise ValueError(f"out: expected a folder path, got {self.out!r}")
 
     def set(self, name: str, values: list) -> None:
         """One value goes to ``base``, several to ``grid``; either replaces ``name`` wherever it was."""
@@ -66,6 +117,50 @@ class SweepSpec:
         else:
             self.grid[name] = list(values)
 
+    def merged(self, assignments: Sequence[str] = (), *, grids: Sequence[int] | None = None,
+               out: str | None = None, scheduler: str | None = None, n_workers: int | None = None) -> "SweepSpec":
+        """A copy with the command line on top of this spec.
+
+        Parameters
+        ----------
+        assignments : sequence of str
+            ``NAME=V1,V2`` sweeps NAME, ``NAME=V`` sets it (see
+            :func:`parse_assignment`); each replaces NAME wherever it was.
+        grids : sequence of int, optional
+            The layer counts of every case (a list-valued setting).
+        out, scheduler, n_workers : optional
+            Replace the spec's values when given.
+
+        Raises
+        ------
+        ValueError, TypeError
+            A malformed assignment or a bad ``out``, ``scheduler`` or ``n_workers``.
+        """
+        spec = SweepSpec(dict(self.base), {k: list(v) for k, v in self.grid.items()},
+                         self.out if out is None else out, self.scheduler if scheduler is None else scheduler,
+                         self.n_workers if n_workers is None else n_workers)
+        for text in assignments:
+            spec.set(*parse_assignment(text))
+        if grids is not None:
+            spec.set("grids", [list(grids)])
+        return spec
+
+    @property
+    def folder(self) -> str:
+        """Where the sweep writes: ``out``, else :data:`DEFAULT_OUT`."""
+        return self.out or DEFAULT_OUT
+
+    @property
+    def workers(self) -> int:
+        """Workers of the local cluster: ``n_workers``, else :data:`DEFAULT_WORKERS`."""
+        return self.n_workers or DEFAULT_WORKERS
+
+    def cases(self, check: Callable[[dict], Any]) -> list[Case]:
+        """Every case of the spec, each checked by ``check`` (ValueError or TypeError naming the case)."""
+        cases = expand(self.base, self.grid)
+        check_cases(cases, check)
+        return cases
+
 
 def load_spec(path: str | os.PathLike) -> SweepSpec:
     """Read a spec file (TOML, layout in the module docstring).
@@ -73,8 +168,8 @@ def load_spec(path: str | os.PathLike) -> SweepSpec:
     Raises
     ------
     ValueError
-        Malformed TOML, unknown top-level keys, or a ``[grid]`` entry that is
-        not a non-empty list.
+        Malformed TOML, unknown top-level keys, or a value :class:`SweepSpec`
+        refuses (named with the file).
     """
     path = Path(path)
     try:
@@ -85,20 +180,11 @@ def load_spec(path: str | os.PathLike) -> SweepSpec:
     if unknown:
         raise ValueError(f"{path}: unknown top-level keys {unknown}; expected some of {list(_TOP)} "
                          "(settings go in [base] or [grid])")
-    base, grid = doc.get("base", {}), doc.get("grid", {})
-    if not isinstance(base, dict) or not isinstance(grid, dict):
-        raise ValueError(f"{path}: [base] and [grid] must be tables")
-    for name, values in grid.items():
-        if not isinstance(values, list) or not values:
-            raise ValueError(f"{path}: [grid] {name} expected a non-empty list, got {values!r} "
-                             "(a single value goes in [base])")
-    n_workers = doc.get("n_workers")
-    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
-        raise ValueError(f"{path}: n_workers expected a positive integer, got {n_workers!r}")
-    for key in ("out", "scheduler"):
-        if key in doc and not isinstance(doc[key], str):
-            raise ValueError(f"{path}: {key} expected a string, got {doc[key]!r}")
-    return SweepSpec(dict(base), dict(grid), doc.get("out"), doc.get("scheduler"), n_workers)
+    try:
+        return SweepSpec(doc.get("base", {}), doc.get("grid", {}), doc.get("out"), doc.get("scheduler"),
+                         doc.get("n_workers"))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
 
 
 def parse_value(text: str) -> Any:

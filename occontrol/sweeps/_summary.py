@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from .io import atomic_write, write_json
-from .sweep_cases import SCHEMA, Case
+from ..io import atomic_write, write_json
+from ._cases import SCHEMA, Case
 
 __all__ = ["summary_row", "summary_columns", "write_summary", "text_table"]
 
