@@ -36,7 +36,7 @@ from .deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
 from .gradient import GradientRun, GradientSettings, train_gradient
 from .network import ResNet
 from .problem import DeepLimitProblem
-from .torch_export import import_torch
+from ._torch import import_torch
 
 __all__ = ["CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "compare", "iid_network",
            "initial_network", "theta_distance", "gradient_norm", "constant_from"]

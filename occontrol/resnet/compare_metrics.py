@@ -13,7 +13,7 @@ from ..grid import Grid, interval_function_distance
 from .gradient import GradientRun
 from .network import ResNet
 from .problem import DeepLimitProblem
-from .torch_export import import_torch
+from ._torch import import_torch
 from .train import _fit_classifier, random_network
 
 __all__ = ["iid_network", "initial_network", "theta_distance", "gradient_norm", "constant_from"]

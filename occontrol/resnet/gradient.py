@@ -14,7 +14,7 @@ import numpy as np
 from .._checks import as_choice, as_finite_float, as_positive_int
 from .config import OPTIMIZERS
 from .network import ResNet
-from .torch_export import import_torch
+from ._torch import import_torch
 
 __all__ = ["GradientSettings", "GradientRun", "train_gradient", "OPTIMIZERS"]
 
@@ -202,9 +202,9 @@ def _train(torch, net, X, Y, tau1, tau2, tau_w, settings, progress) -> GradientR
     if history[-1][0] != step:
         history.append((step, clock, full_objective()))
     final = history[-1][2]
-    try:
-        network = model.to_resnet()
-    except ValueError:  # the weights went non-finite between two records: keep the start, say diverged
+    if model.finite():
+        network = ResNet.from_torch(model)
+    else:  # the weights went non-finite between two records: keep the start, say diverged
         network, final = net, float("nan")
     return GradientRun(network, history, final if math.isfinite(final) else float("nan"), step, clock,
                        settings, diverged=diverged or not math.isfinite(final))

@@ -6,36 +6,24 @@ from __future__ import annotations
 
 import os
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import expit
 
 from .._checks import as_finite_array, as_finite_float, as_positive_int
 from ..io import write_npz
-from ..transcription.runge_kutta import EULER, HEUN, RK4_TABLEAU, ButcherTableau, weighted_sum
+from ._layers import SCHEMES, rk_layer
 from .activations import ACTIVATIONS
 from .losses import get_loss
 
-__all__ = ["ResNet", "SCHEMES"]
+if TYPE_CHECKING:
+    from .torch_export import TorchResNet
+
+__all__ = ["ResNet", "SCHEMES", "rk_layer"]
 
 # arrays every ResNet file has (classes, scheme, status and success are optional)
 _REQUIRED = ("A", "b", "W", "c", "h", "activation", "lift", "loss")
-
-# Layer maps: explicit Euler is the ResNet; Heun and RK4 are the same flow under other schemes.
-SCHEMES = {t.name: t for t in (EULER, HEUN, RK4_TABLEAU)}
-
-
-def rk_layer(Z, field, h: float, scheme: str | ButcherTableau):
-    """One layer: a step of ``scheme`` for dZ/dt = field(Z), with the transcription's
-    operations in the same order (numpy arrays, torch tensors or CasADi SX)."""
-    tab = SCHEMES[scheme] if isinstance(scheme, str) else scheme
-    k = []
-    for i in range(tab.stages):
-        incr = weighted_sum(tab.A[i][:i], k)
-        k.append(field(Z if incr is None else Z + h * incr))
-    return Z + h * weighted_sum(tab.b, k)
-
 
 class ResNet:
     """A trained (or given) residual network.
@@ -234,10 +222,29 @@ class ResNet:
             except (ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile) as exc:
                 raise ValueError(f"ResNet.load: {os.fspath(path)} is not a ResNet file ({exc})") from exc
 
-    def to_torch(self):
+    def to_torch(self) -> "TorchResNet":
         """An equivalent float64 ``torch.nn.Module`` (needs the extra occontrol[torch])."""
-        from .torch_export import to_torch_module
-        return to_torch_module(self)
+        from .torch_export import TorchResNet  # the optional dependency, imported when asked for
+        return TorchResNet(self)
+
+    @classmethod
+    def from_torch(cls, module: "TorchResNet") -> "ResNet":
+        """The network of a module's current weights (the inverse of :meth:`to_torch`).
+
+        Parameters
+        ----------
+        module : TorchResNet
+            A module made by :meth:`to_torch`, trained or not.
+
+        Raises
+        ------
+        ValueError
+            Non-finite weights (a diverged training run).
+        """
+        def array(tensor: Any) -> np.ndarray:
+            return tensor.detach().numpy().copy()
+        return cls(array(module.A), array(module.b), array(module.W), array(module.c), module.h,
+                   module.activation_name, array(module.lift), module.loss_name, module.classes, module.scheme)
 
     def __repr__(self) -> str:
         solve = "" if self.status is None else f", status={self.status!r}"
