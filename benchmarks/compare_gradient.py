@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 
 from occontrol.io import atomic_write, write_json
-from occontrol.resnet.compare import CompareConfig, compare
-from occontrol.resnet.compare_report import markdown
+from occontrol.resnet import CompareConfig, compare
+from occontrol.resnet.comparison import markdown
 from occontrol.resnet.deep_limit import DeepLimitConfig
 
 HERE = Path(__file__).resolve().parent

@@ -379,7 +379,7 @@ def _compare_parser(sub) -> None:
 
 def _run_compare(args) -> int:
     try:
-        from .resnet.compare import CompareConfig
+        from .resnet.comparison import CompareConfig
         if args.steps == 0:
             args.steps = None  # --steps 0: a budget in seconds only
         config = CompareConfig(deep=_config_from(args), methods=args.methods, lr_adam=args.lr_adam,
@@ -392,7 +392,7 @@ def _run_compare(args) -> int:
     problem = _check_out(args.out)
     if problem:
         return _fail(args, problem)
-    from .resnet.compare import compare
+    from .resnet.comparison import compare
     out = Path(args.out)
     print(f"occontrol compare: {config.deep.dataset}, {_loss_line(args, config.deep.loss)}, "
           f"N = {list(config.deep.grids)}, methods "
@@ -401,7 +401,7 @@ def _run_compare(args) -> int:
         result = compare(config, out, progress=lambda line: print(line, flush=True), figures=not args.no_figures)
     except _usage_errors(ImportError) as exc:
         return _fail(args, exc)
-    from .resnet.compare_report import distance_table
+    from .resnet.comparison import distance_table
     print("\nDeep limit: L2 distance between theta_N and theta_2N [H1 seminorm]")
     print(distance_table(result.distances, list(config.deep.grids)))
     print(f"table: {out / 'compare.md'}\nresults: {out / 'compare.json'}")

@@ -159,7 +159,7 @@ def _forbid(*args, **kwargs):
 def no_work():
     """The functions that run a study fail the test if they are ever called."""
     with mock.patch("occontrol.resnet.deep_limit.run_deep_limit", _forbid), \
-            mock.patch("occontrol.resnet.compare.compare", _forbid), \
+            mock.patch("occontrol.resnet.comparison.compare", _forbid), \
             mock.patch("occontrol.resnet.sweep.sweep_deep_limit", _forbid):
         yield
 

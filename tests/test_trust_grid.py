@@ -104,7 +104,7 @@ PLOTTING_SCRIPT = textwrap.dedent("""
     from occontrol.sweeps import by_case_figure, trend_figure
     from occontrol.resnet import ResNet
     from occontrol.resnet.figures import boundary_figure, theta_figure
-    from occontrol.resnet.compare_report import deep_limit_figure, objective_time_figure, theta_pair_figure
+    from occontrol.resnet.comparison import deep_limit_figure, objective_time_figure, theta_pair_figure
 
     out = Path(tempfile.mkdtemp())
     rng = np.random.default_rng(0)

@@ -13,6 +13,9 @@ from typing import Any
 
 _EXPORTS = {"ACTIVATIONS": "activations", "Activation": "activations", "LOSSES": "losses", "Loss": "losses",
             "ResNet": "network", "DeepLimitProblem": "problem", "DeepLimitSettings": "problem",
+            "ODEResNetClassifier": "estimator", "ODEResNetRegressor": "estimator", "compare": "comparison",
+            "CompareConfig": "comparison", "CompareResult": "comparison", "sweep_deep_limit": "sweep",
+            "load_weights": "deep_limit",
             **{name: "train" for name in ("STRATEGIES", "FailedFitWarning", "FitResult", "UnboundedClassifierWarning",
                                           "guess_from_network", "multistart", "network_from_solution",
                                           "random_network", "solve_layers")}}

@@ -1,7 +1,7 @@
 """The settings of the deep-limit study and of the gradient comparison, as
 plain dataclasses: names and defaults only, no checks, nothing heavy
 imported. :class:`~occontrol.resnet.deep_limit.DeepLimitConfig` and
-:class:`~occontrol.resnet.compare.CompareConfig` add the checks on top; the
+:class:`~occontrol.resnet.CompareConfig` add the checks on top; the
 command line reads its defaults from here, so that ``occontrol --help`` and
 usage errors answer without importing CasADi, scikit-learn or torch.
 """

@@ -27,8 +27,8 @@ from occontrol.resnet.deep_limit import DeepLimitConfig
 torch = pytest.importorskip("torch", reason="PyTorch (extra occontrol[torch]) is needed for gradient training")
 
 from occontrol.cli import main  # noqa: E402
-from occontrol.resnet.compare import (CompareConfig, compare, constant_from, iid_network,  # noqa: E402
-                                      theta_distance)
+from occontrol.resnet.comparison import (CompareConfig, compare, constant_from, iid_network,  # noqa: E402
+                                         theta_distance)
 from occontrol.resnet.gradient import GradientSettings, train_gradient  # noqa: E402
 
 TOL = 1e-12

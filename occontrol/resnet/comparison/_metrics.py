@@ -8,13 +8,13 @@ import math
 
 import numpy as np
 
-from .._checks import as_choice, as_positive_int
-from ..grid import Grid, interval_function_distance
-from .gradient import GradientRun
-from .network import ResNet
-from .problem import DeepLimitProblem
-from ._torch import import_torch
-from .train import _fit_classifier, random_network
+from ..._checks import as_choice, as_positive_int
+from ...grid import Grid, interval_function_distance
+from ..gradient import GradientRun
+from ..network import ResNet
+from ..problem import DeepLimitProblem
+from .._torch import import_torch
+from ..train import _fit_classifier, random_network
 
 __all__ = ["iid_network", "initial_network", "theta_distance", "gradient_norm", "constant_from"]
 

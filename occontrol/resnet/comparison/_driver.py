@@ -27,19 +27,18 @@ from typing import Callable
 
 import numpy as np
 
-from .._checks import as_choice, as_positive_int
-from ..datasets import Dataset, load_dataset
-from ..io import atomic_write, folder_lock, json_safe, write_json, write_npz
-from .compare_metrics import constant_from, gradient_norm, iid_network, initial_network, theta_distance
-from .config import COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields
-from .deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
-from .gradient import GradientRun, GradientSettings, train_gradient
-from .network import ResNet
-from .problem import DeepLimitProblem
-from ._torch import import_torch
+from ..._checks import as_choice, as_positive_int
+from ...datasets import Dataset, load_dataset
+from ...io import atomic_write, folder_lock, json_safe, write_json, write_npz
+from ._metrics import constant_from, gradient_norm, initial_network, theta_distance
+from ..config import COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields
+from ..deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
+from ..gradient import GradientRun, GradientSettings, train_gradient
+from ..network import ResNet
+from ..problem import DeepLimitProblem
+from .._torch import import_torch
 
-__all__ = ["CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "compare", "iid_network",
-           "initial_network", "theta_distance", "gradient_norm", "constant_from"]
+__all__ = ["CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "compare"]
 
 SCHEMA = 1
 RELS = {"1e-3": 1e-3, "1e-6": 1e-6}  # relative tolerances of "reached IPOPT's objective"
@@ -460,7 +459,7 @@ def _run_setting(result: CompareResult, setting: Setting, deep: DeepLimitProblem
 
 
 def _write_outputs(result: CompareResult, folder: Path, figures: bool) -> None:
-    from .compare_report import compare_figures, markdown
+    from ._report import compare_figures, markdown
 
     doc = result.to_dict()
     write_json(folder / "compare.json", doc)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plot import colors, new_figure, save_figure
-from .figures import theta_figure, theta_names
+from ...plot import colors, new_figure, save_figure
+from ..figures import theta_figure, theta_names
 
 __all__ = ["markdown", "compare_figures", "summary_table", "distance_table"]
 
