@@ -15,12 +15,14 @@ from typing import Any
 
 from ._driver import SCHEMA, SETTINGS, CompareConfig, CompareResult, Setting, compare
 from ._metrics import constant_from, gradient_norm, iid_network, initial_network, theta_distance
+from ._rows import OUTCOMES, GradientRow, IpoptRow, row_from_dict
 
 _REPORT = ("markdown", "compare_figures", "summary_table", "distance_table", "objective_time_figure",
            "deep_limit_figure", "theta_pair_figure")
 
 __all__ = ["compare", "CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "iid_network",
-           "initial_network", "theta_distance", "gradient_norm", "constant_from", *_REPORT]
+           "initial_network", "theta_distance", "gradient_norm", "constant_from", "OUTCOMES", "IpoptRow",
+           "GradientRow", "row_from_dict", *_REPORT]
 
 
 def __getattr__(name: str) -> Any:

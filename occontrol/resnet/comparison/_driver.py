@@ -30,6 +30,7 @@ import numpy as np
 from ..._checks import as_choice, as_positive_int
 from ...datasets import Dataset, load_dataset
 from ...io import atomic_write, folder_lock, json_safe, write_json, write_npz
+from ._rows import GradientRow, IpoptRow
 from ._metrics import constant_from, gradient_norm, initial_network, theta_distance
 from ..config import COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields
 from ..deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
@@ -147,7 +148,7 @@ class CompareResult:
 
     Attributes
     ----------
-    rows : list of dict
+    rows : list of IpoptRow and GradientRow
         One per (setting, N, method), IPOPT included (method 'ipopt').
     distances : dict
         distances[setting][method] = list of {N, N_next, l2, sup, h1, l2_ratio}
@@ -161,7 +162,7 @@ class CompareResult:
 
     config: CompareConfig
     problem: dict
-    rows: list[dict] = field(default_factory=list)
+    rows: list[IpoptRow | GradientRow] = field(default_factory=list)
     distances: dict = field(default_factory=dict)
     ipopt: dict[str, DeepLimitResult] = field(default_factory=dict)
     runs: dict[tuple[str, str, int], GradientRun] = field(default_factory=dict)
@@ -177,7 +178,8 @@ class CompareResult:
 
     @property
     def diverged(self) -> list[str]:
-        return [f"{r['method']} {r['setting']} N={r['N']}" for r in self.rows if r["status"] == "diverged"]
+        """Every gradient run whose E_N or weights went non-finite, described."""
+        return [f"{r.method} {r.setting} N={r.N}" for r in self.rows if r.outcome == "diverged"]
 
     def to_dict(self) -> dict:
         """The compare.json document (strict JSON: NaN and inf are null)."""
@@ -187,7 +189,7 @@ class CompareResult:
             "settings": [{**asdict(Setting.parse(s)), "tau2": self._tau2(s), "init_seed": self.init_seeds.get(s),
                           "ipopt_ladder": Setting.parse(s).regulariser} for s in self.config.settings],
             "ipopt": {reg: _ipopt_summary(res) for reg, res in self.ipopt.items()},
-            "rows": self.rows, "distances": self.distances,
+            "rows": [r.to_dict() for r in self.rows], "distances": self.distances,
             "failed": self.failed, "diverged": self.diverged,
             "notes": NOTES})
 
@@ -235,23 +237,20 @@ def _finite(x: float | None) -> float | None:
 
 
 def _ipopt_rows(setting: Setting, res: DeepLimitResult, deep: DeepLimitProblem, tau2: float,
-                tau1: float, tau_w: float) -> list[dict]:
+                tau1: float, tau_w: float) -> list[IpoptRow]:
     rows, ladder = [], sum(s["solve_seconds"] for s in res.starts)
     for i, lv in enumerate(res.study.levels):
         # the first level is the best start itself: its solve is already counted among the starts
         ladder += lv.build_seconds + (lv.solve_seconds if i else 0.0)
         net = res.networks.get(lv.N)
-        rows.append({
-            "setting": setting.name, "N": lv.N, "method": "ipopt",
-            "status": lv.status if lv.success else f"FAILED: {lv.status}", "success": lv.success,
-            "objective": _finite(lv.objective), "loss": _finite(lv.loss), "reg_l2": _finite(lv.reg_l2),
-            "reg_h1": _finite(lv.reg_h1), "target": None, "gap": None, "rel_gap": None,
-            "seconds": lv.build_seconds + lv.solve_seconds, "build_seconds": lv.build_seconds,
-            "solve_seconds": lv.solve_seconds, "ladder_seconds": ladder, "iterations": lv.iterations,
-            "steps": None, "time_to_reach": None, "reused": lv.reused,
-            "train_accuracy": lv.metrics.get("train_accuracy"), "test_accuracy": lv.metrics.get("test_accuracy"),
-            "grad_norm": gradient_norm(net, deep.X_data, deep.Y, tau1, tau2, tau_w) if net is not None else None,
-            "l2_to_ipopt": None})
+        rows.append(IpoptRow(
+            setting.name, lv.N, "ipopt", "converged" if lv.success else "failed", lv.status,
+            objective=_finite(lv.objective), loss=_finite(lv.loss), reg_l2=_finite(lv.reg_l2),
+            reg_h1=_finite(lv.reg_h1), seconds=lv.build_seconds + lv.solve_seconds,
+            train_accuracy=lv.metrics.get("train_accuracy"), test_accuracy=lv.metrics.get("test_accuracy"),
+            grad_norm=gradient_norm(net, deep.X_data, deep.Y, tau1, tau2, tau_w) if net is not None else None,
+            build_seconds=lv.build_seconds, solve_seconds=lv.solve_seconds, ladder_seconds=ladder,
+            iterations=lv.iterations, reused=lv.reused))
     return rows
 
 
@@ -267,64 +266,48 @@ def _reach(run: GradientRun, target: float | None) -> dict:
     return out
 
 
-def _train(init: ResNet, deep: DeepLimitProblem, tau1: float, tau2: float, tau_w: float,
-           settings: GradientSettings) -> GradientRun | None:
-    """A training run; None when the weights became non-finite between two records
-    (``train_gradient`` then cannot rebuild a ResNet from them: divergence)."""
-    try:
-        return train_gradient(init, deep.X_data, deep.Y, tau1, tau2, tau_w, settings)
-    except ValueError as exc:
-        if "NaN" in str(exc) or "inf" in str(exc):
-            return None
-        raise
-
-
-def _gradient_row(setting: Setting, N: int, method: str, run: GradientRun | None, init: ResNet,
+def _gradient_row(setting: Setting, N: int, method: str, run: GradientRun, init: ResNet,
                   deep: DeepLimitProblem, data: Dataset, tau1: float, tau2: float, tau_w: float,
-                  ipopt_row: dict | None, ipopt_net: ResNet | None, settings: GradientSettings) -> dict:
+                  ipopt_row: IpoptRow | None, ipopt_net: ResNet | None, settings: GradientSettings) -> GradientRow:
     start = init.objective(deep.X_data, deep.Y, tau1, tau2, tau_w)["objective"]
-    row = {"setting": setting.name, "N": N, "method": method, "init": setting.init,
-           "lr": settings.lr, "batch_size": settings.batch_size, "initial_objective": start}
-    ok_target = ipopt_row is not None and ipopt_row["success"] and ipopt_row["objective"] is not None
-    target = ipopt_row["objective"] if ok_target else None
-    if run is None or run.diverged:
-        return {**row, "status": "diverged", "success": False, "objective": None, "loss": None, "reg_l2": None,
-                "reg_h1": None, "target": target, "gap": None, "rel_gap": None,
-                "seconds": run.seconds if run else None, "steps": run.steps if run else None,
-                "time_to_reach": _reach(run, target) if run else None,
-                "train_accuracy": None, "test_accuracy": None, "grad_norm": None, "l2_to_ipopt": None}
+    ok_target = ipopt_row is not None and ipopt_row.success and ipopt_row.objective is not None
+    target = ipopt_row.objective if ok_target and ipopt_row is not None else None
+    common = dict(init=setting.init, lr=settings.lr, batch_size=settings.batch_size, initial_objective=start,
+                  target=target, seconds=run.seconds, steps=run.steps, time_to_reach=_reach(run, target))
+    if run.diverged:  # train_gradient saw a non-finite E_N or non-finite weights
+        return GradientRow(setting.name, N, method, "diverged", f"non-finite E_N or weights by step {run.steps}",
+                           **common)
     net = run.network
     parts = net.objective(deep.X_data, deep.Y, tau1, tau2, tau_w)
     by_steps = settings.max_steps is not None and run.steps >= settings.max_steps
     gap = parts["objective"] - target if target is not None else None
-    return {**row, "status": "steps budget" if by_steps else "seconds budget", "success": True,
-            "objective": parts["objective"], "loss": parts["loss"], "reg_l2": parts["reg_l2"],
-            "reg_h1": parts["reg_h1"], "torch_objective": run.objective, "target": target, "gap": gap,
-            "rel_gap": gap / abs(target) if gap is not None and target != 0 else None,
-            "seconds": run.seconds, "steps": run.steps, "constant_from_step": constant_from(run),
-            "time_to_reach": _reach(run, target), "train_accuracy": net.score(data.X_train, data.y_train),
-            "test_accuracy": net.score(data.X_test, data.y_test),
-            "grad_norm": gradient_norm(net, deep.X_data, deep.Y, tau1, tau2, tau_w),
-            "l2_to_ipopt": theta_distance(net, ipopt_net, deep.settings.horizon)["l2"]
-            if ipopt_net is not None and ipopt_row["success"] else None}
+    return GradientRow(
+        setting.name, N, method, "budget", "steps budget" if by_steps else "seconds budget",
+        objective=parts["objective"], loss=parts["loss"], reg_l2=parts["reg_l2"], reg_h1=parts["reg_h1"],
+        torch_objective=run.objective, gap=gap, rel_gap=gap / abs(target) if gap is not None and target else None,
+        constant_from_step=constant_from(run), train_accuracy=net.score(data.X_train, data.y_train),
+        test_accuracy=net.score(data.X_test, data.y_test),
+        grad_norm=gradient_norm(net, deep.X_data, deep.Y, tau1, tau2, tau_w),
+        l2_to_ipopt=theta_distance(net, ipopt_net, deep.settings.horizon)["l2"]
+        if ipopt_net is not None and ipopt_row is not None and ipopt_row.success else None, **common)
 
 
-def _run_line(row: dict) -> str:
+def _run_line(row: IpoptRow | GradientRow) -> str:
     def f(x, spec=".4g"):
         return "-" if x is None else format(x, spec)
-    if row["method"] == "ipopt":
-        return (f"ipopt  {row['setting']:<16s} N={row['N']:<4d} {'ok' if row['success'] else 'FAILED':<8s} "
-                f"{row['status']:<28s} E_N {f(row['objective'], '.10g')}  iter {row['iterations']}  "
-                f"{row['seconds']:.2f}s  |grad| {f(row['grad_norm'], '.2g')}")
-    reach = row["time_to_reach"] or {}
+    if isinstance(row, IpoptRow):
+        return (f"ipopt  {row.setting:<16s} N={row.N:<4d} {'ok' if row.success else 'FAILED':<8s} "
+                f"{row.status:<28s} E_N {f(row.objective, '.10g')}  iter {row.iterations}  "
+                f"{f(row.seconds, '.2f')}s  |grad| {f(row.grad_norm, '.2g')}")
+    reach = row.time_to_reach or {}
     t = "  ".join(f"t({k}) " + ("n/a" if v["reached"] is None else f"{v['seconds']:.2f}s" if v["reached"]
                                 else "not reached") for k, v in reach.items())
-    still = f"  (E_N constant from step {row['constant_from_step']})" if row.get("constant_from_step") else ""
-    return (f"{row['method']:<6s} {row['setting']:<16s} N={row['N']:<4d} "
-            f"{'ok' if row['success'] else 'DIVERGED':<8s} steps {f(row['steps'], 'd')}  {f(row['seconds'], '.2f')}s  "
-            f"E_N {f(row['objective'], '.10g')}  gap {f(row['gap'], '+.3g')}  {t}  "
-            f"train {f(row['train_accuracy'], '.3f')}  test {f(row['test_accuracy'], '.3f')}  "
-            f"|grad| {f(row['grad_norm'], '.2g')}{still}")
+    still = f"  (E_N constant from step {row.constant_from_step})" if row.constant_from_step else ""
+    return (f"{row.method:<6s} {row.setting:<16s} N={row.N:<4d} "
+            f"{'ok' if row.success else 'DIVERGED':<8s} steps {f(row.steps, 'd')}  {f(row.seconds, '.2f')}s  "
+            f"E_N {f(row.objective, '.10g')}  gap {f(row.gap, '+.3g')}  {t}  "
+            f"train {f(row.train_accuracy, '.3f')}  test {f(row.test_accuracy, '.3f')}  "
+            f"|grad| {f(row.grad_norm, '.2g')}{still}")
 
 
 def _distances(nets: dict[int, ResNet], horizon: float) -> list[dict]:
@@ -428,7 +411,7 @@ def _run_setting(result: CompareResult, setting: Setting, deep: DeepLimitProblem
     ladder = result.ipopt[setting.regulariser]
     seed = config.init_seed if config.init_seed is not None else _followed_seed(ladder)
     result.init_seeds[setting.name] = seed
-    ipopt_rows = {r["N"]: r for r in _ipopt_rows(setting, ladder, deep, tau2, tau1, tau_w)}
+    ipopt_rows = {r.N: r for r in _ipopt_rows(setting, ladder, deep, tau2, tau1, tau_w)}
     say(f"-- {setting.name}: tau2={tau2:g}, {setting.init} initialisation (seed {seed}), "
         f"methods {', '.join(config.methods)}")
     for row in ipopt_rows.values():
@@ -436,20 +419,19 @@ def _run_setting(result: CompareResult, setting: Setting, deep: DeepLimitProblem
         say(_run_line(row))
     ok_nets: dict[str, dict[int, ResNet]] = {m: {} for m in ("ipopt",) + config.methods}
     for N, row in ipopt_rows.items():
-        if row["success"] and N in ladder.networks:
+        if row.success and N in ladder.networks:
             ok_nets["ipopt"][N] = ladder.networks[N]
             result.networks[(setting.name, "ipopt", N)] = ladder.networks[N]
     for N in cfg.grids:
         init = initial_network(deep, N, seed, setting.init)
         for method in config.methods:
             settings = config.gradient_settings(method, seed)
-            run = _train(init, deep, tau1, tau2, tau_w, settings)
+            run = train_gradient(init, deep.X_data, deep.Y, tau1, tau2, tau_w, settings)
             row = _gradient_row(setting, N, method, run, init, deep, data, tau1, tau2, tau_w,
                                 ipopt_rows.get(N), ladder.networks.get(N), settings)
             result.rows.append(row)
-            if run is not None:
-                result.runs[(setting.name, method, N)] = run
-            if row["success"]:
+            result.runs[(setting.name, method, N)] = run
+            if row.success:
                 ok_nets[method][N] = run.network
                 result.networks[(setting.name, method, N)] = run.network
                 if folder is not None:
