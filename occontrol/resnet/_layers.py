@@ -13,11 +13,11 @@ __all__ = ["SCHEMES", "rk_layer"]
 SCHEMES = {t.name: t for t in (EULER, HEUN, RK4_TABLEAU)}
 
 
-def rk_layer(Z: Any, field: Callable[[Any], Any], h: float, scheme: str | ButcherTableau) -> Any:
+def rk_layer(Z: Any, field: Callable[..., Any], h: float, scheme: str | ButcherTableau) -> Any:
     """One layer: a step of ``scheme`` for dZ/dt = field(Z), with the transcription's
     operations in the same order (numpy arrays, torch tensors or CasADi SX)."""
     tab = SCHEMES[scheme] if isinstance(scheme, str) else scheme
-    k = []
+    k: list[Any] = []
     for i in range(tab.stages):
         incr = weighted_sum(tab.A[i][:i], k)
         k.append(field(Z if incr is None else Z + h * incr))

@@ -62,7 +62,7 @@ def run_case(settings: dict, folder: str) -> dict:
     config = check_settings(settings)
     # progress.log lets a person follow a long case on a remote worker (tail -f)
     with open(Path(folder) / "progress.log", "a", encoding="utf-8", buffering=1) as log:
-        result = run_deep_limit(config, out=folder, progress=lambda line: log.write(line + "\n"))
+        result = run_deep_limit(config, out=folder, progress=lambda line: print(line, file=log))
     failed = result.failed
     return {"status": "failed" if failed else "ok", "reason": "; ".join(failed) or None,
             "results": case_results(result)}

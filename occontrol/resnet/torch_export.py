@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["TorchResNet", "import_torch"]
 
 torch = import_torch()
+_Module: Any = torch.nn.Module  # the base class, typed loosely: torch's own types are optional
 
 
 def _activation(name: str) -> Callable[[Any], Any]:
@@ -50,7 +51,7 @@ def _loss(name: str) -> Callable[[Any, Any], Any]:
     raise ValueError(f"loss: no PyTorch version of {name!r}")
 
 
-class TorchResNet(torch.nn.Module):
+class TorchResNet(_Module):
     """X <- X + h sigma(X A_k^T + b_k) for N layers, then scores X W^T + c (rows are samples).
 
     Parameters

@@ -31,7 +31,7 @@ from ._cases import Case, check_cases, expand
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[no-redef]
 
 __all__ = ["SweepSpec", "load_spec", "parse_assignment", "parse_value", "check_workers", "DEFAULT_OUT",
            "DEFAULT_WORKERS"]

@@ -23,7 +23,7 @@ import os
 import platform
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -255,7 +255,7 @@ def _ipopt_rows(setting: Setting, res: DeepLimitResult, deep: DeepLimitProblem, 
 
 
 def _reach(run: GradientRun, target: float | None) -> dict:
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for key, rel in RELS.items():
         if target is None:
             out[key] = {"reached": None, "seconds": None, "steps": None}
@@ -272,8 +272,9 @@ def _gradient_row(setting: Setting, N: int, method: str, run: GradientRun, init:
     start = init.objective(deep.X_data, deep.Y, tau1, tau2, tau_w)["objective"]
     ok_target = ipopt_row is not None and ipopt_row.success and ipopt_row.objective is not None
     target = ipopt_row.objective if ok_target and ipopt_row is not None else None
-    common = dict(init=setting.init, lr=settings.lr, batch_size=settings.batch_size, initial_objective=start,
-                  target=target, seconds=run.seconds, steps=run.steps, time_to_reach=_reach(run, target))
+    common: dict[str, Any] = dict(init=setting.init, lr=settings.lr, batch_size=settings.batch_size,
+                                  initial_objective=start, target=target, seconds=run.seconds, steps=run.steps,
+                                  time_to_reach=_reach(run, target))
     if run.diverged:  # train_gradient saw a non-finite E_N or non-finite weights
         return GradientRow(setting.name, N, method, "diverged", f"non-finite E_N or weights by step {run.steps}",
                            **common)
@@ -312,9 +313,9 @@ def _run_line(row: IpoptRow | GradientRow) -> str:
 
 def _distances(nets: dict[int, ResNet], horizon: float) -> list[dict]:
     """Between consecutive entries of ``nets`` (successful runs only, sorted by N)."""
-    Ns, out = sorted(nets), []
+    Ns, out = sorted(nets), []  # type: list[int], list[dict[str, Any]]
     for a, b in zip(Ns, Ns[1:]):
-        d = theta_distance(nets[a], nets[b], horizon)
+        d: dict[str, Any] = dict(theta_distance(nets[a], nets[b], horizon))
         d["l2_ratio"] = out[-1]["l2"] / d["l2"] if out and d["l2"] > 0 else None
         out.append({"N": a, "N_next": b, **d})
     return out
@@ -427,16 +428,16 @@ def _run_setting(result: CompareResult, setting: Setting, deep: DeepLimitProblem
         for method in config.methods:
             settings = config.gradient_settings(method, seed)
             run = train_gradient(init, deep.X_data, deep.Y, tau1, tau2, tau_w, settings)
-            row = _gradient_row(setting, N, method, run, init, deep, data, tau1, tau2, tau_w,
-                                ipopt_rows.get(N), ladder.networks.get(N), settings)
-            result.rows.append(row)
+            trained = _gradient_row(setting, N, method, run, init, deep, data, tau1, tau2, tau_w,
+                                    ipopt_rows.get(N), ladder.networks.get(N), settings)
+            result.rows.append(trained)
             result.runs[(setting.name, method, N)] = run
-            if row.success:
+            if trained.success:
                 ok_nets[method][N] = run.network
                 result.networks[(setting.name, method, N)] = run.network
                 if folder is not None:
                     run.network.save(folder / "weights" / setting.name / f"{method}_N{N}.npz")
-            say(_run_line(row))
+            say(_run_line(trained))
     result.distances[setting.name] = {m: _distances(nets, cfg.horizon) for m, nets in ok_nets.items()}
 
 

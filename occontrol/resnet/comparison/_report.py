@@ -182,8 +182,8 @@ def deep_limit_figure(distances: dict, path: str | os.PathLike, horizon: float =
                 ax.loglog(h, [d["l2"] for d in ds], "o-" if method == "ipopt" else "s--", label=method)
         ipopt = distances[name].get("ipopt")
         if ipopt:
-            h = np.array([horizon / d["N_next"] for d in ipopt])
-            ax.loglog(h, ipopt[-1]["l2"] * h / h.min(), "k:", lw=0.8, label="slope 1")
+            hs = np.array([horizon / d["N_next"] for d in ipopt])
+            ax.loglog(hs, ipopt[-1]["l2"] * hs / hs.min(), "k:", lw=0.8, label="slope 1")
         ax.set_title(name)
         ax.set_xlabel("h of the finer grid")
         ax.grid(alpha=0.3, which="both")

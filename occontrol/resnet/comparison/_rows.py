@@ -91,7 +91,7 @@ class _Row:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> "_Row":
         """A row from compare.json (files written before ``outcome`` existed too)."""
-        values = {f.name: doc.get(f.name) for f in fields(cls)}
+        values: dict[str, Any] = {f.name: doc.get(f.name) for f in fields(cls)}
         if values["outcome"] is None:
             values["outcome"], values["detail"] = _legacy(doc)
         return cls(**values)
