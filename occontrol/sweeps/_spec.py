@@ -73,10 +73,8 @@ class SweepSpec:
 
     Attributes
     ----------
-    base : dict
-        Settings shared by every case.
-    grid : dict of name -> list
-        Swept settings; the cases are the product of the lists.
+    base, grid : dict
+        The common settings, and name -> list of the swept ones (as for :func:`sweep`).
     out, scheduler, n_workers
         Where results go, a Dask scheduler address, the local cluster's size
         (None: the defaults, see :attr:`folder` and :attr:`workers`).
