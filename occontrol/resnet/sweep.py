@@ -4,7 +4,7 @@ rerun.
 
 Example
 -------
->>> from occontrol.resnet.sweep import sweep_deep_limit
+>>> from occontrol.resnet import sweep_deep_limit
 >>> result = sweep_deep_limit({"n": 40, "grids": [4, 8, 16]},
 ...                           {"tau2": [1e-3, 1e-2], "seed": [0, 1]}, "results/sweep")  # doctest: +SKIP
 """
