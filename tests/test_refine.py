@@ -87,7 +87,8 @@ def lq_distance_by_hand(sol_n, sol_2n, u):
 
 
 # ------------------------------------------------------------------ LQ orders
-@pytest.mark.parametrize("transcription, order", [(oc.ExplicitEuler(), 1.0), (oc.RK4(), 2.0)], ids=["euler", "rk4"])
+@pytest.mark.parametrize("transcription, order", [(oc.ExplicitEuler(), 1.0), (oc.Ralston(), 2.0), (oc.RK4(), 2.0)],
+                         ids=["euler", "ralston", "rk4"])
 def test_lq_study_recovers_the_order_of_the_objective_gap(transcription, order):
     ocp, x, u = lq_problem()
     grids = [8, 16, 32, 64, 128]
