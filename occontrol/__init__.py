@@ -22,7 +22,8 @@ _EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "Convergenc
             "CasadiSolver": "solver", "solve": "solver", "discretize": "solver", "sweep": "sweep",
             "SweepTask": "sweep", "SweepResult": "sweep",
             **{name: "transcription" for name in ("RK4", "ButcherTableau", "Collocation", "DiscreteProblem",
-                                                  "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Transcription")}}
+                                                  "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Ralston",
+                                                  "Transcription")}}
 
 __all__ = [*_EXPORTS, "__version__"]
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers and IDEs
     from .solver import CasadiSolver, Ipopt, discretize, solve  # noqa: F401
     from .sweep import SweepResult, SweepTask, sweep  # noqa: F401
     from .transcription import (RK4, ButcherTableau, Collocation, DiscreteProblem, ExplicitEuler,  # noqa: F401
-                                ExplicitRungeKutta, Heun, Transcription)  # noqa: F401
+                                ExplicitRungeKutta, Heun, Ralston, Transcription)  # noqa: F401
 
 
 def _load(name: str) -> Any:
