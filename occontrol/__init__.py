@@ -23,7 +23,8 @@ _EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "Convergenc
             "SweepTask": "sweeps", "SweepResult": "sweeps",
             **{name: "datasets" for name in ("DATASETS", "Dataset", "load_dataset")},
             **{name: "transcription" for name in ("RK4", "ButcherTableau", "Collocation", "DiscreteProblem",
-                                                  "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Transcription")}}
+                                                  "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Ralston",
+                                                  "Transcription")}}
 
 __all__ = [*_EXPORTS, "__version__"]
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers and IDEs
     from .datasets import DATASETS, Dataset, load_dataset  # noqa: F401
     from .sweeps import SweepResult, SweepTask, sweep  # noqa: F401
     from .transcription import (RK4, ButcherTableau, Collocation, DiscreteProblem, ExplicitEuler,  # noqa: F401
-                                ExplicitRungeKutta, Heun, Transcription)  # noqa: F401
+                                ExplicitRungeKutta, Heun, Ralston, Transcription)  # noqa: F401
 
 
 def _load(name: str) -> Any:

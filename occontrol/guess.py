@@ -17,6 +17,7 @@ import numpy as np
 from ._checks import as_finite_array, as_finite_float
 from .problem import Variable
 from .transcription.discrete import DiscreteProblem
+from .transcription.layout import VARIABLE_KIND, Block
 
 if TYPE_CHECKING:
     from .solution import Solution
@@ -148,23 +149,14 @@ def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:
         return np.column_stack([model.pack({n: a[i] for n, a in values.items()}, kind)
                                 for i in range(len(at))]) if len(at) else np.zeros((0, 0))
 
-    def fill(name: str, block) -> np.ndarray:
-        if name == "U":
-            at = times if control_kind == "linear" else (times[:-1] + times[1:]) / 2
-            return packed("control", at)
-        if name == "P":
-            return packed("parameter", times[:1])
-        if name == "tf":
+    def fill(block: Block) -> np.ndarray:
+        kind = VARIABLE_KIND.get(block.kind)
+        if kind is None:  # the final time
             return np.array([[tf]])
-        if name == "Z0":
-            return packed("state", times[:1])[~problem.fixed_initial, :]
-        if name == "Z":
-            return packed("state", times[1:])
-        if name == "Xc":
-            return packed("state", problem.transcription.collocation_times(times))
-        raise KeyError(f"no initial guess rule for the block {name!r}")
+        values = packed(kind, problem.transcription.sample_times(block.sampling, times))
+        return values if block.rows is None else values[block.rows, :]
 
-    w0 = problem.guess_vector(fill)
+    w0 = problem.assemble(fill)
     return np.clip(w0, problem.lbx, problem.ubx)
 
 

@@ -52,6 +52,8 @@ class Solution:
         The node times.
     tf : float
         The final time (the optimised one when free).
+    nodes : NodeValues
+        The packed discrete trajectories (states, controls, static variables).
     """
 
     def __init__(self, problem: DiscreteProblem, w: np.ndarray, *, status: str, success: bool,
@@ -66,11 +68,10 @@ class Solution:
         self.solver = solver
         self.reused = False  # True when read back from disk rather than solved in this run
         out = problem.readout(self.w, problem.parameters)
-        z, u, p, tf, running, terminal, reg, reg_l2, reg_h1 = (np.asarray(o, dtype=float) for o in out)
-        self.tf = float(tf.item())
-        ocp = problem.ocp
-        self.t = problem.grid.times(ocp.t0, self.tf)
-        self._values = {"z": z, "u": u, "p": p.ravel(), "tf": self.tf, "t": self.t}
+        running, terminal, reg, reg_l2, reg_h1 = (np.asarray(o, dtype=float) for o in out[4:])
+        self.nodes = problem.node_values(self.w)
+        self.tf = self.nodes.tf
+        self.t = self.nodes.t
         self.objective_parts = {"running": running.item(), "terminal": terminal.item(),
                                 "regularization": reg.item()}
         self.regularization_parts = {"l2": reg_l2.item(), "h1": reg_h1.item()}
@@ -104,10 +105,10 @@ class Solution:
         var = self.problem.ocp.variable(symbol, "value symbol")
         rows = self._rows(var)
         if var.kind == "parameter":
-            val = self._shape_series(var, self._values["p"][rows, None])[0]
+            val = self._shape_series(var, self.nodes.statics[rows, None])[0]
             return float(val) if val.ndim == 0 else val
-        key = "z" if var.kind == "state" else "u"
-        return self._shape_series(var, self._values[key][rows, :])
+        packed = self.nodes.states if var.kind == "state" else self.nodes.controls
+        return self._shape_series(var, packed[rows, :])
 
     def at(self, symbol: Any, t: Any) -> np.ndarray | float:
         """Values at arbitrary times in [t0, tf], consistent with the transcription.
@@ -133,7 +134,7 @@ class Solution:
         if var.kind == "parameter":
             out = np.broadcast_to(self.value(symbol), (times.size,) + var.value_shape)
         elif var.kind == "control":
-            U = self._values["u"][self._rows(var), :]
+            U = self.nodes.controls[self._rows(var), :]
             if self.problem.transcription.controls == "constant":
                 packed = U[:, k]
             else:
@@ -141,7 +142,7 @@ class Solution:
                 packed = U[:, k] + frac * (U[:, k + 1] - U[:, k])
             out = self._shape_series(var, packed)
         else:
-            z = self.problem.transcription.state_between_nodes(self.problem, self.w, self._values, k, s)
+            z = self.problem.dense_output.states(self.nodes, k, s)
             out = self._shape_series(var, z[self._rows(var), :])
         return out[0] if scalar else np.array(out)
 

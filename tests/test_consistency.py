@@ -23,7 +23,6 @@ from scipy.integrate import quad
 
 import occontrol as oc
 from reference_problems import lq_problem, swing_up as pendulum_swing_up
-from occontrol.guess import initial_guess
 
 
 # ------------------------------------------------------------------ problems
@@ -125,7 +124,7 @@ def test_running_cost_quadrature_is_exact_for_a_constant_integrand(transcription
     if linear_exact:
         ocp.minimize_integral(ocp.t + ocp.tf)
     pr = oc.discretize(ocp, transcription, grid=4)
-    w = initial_guess(pr)
+    w = pr.initial_point()
     running = float(pr.readout(w, pr.parameters)[4])
     assert running == pytest.approx(8.0 if linear_exact else 2.0, rel=1e-12)
 
@@ -198,7 +197,7 @@ controls_strategy = arrays(np.float64, (N_BITS, NU),
 @given(U=controls_strategy)
 def test_euler_single_shooting_is_the_numpy_recursion_bit_for_bit(cols, U):
     pr, u, _ = euler_problem(cols, "single")
-    w = initial_guess(pr, {u: U})                  # single shooting: states follow from controls
+    w = pr.initial_point({u: U})                   # single shooting: states follow from controls
     z, u_out = (np.asarray(o) for o in pr.readout(w, pr.parameters)[:2])
     np.testing.assert_array_equal(u_out, U.T)
     reference = euler_numpy(X0_BY_COLS[cols], U)
@@ -213,10 +212,9 @@ def test_euler_multiple_shooting_defects_vanish_exactly_on_the_numpy_states(cols
     pr, _, g = euler_problem(cols, "multiple")
     reference = euler_numpy(X0_BY_COLS[cols], U)
 
-    def fill(name, block):
-        return {"U": U.T, "Z": reference[:, 1:]}.get(name, np.zeros(block.symbol.shape))
-
-    w = pr.guess_vector(fill)
+    w = np.zeros(pr.lbx.size)
+    w[pr.index.controls] = U.T.ravel(order="F")
+    w[pr.index.states] = reference[:, 1:].ravel(order="F")
     np.testing.assert_array_equal(np.asarray(pr.readout(w, pr.parameters)[0]), reference)
     defects = np.asarray(g(w, pr.parameters)).ravel()[pr.constraint_slices["dynamics"]]
     assert defects.size == reference[:, 1:].size
@@ -226,7 +224,7 @@ def test_euler_multiple_shooting_defects_vanish_exactly_on_the_numpy_states(cols
 def test_euler_running_cost_is_the_left_rectangle_rule():
     pr, u, _ = euler_problem(5, "single")
     U = np.random.default_rng(7).normal(size=(N_BITS, NU))
-    out = pr.readout(initial_guess(pr, {u: U}), pr.parameters)
+    out = pr.readout(pr.initial_point({u: U}), pr.parameters)
     z = euler_numpy(X0_BY_COLS[5], U)
     h = 1.0 / N_BITS
     expected = h * sum(np.sum(z[:, k] ** 2) + np.sum(U[k] ** 2) for k in range(N_BITS))
@@ -246,7 +244,7 @@ def regularized_problem(l2: float, h1: float, tf: float = 1.0):
 
 
 def regularization_of(pr, u, U):
-    w = initial_guess(pr, {u: U})
+    w = pr.initial_point({u: U})
     return float(pr.readout(w, pr.parameters)[6])
 
 

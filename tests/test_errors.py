@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 
 import occontrol as oc
 from occontrol.grid import as_grid
-from occontrol.guess import initial_guess
 from occontrol.transcription.discrete import Transcription
 
 # Built once, before any test patches casadi.nlpsol: Ipopt() checks its options with a toy nlpsol.
@@ -1062,11 +1061,11 @@ def test_property_guess_shapes(case, offset):
     var = problem.ocp.variable(sym[name])
     value = _values(arr_shape, offset)
     if _guess_is_well_formed(arr_shape, var, N, controls):
-        w0 = initial_guess(problem, {sym[name]: value})
+        w0 = problem.initial_point({sym[name]: value})
         assert w0.shape == problem.lbx.shape and np.isfinite(w0).all()
     else:
         with pytest.raises(ValueError, match=rf"^guess for '{name}': expected a constant of shape"):
-            initial_guess(problem, {sym[name]: value})
+            problem.initial_point({sym[name]: value})
 
 
 @PROPERTY

@@ -48,9 +48,10 @@ def lq_errors(transcription, grids):
     (oc.ExplicitEuler(), (8, 16, 32, 64), 1.0),
     (oc.ExplicitEuler(shooting="single"), (8, 16, 32, 64), 1.0),
     (oc.Heun(), (8, 16, 32, 64), 2.0),
+    (oc.Ralston(), (8, 16, 32, 64), 2.0),
     (oc.RK4(), (8, 16, 32, 64), 2.0),       # piecewise-constant controls limit RK4 to order 2
     (oc.RK4(controls="linear"), (4, 8, 16, 32), 4.0),
-], ids=["euler", "euler-single", "heun", "rk4", "rk4-linear"])
+], ids=["euler", "euler-single", "heun", "ralston", "rk4", "rk4-linear"])
 def test_lq_objective_converges_with_observed_order(transcription, grids, order):
     errors = lq_errors(transcription, grids)
     assert np.all(np.diff(np.abs(errors)) < 0), errors          # converges as N doubles

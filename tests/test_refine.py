@@ -29,7 +29,6 @@ import pytest
 
 import occontrol as oc
 from reference_problems import LQ_OPTIMUM, lq_problem
-from occontrol.guess import initial_guess
 from occontrol.refine import ConvergenceStudy, Distance, Level, LevelStore
 from occontrol.solver import solve as REAL_SOLVE
 
@@ -88,7 +87,8 @@ def lq_distance_by_hand(sol_n, sol_2n, u):
 
 
 # ------------------------------------------------------------------ LQ orders
-@pytest.mark.parametrize("transcription, order", [(oc.ExplicitEuler(), 1.0), (oc.RK4(), 2.0)], ids=["euler", "rk4"])
+@pytest.mark.parametrize("transcription, order", [(oc.ExplicitEuler(), 1.0), (oc.Ralston(), 2.0), (oc.RK4(), 2.0)],
+                         ids=["euler", "ralston", "rk4"])
 def test_lq_study_recovers_the_order_of_the_objective_gap(transcription, order):
     ocp, x, u = lq_problem()
     grids = [8, 16, 32, 64, 128]
@@ -222,7 +222,7 @@ def test_a_nan_failure_is_recorded_in_strict_json(tmp_path):
     problem = oc.discretize(ocp, oc.ExplicitEuler(), grid=8)
     plugin, options = oc.Ipopt().nlpsol()
     first = oc.solver.run(problem, cs.nlpsol("nan_start", plugin, problem.nlp, options),
-                          oc.guess.initial_guess(problem, guess), solver_name="ipopt", build_seconds=0.0)
+                          problem.initial_point(guess), solver_name="ipopt", build_seconds=0.0)
     study = oc.refine(ocp, oc.ExplicitEuler(), [8], guess=guess, first=first)
     assert [lv.success for lv in study.levels] == [False]
     assert "FAILED" in study.table()
@@ -392,7 +392,7 @@ def test_a_failed_level_does_not_distort_the_observed_orders(monkeypatch):
 def fake_solution(N, value, ocp, x, u, success=True):
     """A Solution on grid N whose control is the constant ``value`` (states from the Euler recursion)."""
     problem = oc.discretize(ocp, oc.ExplicitEuler(shooting="single"), grid=N)
-    w = initial_guess(problem, {u: np.full(N, value)})
+    w = problem.initial_point({u: np.full(N, value)})
     return oc.Solution(problem, w, status="fake" if success else "fake failure", success=success, iterations=0,
                        build_seconds=0.0, solve_seconds=0.0, solver="none")
 

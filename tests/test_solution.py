@@ -205,7 +205,7 @@ def test_nan_at_the_start_point_returns_failed_solution_with_json_safe_dict():
         oc.solve(ocp, oc.RK4(), grid=4)
     problem = oc.discretize(ocp, oc.RK4(), grid=4)
     plugin, options = oc.Ipopt().nlpsol()
-    w0 = oc.guess.initial_guess(problem)
+    w0 = problem.initial_point()
     sol = oc.solver.run(problem, cs.nlpsol("nan_start", plugin, problem.nlp, options), w0,
                         solver_name="ipopt", build_seconds=0.0)
     assert sol.success is False

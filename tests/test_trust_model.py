@@ -16,6 +16,7 @@ import pytest
 
 import occontrol as oc
 from occontrol.transcription.discrete import Transcription
+from occontrol.transcription.layout import BlockKind, Sampling
 
 INF = float("inf")
 IPOPT = oc.Ipopt()  # made before any test forbids casadi.nlpsol (it checks its options on a toy NLP)
@@ -311,7 +312,7 @@ def test_under_collocation_path_constraints_hold_where_state_bounds_do(transcrip
         objectives[bound] = sol.objective
         at_points = sol.at(x, transcription.collocation_times(sol.t))[:, 0]
         assert at_points.max() <= 1 / 9 + 1e-7
-        assert sol.problem.block_value(sol.w, "Xc")[0].max() <= 1 / 9 + 1e-7
+        assert sol.problem.block_value(sol.w, BlockKind.STATE, Sampling.COLLOCATION_POINTS)[0].max() <= 1 / 9 + 1e-7
         assert sol.value(x)[:, 0].max() <= 1 / 9 + 1e-7
     assert objectives["comparison"] == pytest.approx(objectives["bounds"], rel=1e-6)
     assert objectives["two-sided"] == pytest.approx(objectives["bounds"], rel=1e-6)

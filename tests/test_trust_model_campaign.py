@@ -22,7 +22,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import occontrol as oc
-from occontrol.guess import initial_guess
 
 NAN, INF = float("nan"), float("inf")
 INT_MAX = 2 ** 31 - 1
@@ -513,13 +512,13 @@ def test_campaign_guess(euler_solution, key_name, value):
             raise Refused(ValueError, name)
         return arr
 
-    w0, arr = check(lambda: initial_guess(problem, {key: value}), oracle)
+    w0, arr = check(lambda: problem.initial_point({key: value}), oracle)
     if w0 is None:
         return
     if key_name == "x":  # node values 1..N (x(0) is fixed), clipped to no bounds
         nodes = np.broadcast_to(arr, (5,))
-        np.testing.assert_allclose(problem.block_value(w0, "Z").ravel(), nodes[1:], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(w0[problem.index.states], nodes[1:], rtol=0, atol=1e-12)
     else:  # interval values at the midpoints, clipped to u's bounds
         mid = np.broadcast_to(arr, (5,))
         mid = (np.interp([0.125, 0.375, 0.625, 0.875], sol.t, mid) if np.ndim(arr) else mid[:4])
-        np.testing.assert_allclose(problem.block_value(w0, "U").ravel(), np.clip(mid, -2, 2), atol=1e-12)
+        np.testing.assert_allclose(w0[problem.index.controls], np.clip(mid, -2, 2), atol=1e-12)

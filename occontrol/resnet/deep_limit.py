@@ -160,7 +160,7 @@ def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out
     def metrics(sol: Solution) -> dict:
         net = _network(deep, sol, config)
         networks[sol.N] = net
-        if out is not None:  # the weights of a failed solve say so: the network carries the solve's status
+        if out is not None:  # the network carries its solve's status, so the weights of a failed solve say so
             write_npz(out / f"weights_N{sol.N}.npz", **net.to_arrays())
         values = {"train_accuracy": net.score(data.X_train, _labels(deep)),
                   "test_accuracy": net.score(data.X_test, data.y_test)}
@@ -378,7 +378,4 @@ def load_weights(path: str | os.PathLike) -> tuple[ResNet, dict[str, Any]]:
     Files written before the status was recorded give ``{"status": None, "success": None}``.
     """
     net = ResNet.load(path)
-    with np.load(path, allow_pickle=False) as data:
-        info = {"status": str(data["status"]) if "status" in data else None,
-                "success": bool(data["success"]) if "success" in data else None}
-    return net, info
+    return net, {"status": net.status, "success": net.success}

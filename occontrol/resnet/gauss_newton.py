@@ -49,7 +49,7 @@ class GaussNewtonHessian(cs.Callback):
             raise ValueError("strategy: the Gauss-Newton Hessian assumes no constraints besides bounds")
         N, m, K = problem.N, deep.m, deep.K
         nu = m * m + m
-        u_index, p_index = problem.blocks["U"].index, problem.blocks["P"].index
+        u_index, p_index = problem.index.controls, problem.index.statics
         self.order = np.concatenate([u_index, p_index])  # compact v -> position in w
         self.nx = problem.lbx.size
         if self.order.size != self.nx:

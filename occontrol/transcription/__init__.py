@@ -3,7 +3,7 @@
 from .collocation import Collocation
 from .discrete import DiscreteProblem, Transcription
 from .model import ModelFunctions
-from .runge_kutta import RK4, ButcherTableau, ExplicitEuler, ExplicitRungeKutta, Heun
+from .runge_kutta import RK4, ButcherTableau, ExplicitEuler, ExplicitRungeKutta, Heun, Ralston
 
 __all__ = ["Collocation", "DiscreteProblem", "Transcription", "ModelFunctions", "RK4",
-           "ButcherTableau", "ExplicitEuler", "ExplicitRungeKutta", "Heun"]
+           "ButcherTableau", "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Ralston"]

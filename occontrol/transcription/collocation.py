@@ -11,7 +11,8 @@ import casadi as cs
 import numpy as np
 
 from .._checks import as_choice, as_positive_int
-from .discrete import DiscreteProblem, Transcription, _Context
+from .discrete import Transcription, _Context
+from .layout import Block, NodeValues, Sampling
 
 __all__ = ["Collocation"]
 
@@ -61,14 +62,11 @@ class Collocation(Transcription):
 
     def __init__(self, degree: int = 3, scheme: str = "radau", controls: str = "constant",
                  expand: bool = True, parallelization: str = "serial") -> None:
-        super().__init__(controls, parallelization)
+        super().__init__(controls, parallelization, expand)
         self.degree = as_positive_int(degree, "degree")
         if self.degree > 5:
             raise ValueError(f"degree: expected 1 to 5, got {degree}")
         self.scheme = as_choice(scheme, "scheme", ("radau", "legendre"))
-        if not isinstance(expand, bool):
-            raise TypeError(f"expand: expected True or False, got {expand!r}")
-        self.expand = expand
         self.tau = np.array([0.0] + list(cs.collocation_points(self.degree, self.scheme)))
         self.C, self.D, self.B = _lagrange_coefficients(self.tau)
 
@@ -103,12 +101,12 @@ class Collocation(Transcription):
                          ["z", "Xc", "u0", "u1", "p", "t", "h", "tf"], ["defects", "z_end", "q"])
         return fn.expand() if self.expand else fn
 
-    def _dynamics(self, ctx: _Context) -> tuple[cs.MX, cs.MX]:
+    def _dynamics(self, ctx: _Context) -> tuple[cs.MX, cs.MX, "CollocationDenseOutput"]:
         model, N, d = ctx.model, ctx.grid.N, self.degree
         b = ctx.builder
-        Xc = b.variable("Xc", model.nz, N * d, ctx.state_lower[:, None], ctx.state_upper[:, None],
-                        per_interval=d)
-        Z = b.variable("Z", model.nz, N, ctx.state_lower[:, None], ctx.state_upper[:, None], per_interval=1)
+        Xc = ctx.node_states("Xc", Sampling.COLLOCATION_POINTS, N * d, per_interval=d)
+        points_block = b.blocks[-1]
+        Z = ctx.node_states("Z", Sampling.LATER_NODES, N, per_interval=1)
         states = cs.horzcat(ctx.z0, Z)
         u_left, u_right = ctx.control_intervals()
         interval = self.interval_function(model)
@@ -117,7 +115,7 @@ class Collocation(Transcription):
         b.constrain("collocation", defects, 0.0, 0.0)
         b.constrain("dynamics", Z - z_end, 0.0, 0.0)
         ctx.path_points = self._inner_points(ctx, Xc, u_left, u_right)
-        return states, cs.sum2(quad)
+        return states, cs.sum2(quad), CollocationDenseOutput(self.tau, points_block)
 
     def inner_taus(self) -> np.ndarray:
         """Indices j of the collocation points strictly inside an interval (tau_j < 1).
@@ -150,17 +148,37 @@ class Collocation(Transcription):
         h = np.diff(t)
         return (t[:-1, None] + h[:, None] * self.tau[None, 1:]).ravel()
 
-    def state_between_nodes(self, problem: DiscreteProblem, w: np.ndarray, values: dict,
-                            k: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """The collocation polynomial of interval k at t_k + s."""
-        d = self.degree
-        Xc = problem.block_value(w, "Xc")
-        h = values["t"][k + 1] - values["t"][k]
+    def sample_times(self, sampling: Sampling, t: np.ndarray) -> np.ndarray:
+        """As :meth:`Transcription.sample_times`, and the collocation points."""
+        if sampling is Sampling.COLLOCATION_POINTS:
+            return self.collocation_times(t)
+        return super().sample_times(sampling, t)
+
+
+class CollocationDenseOutput:
+    """States between the nodes from the collocation polynomial of each interval.
+
+    Parameters
+    ----------
+    tau : ndarray, shape (d + 1,)
+        0 and the collocation points in [0, 1].
+    points : Block
+        The block of states at the collocation points.
+    """
+
+    def __init__(self, tau: np.ndarray, points: Block) -> None:
+        self.tau, self.points = tau, points
+
+    def states(self, values: NodeValues, k: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """The collocation polynomial of interval k at t_k + s; shape (nz, len(k))."""
+        d = self.tau.size - 1
+        Xc = np.reshape(values.w[self.points.positions], self.points.shape, order="F")
+        h = values.t[k + 1] - values.t[k]
         sigma = s / h
-        out = np.empty((values["z"].shape[0], len(k)))
+        out = np.empty((values.states.shape[0], len(k)))
         for i, (kk, sg) in enumerate(zip(k, sigma)):
             basis = np.array([np.prod([(sg - self.tau[r]) / (self.tau[j] - self.tau[r])
                                        for r in range(d + 1) if r != j]) for j in range(d + 1)])
-            pts = np.column_stack([values["z"][:, kk], Xc[:, kk * d:(kk + 1) * d]])
+            pts = np.column_stack([values.states[:, kk], Xc[:, kk * d:(kk + 1) * d]])
             out[:, i] = pts @ basis
         return out

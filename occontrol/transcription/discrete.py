@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Callable
+from functools import cached_property
+from typing import Any, Callable
 
 import casadi as cs
 import numpy as np
@@ -15,22 +16,13 @@ import numpy as np
 from .._checks import as_choice
 from ..grid import Grid
 from ..problem import OCP
+from .layout import Block, BlockKind, DenseOutput, NodeValues, Sampling, VariableIndex
 from .model import ModelFunctions, mapped
 
 __all__ = ["Transcription", "DiscreteProblem", "NlpBuilder"]
 
 CONTROL_KINDS = ("constant", "linear")
 PARALLELIZATIONS = ("serial", "thread")
-
-
-@dataclass
-class _Block:
-    name: str
-    symbol: cs.MX
-    lower: np.ndarray
-    upper: np.ndarray
-    per_interval: int  # columns per grid interval; 0 for a static block
-    index: np.ndarray | None = None  # positions of vec(block) in the decision vector
 
 
 class NlpBuilder:
@@ -44,20 +36,23 @@ class NlpBuilder:
     """
 
     def __init__(self) -> None:
-        self.blocks: dict[str, _Block] = {}
+        self.blocks: list[Block] = []
         self.constraints: list[tuple[str, cs.MX, np.ndarray, np.ndarray]] = []
 
-    def variable(self, name: str, rows: int, cols: int, lower: np.ndarray, upper: np.ndarray,
-                 per_interval: int = 0) -> cs.MX:
+    def variable(self, name: str, kind: BlockKind, sampling: Sampling, rows: int, cols: int,
+                 lower: np.ndarray, upper: np.ndarray, per_interval: int = 0,
+                 packed_rows: np.ndarray | None = None) -> cs.MX:
         """A decision-variable block of shape (rows, cols); bounds broadcast to that shape.
 
-        ``per_interval`` columns of the block belong to each grid interval, in
-        order (0 for a block that does not live on the grid).
+        ``name`` only names the CasADi symbol. ``per_interval`` columns of the
+        block belong to each grid interval, in order (0 for a block that does
+        not live on the grid); ``packed_rows`` are the rows of its kind's packed
+        variables that it holds (None: all of them).
         """
         sym = cs.MX.sym(name, rows, cols)
         lo = np.broadcast_to(lower, (rows, cols)).astype(float)
         up = np.broadcast_to(upper, (rows, cols)).astype(float)
-        self.blocks[name] = _Block(name, sym, lo, up, per_interval)
+        self.blocks.append(Block(kind, sampling, sym, lo, up, per_interval, packed_rows))
         return sym
 
     def constrain(self, name: str, expr: cs.MX, lower, upper) -> None:
@@ -72,31 +67,30 @@ class NlpBuilder:
 
     def decision_vector(self) -> tuple[cs.MX, list[cs.MX]]:
         """Lay the blocks out; return w and, per block, the expression in w that replaces it."""
-        order: list[tuple[int, str, int]] = []  # (interval, block, column)
-        for b in self.blocks.values():
+        order: list[tuple[int, int, int]] = []  # (interval, block rank, column)
+        for rank, b in enumerate(self.blocks):
             cols = b.symbol.shape[1]
             for c in range(cols):
-                order.append((-1 if b.per_interval == 0 else c // b.per_interval, b.name, c))
-        rank = {b: i for i, b in enumerate(self.blocks)}
-        order.sort(key=lambda item: (item[0], rank[item[1]], item[2]))
+                order.append((-1 if b.per_interval == 0 else c // b.per_interval, rank, c))
+        order.sort()
         position, offset = {}, 0
-        for _, name, c in order:
-            position[(name, c)] = offset
-            offset += self.blocks[name].symbol.shape[0]
+        for _, rank, c in order:
+            position[(rank, c)] = offset
+            offset += self.blocks[rank].symbol.shape[0]
         w = cs.MX.sym("w", offset)
         replacements = []
-        for b in self.blocks.values():
+        for rank, b in enumerate(self.blocks):
             rows, cols = b.symbol.shape
-            b.index = np.concatenate([position[(b.name, c)] + np.arange(rows) for c in range(cols)]
+            b.index = np.concatenate([position[(rank, c)] + np.arange(rows) for c in range(cols)]
                                      or [np.zeros(0, dtype=int)]).astype(int)
             replacements.append(cs.reshape(w[b.index.tolist()], rows, cols))
         return w, replacements
 
     def bounds(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         lo, up = np.empty(size), np.empty(size)
-        for b in self.blocks.values():
-            lo[b.index] = b.lower.ravel(order="F")
-            up[b.index] = b.upper.ravel(order="F")
+        for b in self.blocks:
+            lo[b.positions] = b.lower.ravel(order="F")
+            up[b.positions] = b.upper.ravel(order="F")
         return lo, up
 
     def constraint_slices(self) -> dict[str, slice]:
@@ -119,10 +113,15 @@ class DiscreteProblem:
         Bounds on the decision vector and the constraints.
     parameters : ndarray
         Value of the NLP parameter vector (the fixed initial states).
-    blocks : dict
-        Decision-variable blocks by name, with offsets and shapes.
+    layout : tuple of Block
+        The decision-variable blocks in declaration order, each with its
+        kind, sampling rule and positions in the decision vector.
+    index : VariableIndex
+        Where each kind of variable sits in the decision vector.
+    dense_output : DenseOutput
+        The scheme's states between the nodes (an RK step, the collocation polynomial).
     fixed_initial : ndarray of bool, shape (nz,)
-        Which initial states are fixed (NLP parameters) rather than free (block 'Z0').
+        Which initial states are fixed (NLP parameters) rather than free decision variables.
     readout : casadi.Function
         (w, p) -> (states at nodes [nz x N+1], controls, parameters, tf,
         running cost, terminal cost, regularisation).
@@ -138,26 +137,62 @@ class DiscreteProblem:
     lbg: np.ndarray
     ubg: np.ndarray
     parameters: np.ndarray
-    blocks: dict[str, _Block]
+    layout: tuple[Block, ...]
     constraint_slices: dict[str, slice]
     readout: cs.Function
     fixed_initial: np.ndarray
-    extras: dict = field(default_factory=dict)
+    dense_output: DenseOutput
+    index: VariableIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = VariableIndex.of(self.layout)
 
     @property
     def N(self) -> int:
         return self.grid.N
 
-    def block_value(self, w: np.ndarray, name: str) -> np.ndarray:
-        """One decision-variable block of ``w``, shaped as declared."""
-        b = self.blocks[name]
-        return np.reshape(w[b.index], b.symbol.shape, order="F")
+    @cached_property
+    def _objective_function(self) -> cs.Function:
+        return cs.Function("objective", [self.nlp["x"], self.nlp["p"]], [self.nlp["f"]])
 
-    def guess_vector(self, fill: Callable[[str, _Block], np.ndarray]) -> np.ndarray:
-        """Assemble a decision vector from per-block values given by ``fill``."""
+    def objective(self, w: np.ndarray) -> float:
+        """The NLP objective at the decision vector ``w`` (with this problem's fixed initial states)."""
+        return float(self._objective_function(w, self.parameters))
+
+    def initial_point(self, guess: Any = None) -> np.ndarray:
+        """The decision vector that :func:`occontrol.solve` starts from for ``guess``.
+
+        Parameters
+        ----------
+        guess : dict or Solution, optional
+            As for :func:`occontrol.solve` (see :mod:`occontrol.guess`).
+        """
+        from ..guess import initial_guess  # guess.py reads this module
+        return initial_guess(self, guess)
+
+    def node_values(self, w: np.ndarray) -> NodeValues:
+        """The packed discrete trajectories of the decision vector ``w``."""
+        w = np.asarray(w, dtype=float).ravel()
+        z, u, p, tf = (np.asarray(o, dtype=float) for o in self.readout(w, self.parameters)[:4])
+        tf_value = float(tf.item())
+        return NodeValues(states=z, controls=u, statics=p.ravel(), tf=tf_value,
+                          t=self.grid.times(self.ocp.t0, tf_value), w=w)
+
+    def block_value(self, w: np.ndarray, kind: BlockKind, sampling: Sampling | None = None) -> np.ndarray:
+        """The block of ``w`` holding ``kind`` (sampled by ``sampling``), shaped as declared."""
+        matches = [b for b in self.layout if b.kind is kind and (sampling is None or b.sampling is sampling)]
+        if len(matches) != 1:
+            raise ValueError(f"kind: expected one block of kind {kind.value}"
+                             f"{'' if sampling is None else ' sampled at ' + sampling.value}, "
+                             f"found {len(matches)}")
+        b = matches[0]
+        return np.reshape(np.asarray(w)[b.positions], b.shape, order="F")
+
+    def assemble(self, fill: Callable[[Block], np.ndarray]) -> np.ndarray:
+        """A decision vector from per-block values given by ``fill`` (broadcast to each block's shape)."""
         w = np.zeros(self.lbx.size)
-        for name, b in self.blocks.items():
-            w[b.index] = np.ravel(np.broadcast_to(fill(name, b), b.symbol.shape), order="F")
+        for b in self.layout:
+            w[b.positions] = np.ravel(np.broadcast_to(fill(b), b.shape), order="F")
         return w
 
 
@@ -172,13 +207,19 @@ class Transcription(ABC):
     parallelization : {'serial', 'thread'}
         How CasADi evaluates the mapped functions (over the grid and over
         ensemble columns); 'thread' uses one thread per core.
+    expand : bool
+        Expand the per-interval function to SX before mapping it over the grid
+        (measured faster to build and to evaluate; see benchmarks/).
     """
 
     family = "abstract"
 
-    def __init__(self, controls: str = "constant", parallelization: str = "serial") -> None:
+    def __init__(self, controls: str = "constant", parallelization: str = "serial", expand: bool = True) -> None:
         self.controls = as_choice(controls, "controls", CONTROL_KINDS)
         self.parallelization = as_choice(parallelization, "parallelization", PARALLELIZATIONS)
+        if not isinstance(expand, bool):
+            raise TypeError(f"expand: expected True or False, got {expand!r}")
+        self.expand = expand
 
     def map(self, fn: cs.Function, n: int) -> cs.Function:
         """``fn`` mapped n times with this transcription's parallelization."""
@@ -186,13 +227,28 @@ class Transcription(ABC):
 
     # ------------------------------------------------------------ interface
     @abstractmethod
-    def _dynamics(self, ctx: "_Context") -> tuple[cs.MX, cs.MX]:
-        """Add the dynamics; return (states at nodes [nz x N+1], running cost)."""
+    def _dynamics(self, ctx: "_Context") -> tuple[cs.MX, cs.MX, DenseOutput]:
+        """Add the dynamics; return (states at nodes [nz x N+1], running cost, dense output)."""
 
-    @abstractmethod
-    def state_between_nodes(self, problem: DiscreteProblem, w: np.ndarray, values: dict,
-                            k: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """States at t_k + s (0 <= s <= h_k), consistent with the scheme; shape (nz, len(k))."""
+    def sample_times(self, sampling: Sampling, t: np.ndarray) -> np.ndarray:
+        """The times at which a block sampled by ``sampling`` sits, for node times ``t``.
+
+        Parameters
+        ----------
+        sampling : Sampling
+            The block's sampling rule.
+        t : ndarray, shape (N + 1,)
+            The node times.
+        """
+        if sampling is Sampling.NODES:
+            return t
+        if sampling is Sampling.LATER_NODES:
+            return t[1:]
+        if sampling is Sampling.INTERVALS:
+            return (t[:-1] + t[1:]) / 2
+        if sampling is Sampling.ONCE:
+            return t[:1]
+        raise ValueError(f"sampling: {type(self).__name__} has no {sampling.value}")
 
     def describe(self) -> dict:
         """JSON-safe settings of this transcription."""
@@ -203,7 +259,7 @@ class Transcription(ABC):
         """Build the NLP of ``ocp`` on ``grid``."""
         model = model or ModelFunctions(ocp, self.parallelization)
         ctx = _Context(ocp, grid, model, self.controls)
-        states, running = self._dynamics(ctx)
+        states, running, dense_output = self._dynamics(ctx)
         b = ctx.builder
 
         terminal_cost = model.terminal_cost(states[:, -1], ctx.P, ctx.tf)
@@ -232,7 +288,7 @@ class Transcription(ABC):
         outputs = [objective, g, states, ctx.U, ctx.P, ctx.tf, running, terminal_cost, regularization,
                    reg_l2, reg_h1]
         w, replacements = b.decision_vector()
-        outputs = cs.substitute(outputs, [blk.symbol for blk in b.blocks.values()], replacements)
+        outputs = cs.substitute(outputs, [blk.symbol for blk in b.blocks], replacements)
         objective, g = outputs[:2]
         lbx, ubx = b.bounds(w.numel())
         readout = cs.Function("readout", [w, ctx.p_nlp], outputs[2:],
@@ -242,9 +298,8 @@ class Transcription(ABC):
             ocp=ocp, grid=grid, transcription=self, model=model,
             nlp={"x": w, "p": ctx.p_nlp, "f": objective, "g": g},
             lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg, parameters=ctx.p_values,
-            blocks=b.blocks, constraint_slices=b.constraint_slices(), readout=readout,
-            fixed_initial=ctx.fixed_initial,
-            extras=ctx.extras)
+            layout=tuple(b.blocks), constraint_slices=b.constraint_slices(), readout=readout,
+            fixed_initial=ctx.fixed_initial, dense_output=dense_output)
 
 
 class _Context:
@@ -253,7 +308,6 @@ class _Context:
     def __init__(self, ocp: OCP, grid: Grid, model: ModelFunctions, controls: str) -> None:
         self.ocp, self.grid, self.model, self.control_kind = ocp, grid, model, controls
         self.builder = b = NlpBuilder()
-        self.extras: dict = {}
         # (states, controls, times) at the points between nodes where state bounds hold,
         # so that path constraints hold there too; set by transcriptions that have such points.
         self.path_points: tuple[cs.MX, cs.MX, cs.MX] | None = None
@@ -262,15 +316,18 @@ class _Context:
         ncols = N if controls == "constant" else N + 1
         lo = model.pack({v.name: v.lower for v in ocp.controls}, "control")
         up = model.pack({v.name: v.upper for v in ocp.controls}, "control")
-        self.U = b.variable("U", model.nu, ncols, lo[:, None], up[:, None], per_interval=1)
+        sampling = Sampling.INTERVALS if controls == "constant" else Sampling.NODES
+        self.U = b.variable("U", BlockKind.CONTROL, sampling, model.nu, ncols, lo[:, None], up[:, None],
+                            per_interval=1)
 
         lo = model.pack({v.name: v.lower for v in ocp.parameters}, "parameter")
         up = model.pack({v.name: v.upper for v in ocp.parameters}, "parameter")
-        self.P = b.variable("P", model.np, 1, lo[:, None], up[:, None])
+        self.P = b.variable("P", BlockKind.STATIC, Sampling.ONCE, model.np, 1, lo[:, None], up[:, None])
 
         if ocp.free_time is not None:
             ft = ocp.free_time
-            self.tf = b.variable("tf", 1, 1, np.array([[ft.lower]]), np.array([[ft.upper]]))
+            self.tf = b.variable("tf", BlockKind.FINAL_TIME, Sampling.ONCE, 1, 1, np.array([[ft.lower]]),
+                                 np.array([[ft.upper]]))
             duration = self.tf - ocp.t0
             self.T = ocp.t0 + duration * cs.DM(grid.tau).T
             self.H = duration * cs.DM(grid.dtau).T
@@ -288,8 +345,9 @@ class _Context:
         self.p_values = model.pack(
             {v.name: (v.initial if v.initial is not None else np.zeros(v.shape)) for v in ocp.states},
             "state")[fixed]
-        z0_free = b.variable("Z0", int((~fixed).sum()), 1, self.state_lower[~fixed, None],
-                             self.state_upper[~fixed, None])
+        z0_free = b.variable("Z0", BlockKind.INITIAL_STATE, Sampling.ONCE, int((~fixed).sum()), 1,
+                             self.state_lower[~fixed, None], self.state_upper[~fixed, None],
+                             packed_rows=np.flatnonzero(~fixed))
         pieces, i_fixed, i_free = [], 0, 0
         for is_fixed in fixed:  # interleave in state order
             if is_fixed:
@@ -333,6 +391,12 @@ class _Context:
                 l2_total += l2 * cs.sum2(H / 3 * cs.sum1(a ** 2 + a * c + c ** 2))
                 h1_total += h1 * cs.sum2(cs.sum1((c - a) ** 2) / H)
         return l2_total, h1_total
+
+    def node_states(self, name: str, sampling: Sampling, cols: int, per_interval: int) -> cs.MX:
+        """A block of states within their bounds, ``cols`` columns, ``per_interval`` per interval."""
+        return self.builder.variable(name, BlockKind.STATE, sampling, self.model.nz, cols,
+                                     self.state_lower[:, None], self.state_upper[:, None],
+                                     per_interval=per_interval)
 
     def state_bounds_on(self, states: cs.MX, name: str) -> None:
         """State bounds as constraints on eliminated states (single shooting)."""

@@ -9,15 +9,15 @@ shooting), so the NLP graph does not grow with N.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 import casadi as cs
 import numpy as np
 
 from .._checks import as_choice
-from .discrete import DiscreteProblem, Transcription, _Context
+from .discrete import Transcription, _Context
+from .layout import NodeValues, Sampling
 from .model import ModelFunctions
 
-__all__ = ["ButcherTableau", "ExplicitRungeKutta", "ExplicitEuler", "Heun", "RK4"]
+__all__ = ["ButcherTableau", "ExplicitRungeKutta", "ExplicitEuler", "Heun", "Ralston", "RK4"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class ButcherTableau:
 
 EULER = ButcherTableau(A=((0.0,),), b=(1.0,), c=(0.0,), name="euler")
 HEUN = ButcherTableau(A=((0.0, 0.0), (1.0, 0.0)), b=(0.5, 0.5), c=(0.0, 1.0), name="heun")
+RALSTON = ButcherTableau(A=((0.0, 0.0), (2 / 3, 0.0)), b=(0.25, 0.75), c=(0.0, 2 / 3), name="ralston")
 RK4_TABLEAU = ButcherTableau(
     A=((0.0, 0.0, 0.0, 0.0), (0.5, 0.0, 0.0, 0.0), (0.0, 0.5, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0)),
     b=(1 / 6, 1 / 3, 1 / 3, 1 / 6), c=(0.0, 0.5, 0.5, 1.0), name="rk4")
@@ -69,13 +70,45 @@ def weighted_sum(weights, terms):
     return out
 
 
+class RungeKuttaDenseOutput:
+    """States between the nodes as a partial step of the scheme from the node before.
+
+    Parameters
+    ----------
+    step : casadi.Function
+        The transcription's step function (see :meth:`ExplicitRungeKutta.step_function`).
+    controls : {'constant', 'linear'}
+        The control kind, to give the partial step its controls.
+    """
+
+    def __init__(self, step: cs.Function, controls: str) -> None:
+        self.step, self.controls = step, controls
+
+    def states(self, values: NodeValues, k: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """A partial step of length s from node k; shape (nz, len(k))."""
+        z = values.states[:, k]
+        U = values.controls
+        t = values.t[k]
+        if self.controls == "constant":
+            u0 = u1 = U[:, np.minimum(k, U.shape[1] - 1)]
+        else:
+            h = values.t[k + 1] - t
+            u0 = U[:, k]
+            u1 = u0 + (s / h) * (U[:, k + 1] - u0)
+        out = self.step.map(len(k))(z, u0, u1, values.statics, t[None, :], s[None, :], values.tf)[0]
+        return np.asarray(out)
+
+
 class ExplicitRungeKutta(Transcription):
     """Explicit Runge-Kutta transcription from a Butcher tableau.
+
+    A named scheme is a subclass that sets the class attribute ``tableau``
+    (see :class:`Heun`); it then takes no tableau argument.
 
     Parameters
     ----------
     tableau : ButcherTableau
-        The scheme.
+        The scheme; only for this class itself, not for its named subclasses.
     shooting : {'multiple', 'single'}
         Multiple shooting keeps the node states as variables linked by
         equality constraints; single shooting eliminates them.
@@ -89,17 +122,21 @@ class ExplicitRungeKutta(Transcription):
     """
 
     family = "runge-kutta"
+    tableau: ButcherTableau  # a class attribute of the named schemes
 
-    def __init__(self, tableau: ButcherTableau, shooting: str = "multiple",
+    def __init__(self, tableau: ButcherTableau | None = None, shooting: str = "multiple",
                  controls: str = "constant", expand: bool = True, parallelization: str = "serial") -> None:
-        super().__init__(controls, parallelization)
+        super().__init__(controls, parallelization, expand)
+        own = getattr(type(self), "tableau", None)
+        if tableau is None:
+            tableau = own
+        elif own is not None:
+            raise TypeError(f"tableau: {type(self).__name__} carries its own tableau; "
+                            f"use oc.ExplicitRungeKutta(tableau) for another one")
         if not isinstance(tableau, ButcherTableau):
             raise TypeError(f"tableau: expected an oc.ButcherTableau, got {tableau!r}")
         self.tableau = tableau
         self.shooting = as_choice(shooting, "shooting", ("multiple", "single"))
-        if not isinstance(expand, bool):
-            raise TypeError(f"expand: expected True or False, got {expand!r}")
-        self.expand = expand
 
     def describe(self) -> dict:
         return {**super().describe(), "scheme": self.tableau.name, "shooting": self.shooting,
@@ -120,7 +157,8 @@ class ExplicitRungeKutta(Transcription):
         z = cs.MX.sym("z", model.nz)
         u0, u1 = cs.MX.sym("u0", model.nu), cs.MX.sym("u1", model.nu)
         p, t, h, tf = cs.MX.sym("p", model.np), cs.MX.sym("t"), cs.MX.sym("h"), cs.MX.sym("tf")
-        k, q = [], []
+        k: list[cs.MX] = []
+        q: list[cs.MX] = []
         for i in range(tab.stages):
             incr = weighted_sum(tab.A[i][:i], k[:i])
             zi = z if incr is None else z + h * incr
@@ -136,14 +174,12 @@ class ExplicitRungeKutta(Transcription):
         return step.expand() if self.expand else step
 
     # ------------------------------------------------------------ the grid
-    def _dynamics(self, ctx: _Context) -> tuple[cs.MX, cs.MX]:
+    def _dynamics(self, ctx: _Context) -> tuple[cs.MX, cs.MX, RungeKuttaDenseOutput]:
         model, N = ctx.model, ctx.grid.N
         step = self.step_function(model)
-        ctx.extras["step"] = step
         u_left, u_right = ctx.control_intervals()
         if self.shooting == "multiple":
-            Z = ctx.builder.variable("Z", model.nz, N, ctx.state_lower[:, None], ctx.state_upper[:, None],
-                                     per_interval=1)
+            Z = ctx.node_states("Z", Sampling.LATER_NODES, N, per_interval=1)
             states = cs.horzcat(ctx.z0, Z)
             z_next, quad = self.map(step, N)(states[:, :-1], u_left, u_right, ctx.P, ctx.T[:, :-1], ctx.H, ctx.tf)
             ctx.builder.constrain("dynamics", Z - z_next, 0.0, 0.0)
@@ -152,45 +188,28 @@ class ExplicitRungeKutta(Transcription):
                                                        ctx.H, ctx.tf)
             states = cs.horzcat(ctx.z0, rolled)
             ctx.state_bounds_on(rolled, "state_bounds")
-        return states, cs.sum2(quad)
-
-    def state_between_nodes(self, problem: DiscreteProblem, w: np.ndarray, values: dict,
-                            k: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """A partial step of length s from node k: the scheme's own dense output."""
-        step = problem.extras["step"]
-        z = values["z"][:, k]
-        U = values["u"]
-        t = values["t"][k]
-        if self.controls == "constant":
-            u0 = u1 = U[:, np.minimum(k, U.shape[1] - 1)]
-        else:
-            h = values["t"][k + 1] - t
-            u0 = U[:, k]
-            u1 = u0 + (s / h) * (U[:, k + 1] - u0)
-        out = step.map(len(k))(z, u0, u1, values["p"], t[None, :], s[None, :], values["tf"])[0]
-        return np.asarray(out)
+        return states, cs.sum2(quad), RungeKuttaDenseOutput(step, self.controls)
 
 
 class ExplicitEuler(ExplicitRungeKutta):
     """x_{k+1} = x_k + h f(t_k, x_k, u_k): with constant controls, exactly the ResNet."""
 
-    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True,
-                 parallelization: str = "serial") -> None:
-        super().__init__(EULER, shooting=shooting, controls=controls, expand=expand, parallelization=parallelization)
+    tableau = EULER
 
 
 class Heun(ExplicitRungeKutta):
     """Heun's second-order method (explicit trapezoid)."""
 
-    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True,
-                 parallelization: str = "serial") -> None:
-        super().__init__(HEUN, shooting=shooting, controls=controls, expand=expand, parallelization=parallelization)
+    tableau = HEUN
+
+
+class Ralston(ExplicitRungeKutta):
+    """Ralston's second-order method (c = (0, 2/3), b = (1/4, 3/4)), least error bound of its family."""
+
+    tableau = RALSTON
 
 
 class RK4(ExplicitRungeKutta):
     """The classical fourth-order Runge-Kutta method."""
 
-    def __init__(self, shooting: str = "multiple", controls: str = "constant", expand: bool = True,
-                 parallelization: str = "serial") -> None:
-        super().__init__(RK4_TABLEAU, shooting=shooting, controls=controls, expand=expand,
-                         parallelization=parallelization)
+    tableau = RK4_TABLEAU

@@ -14,13 +14,11 @@ import json
 import math
 import warnings
 
-import casadi as cs
 import numpy as np
 import pytest
 
 import occontrol as oc
 from occontrol.datasets import load_dataset
-from occontrol.guess import initial_guess
 from occontrol.resnet import DeepLimitProblem, DeepLimitSettings, guess_from_network, random_network
 from occontrol.resnet.deep_limit import DeepLimitConfig
 
@@ -46,8 +44,7 @@ def deep() -> DeepLimitProblem:
 def nlp_objective(deep: DeepLimitProblem, net) -> float:
     """CasADi's value of the Euler NLP objective at the network's weights."""
     pr = oc.discretize(deep.ocp, oc.ExplicitEuler(shooting="single"), grid=net.N)
-    w = initial_guess(pr, guess_from_network(deep, net))
-    return float(cs.Function("f", [pr.nlp["x"], pr.nlp["p"]], [pr.nlp["f"]])(w, pr.parameters))
+    return pr.objective(pr.initial_point(guess_from_network(deep, net)))
 
 
 def torch_objective(deep: DeepLimitProblem, net) -> float:

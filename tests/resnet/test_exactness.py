@@ -45,7 +45,6 @@ import pytest
 
 import occontrol as oc
 from occontrol.datasets import load_dataset
-from occontrol.guess import initial_guess
 from occontrol.resnet import (DeepLimitProblem, DeepLimitSettings, ResNet, guess_from_network,
                               network_from_solution, random_network, solve_layers)
 from occontrol.resnet.activations import SMOOTH_RELU_EPS
@@ -175,7 +174,7 @@ def solved_network(activation: str, loss: str) -> ResNet:
 def nlp_at(deep: DeepLimitProblem, net: ResNet, transcription) -> dict:
     """The transcription's node states, objective, constraints and gradient at the network's weights."""
     pr = oc.discretize(deep.ocp, transcription, grid=net.N)
-    w = initial_guess(pr, guess_from_network(deep, net))
+    w = pr.initial_point(guess_from_network(deep, net))
     z = np.asarray(pr.readout(w, pr.parameters)[0])  # outputs: z (states per node, packed), u, params, ...
     fun = cs.Function("fg", [pr.nlp["x"], pr.nlp["p"]],
                       [pr.nlp["f"], pr.nlp["g"], cs.gradient(pr.nlp["f"], pr.nlp["x"])])
@@ -277,8 +276,8 @@ def test_nlp_gradient_equals_torch_autograd(activation, loss):
     U = np.vstack([ref.A.grad.numpy().transpose(0, 2, 1).reshape(N, m * m).T, ref.b.grad.numpy().T])
     pr = out["problem"]
     expected = np.empty(out["w"].size)
-    expected[pr.blocks["U"].index] = U.ravel(order="F")
-    expected[pr.blocks["P"].index] = np.concatenate([ref.W.grad.numpy().ravel(order="F"), ref.c.grad.numpy()])
+    expected[pr.index.controls] = U.ravel(order="F")
+    expected[pr.index.statics] = np.concatenate([ref.W.grad.numpy().ravel(order="F"), ref.c.grad.numpy()])
     assert np.max(np.abs(out["grad"] - expected)) <= 1e-12 * max(1.0, np.abs(expected).max())
 
 

@@ -12,7 +12,6 @@ from sklearn.metrics import r2_score
 
 import occontrol as oc
 from occontrol.datasets import load_dataset
-from occontrol.guess import initial_guess
 from occontrol.resnet import (DeepLimitProblem, DeepLimitSettings, ResNet, guess_from_network,
                               network_from_solution, random_network, solve_layers)
 
@@ -143,7 +142,7 @@ def test_network_from_solution_shapes(loss, K):
                           np.reshape(sol.value(deep.A), (N, 16)))
     assert np.array_equal(net.W.ravel(order="F"), np.ravel(sol.value(deep.W)))
     # and putting it back as a guess reproduces the decision vector
-    w = initial_guess(sol.problem, guess_from_network(deep, net, with_states=False))
+    w = sol.problem.initial_point(guess_from_network(deep, net, with_states=False))
     assert np.array_equal(w, sol.w)
 
 

@@ -33,7 +33,6 @@ from scipy.special import expit
 
 import occontrol as oc
 from occontrol.datasets import load_dataset
-from occontrol.guess import initial_guess
 from occontrol.resnet import (DeepLimitProblem, DeepLimitSettings, ResNet, UnboundedClassifierWarning,
                               multistart, network_from_solution, random_network, solve_layers)
 from occontrol.resnet.gauss_newton import GaussNewtonHessian
@@ -106,7 +105,7 @@ def test_trivial_branch_is_a_stationary_point(moons):
     N = 32
     pr = oc.discretize(deep.ocp, oc.ExplicitEuler(shooting="single"), grid=N)
     guess = {deep.A: np.zeros((N, 4)), deep.b: np.zeros((N, 2)), deep.W: W, deep.c: c}
-    w = initial_guess(pr, guess)
+    w = pr.initial_point(guess)
     fgH = nlp_functions(pr)
     f, grad = fgH(w, pr.parameters)
     assert abs(float(f) - lr_loss) <= 1e-12
@@ -114,7 +113,7 @@ def test_trivial_branch_is_a_stationary_point(moons):
     assert np.max(np.abs(np.asarray(grad))) < 1e-9
     # ... and it is not stationary merely because gradients are small here: move theta a little
     w_moved = w.copy()
-    w_moved[pr.blocks["U"].index] = 1e-3
+    w_moved[pr.index.controls] = 1e-3
     assert np.max(np.abs(np.asarray(fgH(w_moved, pr.parameters)[1]))) > 1e-5
     # accuracy of the trivial branch
     trivial = ResNet(np.zeros((N, 2, 2)), np.zeros((N, 2)), W[None, :], c, 1 / N, loss="logistic",
@@ -175,7 +174,7 @@ def test_gauss_newton_matrix(loss, activation):
     net = random_network(deep, N, seed=4)
     pr = oc.discretize(deep.ocp, oc.ExplicitEuler(shooting="single"), grid=N)
     from occontrol.resnet import guess_from_network
-    w = initial_guess(pr, guess_from_network(deep, net, with_states=False))
+    w = pr.initial_point(guess_from_network(deep, net, with_states=False))
     ggn = GaussNewtonHessian(pr, deep)
     G = np.asarray(ggn.matrix(w))
     assert G.shape == (w.size, w.size)
@@ -183,12 +182,12 @@ def test_gauss_newton_matrix(loss, activation):
     # (a) scores are linear in (W, c): there the GGN is the exact Hessian
     _, _, H_exact = nlp_functions(pr, hessian=True)(w, pr.parameters)
     H_exact = np.asarray(cs.DM(H_exact).full())
-    P = pr.blocks["P"].index
+    P = pr.index.statics
     block = np.ix_(P, P)
     assert np.max(np.abs(G[block] - H_exact[block])) <= 1e-12 * np.abs(H_exact[block]).max()
 
     # (b) the whole GGN from an independent Jacobian; v = (vec U column-major, vec W column-major, c)
-    order = np.concatenate([pr.blocks["U"].index, P])
+    order = np.concatenate([pr.index.controls, P])
     v0 = w[order]
     lift = torch.tensor(deep.lift, dtype=torch.float64)
     X0 = lift @ torch.tensor(deep.X_data, dtype=torch.float64).T
