@@ -22,12 +22,13 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .resnet.config import (COMPARE_GRIDS, LOSS_CHOICES, OPTIMIZERS, SETTINGS, TRANSCRIPTIONS, CompareFields,
-                            DeepLimitFields)
+from .datasets import DATASETS
+from .resnet.config import (ACTIVATION_NAMES, BRANCHES, COMPARE_GRIDS, LOSS_CHOICES, OPTIMIZERS, SETTINGS,
+                            TRANSCRIPTIONS, CompareFields, DeepLimitFields)
+from .resnet.strategy import STRATEGY_NAMES
 
 __all__ = ["main"]
 
-DATASET_CHOICES = ("moons", "circles", "blobs", "iris", "wine", "breast_cancer")
 # settings whose command-line option is not --<name with dashes>
 OPTION_OF = {"n_starts": "--starts", "warm": "--cold", "max_steps": "--steps", "max_seconds": "--seconds",
              "deep": "--transcription"}
@@ -152,7 +153,7 @@ def _fail(args: argparse.Namespace, message: Any) -> int:
 def _add_model_options(p: argparse.ArgumentParser, defaults) -> None:
     g = p.add_argument_group("data and model")
     g.add_argument("--dataset", default=defaults.dataset,
-                   choices=DATASET_CHOICES,
+                   choices=DATASETS,
                    help="scikit-learn dataset (default %(default)s)")
     g.add_argument("--n", type=_integer(2), default=defaults.n,
                    help="training samples of a synthetic set (default %(default)s)")
@@ -161,7 +162,7 @@ def _add_model_options(p: argparse.ArgumentParser, defaults) -> None:
     g.add_argument("--seed", type=_integer(0), default=defaults.seed,
                    help="seeds the data, the split and the first start (default %(default)s)")
     g.add_argument("--activation", default=defaults.activation,
-                   choices=["tanh", "sigmoid", "softplus", "smooth_relu", "relu"], help="sigma (default %(default)s)")
+                   choices=ACTIVATION_NAMES, help="sigma (default %(default)s)")
     g.add_argument("--loss", default=defaults.loss, choices=LOSS_CHOICES,
                    help="loss of the scores W X(T) + c; auto: logistic for two classes, softmax for more "
                         "(default %(default)s)")
@@ -182,14 +183,14 @@ def _add_solver_options(p: argparse.ArgumentParser, defaults) -> None:
                    help="layer counts N, as '4,8,16' or '4:256' for doubling (default 4:256)")
     g.add_argument("--transcription", default=defaults.transcription, choices=TRANSCRIPTIONS,
                    help="euler is the ResNet exactly (default %(default)s)")
-    g.add_argument("--strategy", default=defaults.strategy, choices=["gauss-newton", "exact"],
+    g.add_argument("--strategy", default=defaults.strategy, choices=STRATEGY_NAMES,
                    help="single shooting with a Gauss-Newton Hessian, or multiple shooting with the exact "
                         "Hessian (default %(default)s)")
     g.add_argument("--cold", action="store_true",
                    help="start every level cold instead of warm from the previous level")
     g.add_argument("--starts", type=_integer(1), default=defaults.n_starts,
                    help="random non-constant starts at the coarsest grid (default %(default)s)")
-    g.add_argument("--branches", default=defaults.branches, choices=["best", "all"],
+    g.add_argument("--branches", default=defaults.branches, choices=BRANCHES,
                    help="follow the best start up the ladder, or every start (default %(default)s)")
     g.add_argument("--prolongation", default=defaults.prolongation, choices=["linear", "constant"],
                    help="how theta is carried to the finer grid (default %(default)s)")
@@ -342,7 +343,7 @@ def _compare_parser(sub) -> None:
     g.add_argument("--grids", type=_grids, default=d.grids,
                    help="layer counts N, as '8,16' or '8:64' (default %s)"
                         % ",".join(map(str, COMPARE_GRIDS)))
-    g.add_argument("--strategy", default=d.strategy, choices=["gauss-newton", "exact"],
+    g.add_argument("--strategy", default=d.strategy, choices=STRATEGY_NAMES,
                    help="IPOPT: single shooting with a Gauss-Newton Hessian, or multiple shooting with the exact "
                         "Hessian (default %(default)s)")
     g.add_argument("--starts", type=_integer(1), default=d.n_starts,

@@ -12,7 +12,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {"ACTIVATIONS": "activations", "Activation": "activations", "LOSSES": "losses", "Loss": "losses",
-            "ResNet": "network", "DeepLimitProblem": "problem", "DeepLimitSettings": "problem",
+            "ResNet": "network", "HessianStrategy": "strategy", "ExactHessian": "strategy",
+            "GaussNewton": "strategy", "DeepLimitProblem": "problem", "DeepLimitSettings": "problem",
             **{name: "train" for name in ("STRATEGIES", "FailedFitWarning", "FitResult", "UnboundedClassifierWarning",
                                           "guess_from_network", "multistart", "network_from_solution",
                                           "random_network", "solve_layers")}}

@@ -12,12 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..datasets import SHAPES
+from ..transcription.registry import SCHEME_NAMES
 
-__all__ = ["DeepLimitFields", "CompareFields", "TRANSCRIPTIONS", "LOSS_CHOICES", "OPTIMIZERS", "SETTINGS",
-           "COMPARE_GRIDS", "resolve_loss"]
+__all__ = ["DeepLimitFields", "CompareFields", "TRANSCRIPTIONS", "ACTIVATION_NAMES", "LOSS_NAMES", "LOSS_CHOICES",
+           "BRANCHES", "OPTIMIZERS", "SETTINGS", "COMPARE_GRIDS", "resolve_loss"]
 
-TRANSCRIPTIONS = ("euler", "heun", "rk4", "collocation")
-LOSS_CHOICES = ("auto", "logistic", "softmax", "squared")
+# the names of the registries whose entries import CasADi (tests/test_strategy.py checks they agree):
+# ACTIVATIONS (activations.py) and LOSSES (losses.py); schemes come from the transcription registry
+TRANSCRIPTIONS = SCHEME_NAMES
+ACTIVATION_NAMES = ("tanh", "sigmoid", "softplus", "smooth_relu", "relu")
+LOSS_NAMES = ("logistic", "softmax", "squared")
+LOSS_CHOICES = ("auto", *LOSS_NAMES)
+BRANCHES = ("best", "all")
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
 SETTINGS = ("h1-consistent", "h1-iid", "noh1-consistent", "noh1-iid")
 COMPARE_GRIDS = (8, 16, 32, 64)

@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
@@ -31,12 +31,12 @@ from ..refine import (SCHEMA, ConvergenceStudy, LevelStore, StoreMismatch, level
                       start_record)
 from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
-from ..transcription.collocation import Collocation
-from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
-from .config import TRANSCRIPTIONS, DeepLimitFields, resolve_loss
-from .gauss_newton import gauss_newton_hessian, gauss_newton_solver
+from ..transcription.discrete import Transcription
+from ..transcription.registry import SCHEME_NAMES
+from .config import BRANCHES, DeepLimitFields, resolve_loss
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
+from .strategy import HessianStrategy, as_strategy
 from .train import (_labels, check_classifier_growth, guess_from_network, network_from_solution,
                     random_network)
 
@@ -70,9 +70,11 @@ class DeepLimitConfig(DeepLimitFields):
         if self.width is not None and as_positive_int(self.width, "width") < features:
             raise ValueError(f"width: expected m >= d = {features} (the features of {self.dataset}), "
                              f"got {self.width}")
-        as_choice(self.transcription, "transcription", TRANSCRIPTIONS)
-        as_choice(self.strategy, "strategy", ("gauss-newton", "exact"))
-        as_choice(self.branches, "branches", ("best", "all"))
+        as_choice(self.transcription, "transcription", SCHEME_NAMES)
+        strategy = as_strategy(self.strategy)
+        if not isinstance(self.strategy, str):  # settings.json keeps the registered name
+            object.__setattr__(self, "strategy", strategy.name)
+        as_choice(self.branches, "branches", BRANCHES)
         as_positive_int(self.n_starts, "n_starts")
         grids = tuple(self.grids)
         if not grids or any(isinstance(g, bool) or not isinstance(g, (int, np.integer)) or g < 1 for g in grids):
@@ -80,9 +82,7 @@ class DeepLimitConfig(DeepLimitFields):
         if list(grids) != sorted(set(grids)):
             raise ValueError(f"grids: expected strictly increasing layer counts, got {list(grids)}")
         object.__setattr__(self, "grids", tuple(int(g) for g in grids))
-        if self.strategy == "gauss-newton" and self.transcription == "collocation":
-            raise ValueError("strategy: 'gauss-newton' needs an explicit scheme; use strategy='exact' "
-                             "with transcription='collocation'")
+        strategy.transcription_for(self.transcription)  # e.g. Gauss-Newton refuses collocation
         self.model_settings()  # validates activation, loss, taus, width, horizon
         Ipopt(tol=self.tol, max_iter=self.max_iter, max_wall_time=self.max_wall_time)
 
@@ -106,14 +106,18 @@ class DeepLimitConfig(DeepLimitFields):
             data["grids"] = tuple(data["grids"])
         return cls(**data)
 
-    def transcription_object(self):
-        if self.transcription == "collocation":
-            return Collocation(degree=3, scheme="radau")
-        if self.strategy == "gauss-newton":
-            # threaded maps measured 1.6x faster per Gauss-Newton iteration (benchmarks/scaling.py)
-            return {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}[self.transcription](
-                shooting="single", parallelization="thread")
-        return {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}[self.transcription](shooting="multiple")
+    def hessian_strategy(self) -> HessianStrategy:
+        """The :class:`~occontrol.resnet.strategy.HessianStrategy` named by ``strategy``."""
+        return as_strategy(self.strategy)
+
+    def transcription_object(self) -> Transcription:
+        """The transcription of ``transcription`` that the strategy solves."""
+        return self.hessian_strategy().transcription_for(self.transcription)
+
+    def solver(self) -> Ipopt:
+        """IPOPT with these limits and the options the strategy requires."""
+        solver = Ipopt(tol=self.tol, max_iter=self.max_iter, max_wall_time=self.max_wall_time)
+        return cast(Ipopt, self.hessian_strategy().ipopt(solver))
 
 
 @dataclass
@@ -280,11 +284,8 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
     deep = DeepLimitProblem(data.X_train, data.y_train, config.model_settings())
     record = _problem_record(config, deep)
     folder = Path(out) if out is not None else None
-    solver = Ipopt(tol=config.tol, max_iter=config.max_iter, max_wall_time=config.max_wall_time)
-    use_ggn = config.strategy == "gauss-newton"
-    hess_lag = gauss_newton_hessian(deep) if use_ggn else None
-    if use_ggn:
-        solver = gauss_newton_solver(solver)
+    solver = config.solver()
+    hess_lag = config.hessian_strategy().hess_lag(deep)
     try:
         if folder is not None:
             _check_folder(folder, record)

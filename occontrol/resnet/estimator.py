@@ -17,15 +17,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._checks import as_positive_int
 from ..solver import Ipopt
-from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
+from ..transcription.registry import EXPLICIT_SCHEMES
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
+from .strategy import HessianStrategy, as_strategy
 from .train import FailedFitWarning, fit_from, multistart
 
 __all__ = ["ODEResNetClassifier", "ODEResNetRegressor"]
-
-_TRANSCRIPTIONS = {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}
-
 
 def _same_classes(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
@@ -40,7 +38,7 @@ class _ODEResNetBase(BaseEstimator):
 
     def __init__(self, n_layers: int = 16, tau1: float = 1e-3, tau2: float = 1e-2, tau_w: float = 1e-4,
                  activation: str = "tanh", width: int | None = None, horizon: float = 1.0,
-                 transcription: str = "euler", strategy: str = "gauss-newton", n_starts: int = 3,
+                 transcription: str = "euler", strategy: str | HessianStrategy = "gauss-newton", n_starts: int = 3,
                  random_state: int | np.random.RandomState | None = 0, tol: float = 1e-8, max_iter: int = 500,
                  warm_start: bool = False, verbose: int = 0) -> None:
         self.n_layers = n_layers
@@ -90,16 +88,14 @@ class _ODEResNetBase(BaseEstimator):
 
     def _fit(self, X, y, loss: str):
         as_positive_int(self.n_layers, "n_layers")
-        if self.transcription not in _TRANSCRIPTIONS:
-            raise ValueError(f"transcription: expected one of {list(_TRANSCRIPTIONS)}, got {self.transcription!r}")
+        if self.transcription not in EXPLICIT_SCHEMES:  # the layer map of a ResNet
+            raise ValueError(f"transcription: expected one of {list(EXPLICIT_SCHEMES)}, got {self.transcription!r}")
+        strategy = as_strategy(self.strategy)
         settings = DeepLimitSettings(width=self.width, activation=self.activation, loss=loss, tau1=self.tau1,
                                      tau2=self.tau2, tau_w=self.tau_w, horizon=self.horizon)
         deep = DeepLimitProblem(X, y, settings)
-        kwargs: dict[str, Any] = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter)}
-        if self.transcription == "euler":
-            kwargs["strategy"] = self.strategy
-        else:  # other schemes: multiple shooting, exact Hessian
-            kwargs["transcription"] = _TRANSCRIPTIONS[self.transcription]()
+        kwargs: dict[str, Any] = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter), "strategy": strategy,
+                                  "scheme": self.transcription}
         progress = print if self.verbose and self.verbose > 0 else None
         previous = self._warm_network(deep)
         with warnings.catch_warnings():
@@ -144,9 +140,9 @@ class ODEResNetClassifier(ClassifierMixin, _ODEResNetBase):
         Depth T of the continuous network.
     transcription : {'euler', 'heun', 'rk4'}
         The layer map; 'euler' is the ResNet.
-    strategy : {'gauss-newton', 'exact'}
-        For 'euler': single shooting with a Gauss-Newton Hessian, or multiple
-        shooting with the exact Hessian.
+    strategy : {'gauss-newton', 'exact'} or HessianStrategy
+        Single shooting with a Gauss-Newton Hessian, or multiple shooting with
+        the exact Hessian, for every scheme (:mod:`occontrol.resnet.strategy`).
     n_starts : int
         Random non-constant starts; the lowest objective wins.
     random_state : int, numpy.random.RandomState or None
