@@ -178,3 +178,39 @@ def test_config_and_estimator_take_a_strategy_object():
     ds = load_dataset("moons", n=20, seed=0)
     clf = ODEResNetClassifier(n_layers=2, n_starts=1, transcription="heun", strategy=GaussNewton(), max_iter=300)
     assert clf.fit(ds.X_train, ds.y_train).network_.scheme == "heun"
+
+
+# ------------------------------------------------------ refine(), grouped
+def _lq():
+    from reference_problems import lq_problem
+    return lq_problem()[0]
+
+
+def test_refine_groups_reproduce_the_former_keywords(tmp_path):
+    """The grouped call and the former keywords are one study; the LQ optimum tanh(1) is approached."""
+    lines: list[str] = []
+    grouped = oc.refine(_lq(), oc.RK4(), [8, 16, 32], start=oc.StartPolicy(warm=False, prolongation="constant"),
+                        store=tmp_path / "levels", reporter=oc.Reporter(progress=lines.append, label="rk4"))
+    former = oc.refine(_lq(), oc.RK4(), grids=[8, 16, 32], warm=False, prolongation="constant", label="rk4")
+    assert [lv.objective for lv in grouped.levels] == [lv.objective for lv in former.levels]
+    assert grouped.label == former.label == "rk4" and len(lines) == 3 and lines[0].startswith("N=8")
+    errors = [abs(lv.objective - np.tanh(1.0)) for lv in grouped.levels]  # piecewise-constant u: first order
+    assert errors[0] > errors[1] > errors[2] and errors[2] < 1e-4
+    resumed = oc.refine(_lq(), oc.RK4(), [8, 16, 32], start=oc.StartPolicy(warm=False, prolongation="constant"),
+                        store=tmp_path / "levels")
+    assert [lv.reused for lv in resumed.levels] == [True, True, True]
+
+
+def test_refine_groups_are_checked():
+    with pytest.raises(ValueError, match=r"^prolongation: expected one of 'linear', 'constant'"):
+        oc.StartPolicy(prolongation="cubic")
+    with pytest.raises(TypeError, match=r"^warm: expected True or False"):
+        oc.StartPolicy(warm="yes")
+    with pytest.raises(TypeError, match=r"^start: expected an oc.StartPolicy"):
+        oc.refine(_lq(), oc.RK4(), [8], start={"warm": False})
+    with pytest.raises(TypeError, match=r"^reporter: expected an oc.Reporter"):
+        oc.refine(_lq(), oc.RK4(), [8], reporter=print)
+    with pytest.raises(TypeError, match=r"^refine: unexpected keyword arguments \['bogus'\]"):
+        oc.refine(_lq(), oc.RK4(), [8], bogus=1)
+    with pytest.raises(TypeError, match=r"^recompute: expected True or False"):
+        oc.refine(_lq(), oc.RK4(), [8], store="x", recompute="yes")

@@ -27,8 +27,8 @@ import numpy as np
 from .._checks import as_choice, as_finite_float, as_positive_int
 from ..datasets import DATASETS, SHAPES, Dataset, load_dataset
 from ..io import DamagedFile, check_npz, folder_lock, read_json, write_json, write_npz
-from ..refine import (SCHEMA, ConvergenceStudy, LevelStore, StoreMismatch, level_fingerprint, refine,
-                      start_record)
+from ..refine import (SCHEMA, ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
+                      level_fingerprint, refine, start_record)
 from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
 from ..transcription.discrete import Transcription
@@ -165,8 +165,7 @@ def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out
         net = _network(deep, sol, config)
         networks[sol.N] = net
         if out is not None:  # the weights of a failed solve say so
-            write_npz(out / f"weights_N{sol.N}.npz", **net.to_arrays(), status=np.str_(sol.status),
-                      success=np.bool_(sol.success))
+            write_npz(out / f"weights_N{sol.N}.npz", **net.to_arrays())  # with the solve's status
         values = {"train_accuracy": net.score(data.X_train, _labels(deep)),
                   "test_accuracy": net.score(data.X_test, data.y_test)}
         if config.transcription != "collocation":
@@ -339,10 +338,11 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
 
         def cold(N: int, seed: int = seed) -> dict:  # the same smooth random theta(t), on grid N
             return guess_from_network(deep, random_network(deep, N, seed))
-        study = refine(deep.ocp, transcription, config.grids, guess=cold, solver=solver,
-                       hess_lag=hess_lag, warm=config.warm, prolongation=config.prolongation,
-                       metrics=metrics, progress=say, store=level_folder, problem_record=record, label=label,
-                       first=start_sols[i], shown=["train_accuracy", "test_accuracy"])
+        start = StartPolicy(guess=cold, warm=config.warm, prolongation=config.prolongation, first=start_sols[i])
+        reporter = Reporter(progress=say, metrics=metrics, shown=["train_accuracy", "test_accuracy"], label=label,
+                            problem_record=record)
+        study = refine(deep.ocp, transcription, config.grids, start=start, store=level_folder, solver=solver,
+                       hess_lag=hess_lag, reporter=reporter)
         for sol in study.solutions:
             if sol is not None:
                 check_classifier_growth(deep, sol)
