@@ -10,6 +10,7 @@ registries the command line reads are checked against the real factories.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import casadi as cs
 import numpy as np
@@ -214,3 +215,47 @@ def test_refine_groups_are_checked():
         oc.refine(_lq(), oc.RK4(), [8], bogus=1)
     with pytest.raises(TypeError, match=r"^recompute: expected True or False"):
         oc.refine(_lq(), oc.RK4(), [8], store="x", recompute="yes")
+
+
+# ------------------------------------------------------ one set of settings
+def _defaults(cls) -> dict:
+    return {f.name: f.default for f in dataclasses.fields(cls)}
+
+
+def test_the_study_settings_compose_the_model_and_solver_settings():
+    from occontrol.resnet.config import DataFields, DeepLimitFields, LadderFields, ModelFields, SolverFields
+    parts = [DataFields, ModelFields, LadderFields, SolverFields]
+    assert [f.name for f in dataclasses.fields(DeepLimitConfig)] == [n for p in parts for n in _defaults(p)]
+    study, model = _defaults(DeepLimitFields), _defaults(ModelFields)
+    assert {k: v for k, v in study.items() if k in model and k != "loss"} == {k: v for k, v in model.items()
+                                                                               if k != "loss"}
+    assert (study["loss"], model["loss"]) == ("auto", "logistic")  # the study resolves 'auto' per dataset
+    settings = _defaults(DeepLimitSettings)
+    assert {k: settings[k] for k in model} == model and set(settings) - set(model) == {"lift", "lift_seed"}
+    ipopt = oc.Ipopt()
+    assert {k: getattr(ipopt, k) for k in _defaults(SolverFields)} == _defaults(SolverFields)
+    config = DeepLimitConfig(tau1=0.5, width=3, tol=1e-6, max_iter=7, max_wall_time=9.0, strategy="exact")
+    assert config.model_settings() == DeepLimitSettings(tau1=0.5, width=3)
+    assert (config.solver().tol, config.solver().max_iter, config.solver().max_wall_time) == (1e-6, 7, 9.0)
+    est = ODEResNetClassifier().get_params()
+    assert {k: est[k] for k in ("tau1", "tau2", "activation", "width", "horizon")} == \
+        {k: model[k] for k in ("tau1", "tau2", "activation", "width", "horizon")}
+    assert (est["transcription"], est["strategy"], est["tol"]) == ("euler", "gauss-newton", ipopt.tol)
+
+
+def test_cli_options_are_the_fields_with_their_defaults():
+    from occontrol.resnet.config import DeepLimitFields
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["deep-limit"]
+    actions = {a.dest: a for a in sub._actions}
+    for f in dataclasses.fields(DeepLimitFields):
+        if f.name == "warm":
+            assert actions["cold"].option_strings == ["--cold"] and actions["cold"].default is False
+            continue
+        action = actions[f.name]
+        assert action.default == f.default and action.help == f.metadata["help"], f.name
+    assert actions["n_starts"].option_strings == ["--starts"]
+    args = parser.parse_args(["deep-limit", "--starts", "2", "--cold", "--tau-w", "0.1", "--strategy", "exact"])
+    config = cli._config_from(args)
+    assert config == DeepLimitConfig(n_starts=2, warm=False, tau_w=0.1, strategy="exact")
+    assert cli._config_from(parser.parse_args(["deep-limit"])) == DeepLimitConfig()

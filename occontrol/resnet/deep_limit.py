@@ -33,7 +33,7 @@ from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
 from ..transcription.discrete import Transcription
 from ..transcription.registry import SCHEME_NAMES
-from .config import BRANCHES, DeepLimitFields, resolve_loss
+from .config import BRANCHES, DeepLimitFields, ModelFields, SolverFields, resolve_loss
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
 from .strategy import HessianStrategy, as_strategy
@@ -84,11 +84,11 @@ class DeepLimitConfig(DeepLimitFields):
         object.__setattr__(self, "grids", tuple(int(g) for g in grids))
         strategy.transcription_for(self.transcription)  # e.g. Gauss-Newton refuses collocation
         self.model_settings()  # validates activation, loss, taus, width, horizon
-        Ipopt(tol=self.tol, max_iter=self.max_iter, max_wall_time=self.max_wall_time)
+        self.solver()  # validates tol, max_iter, max_wall_time
 
     def model_settings(self) -> DeepLimitSettings:
-        return DeepLimitSettings(width=self.width, activation=self.activation, loss=self.loss, tau1=self.tau1,
-                                 tau2=self.tau2, tau_w=self.tau_w, horizon=self.horizon)
+        """The model part (:class:`ModelFields`) as the problem's settings."""
+        return DeepLimitSettings(**{f.name: getattr(self, f.name) for f in fields(ModelFields)})
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -116,7 +116,7 @@ class DeepLimitConfig(DeepLimitFields):
 
     def solver(self) -> Ipopt:
         """IPOPT with these limits and the options the strategy requires."""
-        solver = Ipopt(tol=self.tol, max_iter=self.max_iter, max_wall_time=self.max_wall_time)
+        solver = Ipopt(**{f.name: getattr(self, f.name) for f in fields(SolverFields)})
         return cast(Ipopt, self.hessian_strategy().ipopt(solver))
 
 

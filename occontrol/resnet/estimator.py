@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._checks import as_positive_int
 from ..solver import Ipopt
 from ..transcription.registry import EXPLICIT_SCHEMES
+from .config import LadderFields, ModelFields, SolverFields
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
 from .strategy import HessianStrategy, as_strategy
@@ -36,11 +38,14 @@ class _ODEResNetBase(BaseEstimator):
 
     _loss_for_targets: str = ""
 
-    def __init__(self, n_layers: int = 16, tau1: float = 1e-3, tau2: float = 1e-2, tau_w: float = 1e-4,
-                 activation: str = "tanh", width: int | None = None, horizon: float = 1.0,
-                 transcription: str = "euler", strategy: str | HessianStrategy = "gauss-newton", n_starts: int = 3,
-                 random_state: int | np.random.RandomState | None = 0, tol: float = 1e-8, max_iter: int = 500,
-                 warm_start: bool = False, verbose: int = 0) -> None:
+    # defaults are the study's (config.py) except tau_w > 0, so that separable data has a minimiser,
+    # fewer starts and iterations, and the fixed defaults scikit-learn's signature needs
+    def __init__(self, n_layers: int = 16, tau1: float = ModelFields.tau1, tau2: float = ModelFields.tau2,
+                 tau_w: float = 1e-4, activation: str = ModelFields.activation, width: int | None = ModelFields.width,
+                 horizon: float = ModelFields.horizon, transcription: str = LadderFields.transcription,
+                 strategy: str | HessianStrategy = LadderFields.strategy, n_starts: int = 3,
+                 random_state: int | np.random.RandomState | None = 0, tol: float = SolverFields.tol,
+                 max_iter: int = 500, warm_start: bool = False, verbose: int = 0) -> None:
         self.n_layers = n_layers
         self.tau1 = tau1
         self.tau2 = tau2
@@ -91,8 +96,8 @@ class _ODEResNetBase(BaseEstimator):
         if self.transcription not in EXPLICIT_SCHEMES:  # the layer map of a ResNet
             raise ValueError(f"transcription: expected one of {list(EXPLICIT_SCHEMES)}, got {self.transcription!r}")
         strategy = as_strategy(self.strategy)
-        settings = DeepLimitSettings(width=self.width, activation=self.activation, loss=loss, tau1=self.tau1,
-                                     tau2=self.tau2, tau_w=self.tau_w, horizon=self.horizon)
+        model = {f.name: getattr(self, f.name) for f in fields(ModelFields) if f.name != "loss"}
+        settings = DeepLimitSettings(loss=loss, **model)
         deep = DeepLimitProblem(X, y, settings)
         kwargs: dict[str, Any] = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter), "strategy": strategy,
                                   "scheme": self.transcription}
