@@ -675,20 +675,21 @@ def refine(ocp: OCP, transcription: Transcription | None = None, ladder: Any = (
     for index, grid in enumerate(grids):
         sol = first if index == 0 else None
         with_multipliers = multipliers and warm and previous is not None
+        level_start: Any  # the guess of this level
         if sol is not None:
-            start, kind = first, "given"
-            resolved = resolved or not first.reused
+            level_start, kind = sol, "given"
+            resolved = resolved or not sol.reused
         elif with_multipliers:  # the Solution itself is the guess (read through Solution.at)
-            start, kind = previous, "multipliers"
+            level_start, kind = previous, "multipliers"
         elif warm and previous is not None:
-            start, kind = prolonged_guess(previous, grid, prolongation), "warm"
+            level_start, kind = prolonged_guess(previous, grid, prolongation), "warm"
         else:
-            start = guess(grid.N) if callable(guess) and not isinstance(guess, Solution) else guess
+            level_start = guess(grid.N) if callable(guess) and not isinstance(guess, Solution) else guess
             kind = "cold"
         fingerprint: dict | None = None
         if level_store is not None:
             problem = sol.problem if sol is not None else discretize(ocp, transcription, grid=grid)
-            record = start_record(problem, kind, start, prolongation, previous_fp)
+            record = start_record(problem, kind, level_start, prolongation, previous_fp)
             fingerprint = level_fingerprint(problem, solver, hess_lag, record)
             if sol is None:
                 # a reused level reports the build and solve times of the run that solved it
@@ -697,7 +698,7 @@ def refine(ocp: OCP, transcription: Transcription | None = None, ladder: Any = (
                 level_store.save(sol, fingerprint)
         reused = sol is not None and sol.reused
         if sol is None:
-            sol = solve(ocp, transcription, grid=grid, guess=start, solver=solver, hess_lag=hess_lag,
+            sol = solve(ocp, transcription, grid=grid, guess=level_start, solver=solver, hess_lag=hess_lag,
                         warm_start_multipliers=with_multipliers)
             resolved = True
             if level_store is not None:

@@ -308,7 +308,8 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
     N0 = config.grids[0]
 
     # 1. random non-constant starts at the coarsest grid
-    starts, start_sols = [], []
+    starts: list[dict[str, Any]] = []
+    start_sols: list[Solution] = []
     for i in range(config.n_starts):
         seed = config.seed + i
         store = _start_store(folder, seed) if folder is not None else None
@@ -343,9 +344,9 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
                             problem_record=record)
         study = refine(deep.ocp, transcription, config.grids, start=start, store=level_folder, solver=solver,
                        hess_lag=hess_lag, reporter=reporter)
-        for sol in study.solutions:
-            if sol is not None:
-                check_classifier_growth(deep, sol)
+        for level_sol in study.solutions:
+            if level_sol is not None:
+                check_classifier_growth(deep, level_sol)
         studies.append(study)
         if rank == 0:
             networks = branch_networks

@@ -109,7 +109,10 @@ class GaussNewton(HessianStrategy):
         return gauss_newton_hessian(deep)
 
     def ipopt(self, solver: Ipopt | CasadiSolver | None) -> Ipopt | CasadiSolver | None:
+        from ..solver import Ipopt
         from .gauss_newton import gauss_newton_solver
+        if solver is not None and not isinstance(solver, Ipopt):  # another solver: its options as given
+            return solver
         return gauss_newton_solver(solver)
 
 

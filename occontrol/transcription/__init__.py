@@ -6,8 +6,9 @@ read by the command line) is importable without CasADi.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 
 _EXPORTS = {"Collocation": "collocation", "DiscreteProblem": "discrete", "Transcription": "discrete",
             "ModelFunctions": "model", "RK4": "runge_kutta", "ButcherTableau": "runge_kutta",
@@ -24,9 +25,4 @@ if TYPE_CHECKING:
     from .runge_kutta import RK4, ButcherTableau, ExplicitEuler, ExplicitRungeKutta, Heun  # noqa: F401
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
