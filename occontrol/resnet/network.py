@@ -13,7 +13,7 @@ from scipy.special import expit
 
 from .._checks import as_finite_array, as_finite_float, as_positive_int
 from ..io import write_npz
-from ..transcription.runge_kutta import EULER, HEUN, RK4_TABLEAU, ButcherTableau, weighted_sum
+from ..transcription.runge_kutta import TABLEAUS, ButcherTableau, weighted_sum
 from .activations import ACTIVATIONS
 from .losses import get_loss
 
@@ -23,7 +23,7 @@ __all__ = ["ResNet", "SCHEMES"]
 _REQUIRED = ("A", "b", "W", "c", "h", "activation", "lift", "loss")
 
 # Layer maps: explicit Euler is the ResNet; Heun and RK4 are the same flow under other schemes.
-SCHEMES = {t.name: t for t in (EULER, HEUN, RK4_TABLEAU)}
+SCHEMES = TABLEAUS
 
 
 def rk_layer(Z, field, h: float, scheme: str | ButcherTableau):
@@ -55,7 +55,7 @@ class ResNet:
         'logistic', 'softmax' or 'squared': fixes how scores become predictions.
     classes : ndarray, optional
         Class labels for ``predict`` (default 0..K-1, or 0/1 for logistic).
-    scheme : {'euler', 'heun', 'rk4'}
+    scheme : {'euler', 'heun', 'ralston', 'rk4'}
         The layer map: one step of this scheme with theta_k held constant.
         'euler' is the residual layer X + h sigma(A_k X + b_k).
     status : str, optional
