@@ -23,9 +23,11 @@ from pathlib import Path
 import casadi as cs
 
 from occontrol.io import atomic_write, write_json
+from occontrol.resnet.config import LadderFields
 from occontrol.resnet.deep_limit import DeepLimitConfig, run_deep_limit
 from occontrol.resnet.gradient import GradientSettings, train_gradient
 from occontrol.resnet.problem import DeepLimitProblem
+from occontrol.resnet.strategy import STRATEGY_NAMES
 from occontrol.resnet.train import random_network
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -35,7 +37,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grids", default="4,8,16,32,64,128,256", help="ladder (default %(default)s)")
     parser.add_argument("--adam-steps", type=int, default=3000, help="Adam steps (default %(default)s)")
-    parser.add_argument("--strategy", default="gauss-newton", choices=["gauss-newton", "exact"])
+    parser.add_argument("--strategy", default=LadderFields.strategy, choices=STRATEGY_NAMES)
     parser.add_argument("--tag", default="", help="suffix of the result files")
     args = parser.parse_args(argv)
     grids = tuple(int(g) for g in args.grids.split(","))

@@ -6,13 +6,14 @@ import sys
 
 import occontrol as oc
 
+from occontrol.transcription.registry import SCHEME_NAMES, make_transcription
+
+# the registered schemes (euler, heun, rk4, collocation: Radau of degree 3), and two variants
 TRANSCRIPTIONS = {
-    "euler": oc.ExplicitEuler(),
-    "heun": oc.Heun(),
-    "rk4": oc.RK4(),
-    "rk4-single": oc.RK4(shooting="single"),
-    "radau": oc.Collocation(degree=3, scheme="radau"),
-    "legendre": oc.Collocation(degree=3, scheme="legendre"),
+    **{name: make_transcription(name) for name in SCHEME_NAMES},
+    "rk4-single": make_transcription("rk4", shooting="single"),
+    "radau": make_transcription("collocation"),
+    "legendre": make_transcription("collocation", scheme="legendre"),
 }
 
 

@@ -15,6 +15,7 @@ or another study), an unreachable scheduler.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import re
@@ -22,12 +23,20 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .resnet.config import (COMPARE_GRIDS, LOSS_CHOICES, OPTIMIZERS, SETTINGS, TRANSCRIPTIONS, CompareFields,
-                            DeepLimitFields)
+from .resnet.config import (COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields, DataFields, DeepLimitFields,
+                            LadderFields, ModelFields, SolverFields)
 
 __all__ = ["main"]
 
-DATASET_CHOICES = ("moons", "circles", "blobs", "iris", "wine", "breast_cancer")
+# the study's model options: the model's fields with the study's 'auto' loss
+_StudyModelFields = dataclasses.make_dataclass(
+    "_StudyModelFields", [(f.name, f.type, next(g for g in dataclasses.fields(DeepLimitFields) if g.name == f.name))
+                          for f in dataclasses.fields(ModelFields)])
+# what compare asks of the ladder (it fixes transcription, warm, branches and prolongation)
+_CompareLadderFields = dataclasses.make_dataclass(
+    "_CompareLadderFields", [(f.name, f.type, f) for f in dataclasses.fields(LadderFields)
+                             if f.name in ("grids", "strategy", "n_starts")])
+
 # settings whose command-line option is not --<name with dashes>
 OPTION_OF = {"n_starts": "--starts", "warm": "--cold", "max_steps": "--steps", "max_seconds": "--seconds",
              "deep": "--transcription", "n_workers": "--workers"}
@@ -149,56 +158,40 @@ def _fail(args: argparse.Namespace, message: Any) -> int:
     return 2
 
 
-def _add_model_options(p: argparse.ArgumentParser, defaults) -> None:
+def _parse_of(spec: tuple) -> Callable[[str], Any] | None:
+    """The argparse ``type`` of a field's ``parse`` metadata (:func:`occontrol.resnet.config.setting`)."""
+    if not spec:
+        return None
+    kind, *bounds = spec
+    return {"integer": lambda: _integer(*bounds), "number": lambda: _number(*bounds),
+            "positive": lambda: _number(0.0, strict=True), "grids": lambda: _grids}[kind]()
+
+
+def _add_fields(group: Any, cls: type, defaults: Any, **help_of: str) -> None:
+    """One option per field of the dataclass ``cls``: name, default, type, choices and help from
+    the field and its metadata (``help_of`` replaces a field's help)."""
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        option = meta.get("option") or "--" + f.name.replace("_", "-")
+        help_text = help_of.get(f.name, meta["help"])
+        if f.type in (bool, "bool"):  # a switch away from the default (--cold for warm=True)
+            group.add_argument(option, action="store_true", help=help_text)
+            continue
+        metavar = None if meta["choices"] else option[2:].upper().replace("-", "_")
+        group.add_argument(option, dest=f.name, type=_parse_of(meta["parse"]), choices=meta["choices"],
+                           default=getattr(defaults, f.name), metavar=metavar, help=help_text)
+
+
+def _add_model_options(p: argparse.ArgumentParser, defaults: Any) -> None:
     g = p.add_argument_group("data and model")
-    g.add_argument("--dataset", default=defaults.dataset,
-                   choices=DATASET_CHOICES,
-                   help="scikit-learn dataset (default %(default)s)")
-    g.add_argument("--n", type=_integer(2), default=defaults.n,
-                   help="training samples of a synthetic set (default %(default)s)")
-    g.add_argument("--noise", type=_number(0.0), default=defaults.noise,
-                   help="noise of a synthetic set (default %(default)s)")
-    g.add_argument("--seed", type=_integer(0), default=defaults.seed,
-                   help="seeds the data, the split and the first start (default %(default)s)")
-    g.add_argument("--activation", default=defaults.activation,
-                   choices=["tanh", "sigmoid", "softplus", "smooth_relu", "relu"], help="sigma (default %(default)s)")
-    g.add_argument("--loss", default=defaults.loss, choices=LOSS_CHOICES,
-                   help="loss of the scores W X(T) + c; auto: logistic for two classes, softmax for more "
-                        "(default %(default)s)")
-    g.add_argument("--tau1", type=_number(0.0), default=defaults.tau1,
-                   help="weight of int |theta|^2 (default %(default)s)")
-    g.add_argument("--tau2", type=_number(0.0), default=defaults.tau2,
-                   help="weight of int |theta'|^2 (default %(default)s)")
-    g.add_argument("--tau-w", type=_number(0.0), default=defaults.tau_w,
-                   help="weight decay on (W, c) (default %(default)s)")
-    g.add_argument("--width", type=_integer(1), default=defaults.width, help="state width m >= d (default: d)")
-    g.add_argument("--horizon", type=_number(0.0, strict=True), default=defaults.horizon,
-                   help="depth T (default %(default)s)")
+    _add_fields(g, DataFields, defaults)
+    _add_fields(g, _StudyModelFields, defaults)
 
 
-def _add_solver_options(p: argparse.ArgumentParser, defaults) -> None:
+def _add_solver_options(p: argparse.ArgumentParser, defaults: Any) -> None:
     g = p.add_argument_group("discretisation and solver")
-    g.add_argument("--grids", type=_grids, default=defaults.grids,
-                   help="layer counts N, as '4,8,16' or '4:256' for doubling (default 4:256)")
-    g.add_argument("--transcription", default=defaults.transcription, choices=TRANSCRIPTIONS,
-                   help="euler is the ResNet exactly (default %(default)s)")
-    g.add_argument("--strategy", default=defaults.strategy, choices=["gauss-newton", "exact"],
-                   help="single shooting with a Gauss-Newton Hessian, or multiple shooting with the exact "
-                        "Hessian (default %(default)s)")
-    g.add_argument("--cold", action="store_true",
-                   help="start every level cold instead of warm from the previous level")
-    g.add_argument("--starts", type=_integer(1), default=defaults.n_starts,
-                   help="random non-constant starts at the coarsest grid (default %(default)s)")
-    g.add_argument("--branches", default=defaults.branches, choices=["best", "all"],
-                   help="follow the best start up the ladder, or every start (default %(default)s)")
-    g.add_argument("--prolongation", default=defaults.prolongation, choices=["linear", "constant"],
-                   help="how theta is carried to the finer grid (default %(default)s)")
-    g.add_argument("--tol", type=_number(0.0, strict=True), default=defaults.tol,
-                   help="IPOPT tolerance (default %(default)s)")
-    g.add_argument("--max-iter", type=_integer(0), default=defaults.max_iter,
-                   help="IPOPT iteration limit per solve (default %(default)s)")
-    g.add_argument("--max-wall-time", type=_number(0.0, strict=True), default=defaults.max_wall_time,
-                   help="IPOPT wall-time limit per solve, seconds (default none)")
+    _add_fields(g, LadderFields, defaults)
+    _add_fields(g, SolverFields, defaults)
 
 
 def _deep_limit_parser(sub) -> None:
@@ -217,13 +210,10 @@ def _deep_limit_parser(sub) -> None:
 
 
 def _config_from(args):
+    """The DeepLimitConfig of the parsed options: one per field (``--cold`` is ``warm=False``)."""
     from .resnet.deep_limit import DeepLimitConfig
-    return DeepLimitConfig(dataset=args.dataset, n=args.n, noise=args.noise, seed=args.seed,
-                           activation=args.activation, loss=args.loss, tau1=args.tau1, tau2=args.tau2,
-                           tau_w=args.tau_w, width=args.width, horizon=args.horizon, grids=args.grids,
-                           transcription=args.transcription, strategy=args.strategy, warm=not args.cold,
-                           n_starts=args.starts, branches=args.branches, prolongation=args.prolongation,
-                           tol=args.tol, max_iter=args.max_iter, max_wall_time=args.max_wall_time)
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(DeepLimitFields) if f.name != "warm"}
+    return DeepLimitConfig(**values, warm=not args.cold)
 
 
 def _loss_line(args, loss: str) -> str:
@@ -333,19 +323,9 @@ def _compare_parser(sub) -> None:
                                    "the extra occontrol[torch]. Exit code 1 if any IPOPT solve failed.")
     _add_model_options(p, d)
     g = p.add_argument_group("ladder and IPOPT")
-    g.add_argument("--grids", type=_grids, default=d.grids,
-                   help="layer counts N, as '8,16' or '8:64' (default %s)"
-                        % ",".join(map(str, COMPARE_GRIDS)))
-    g.add_argument("--strategy", default=d.strategy, choices=["gauss-newton", "exact"],
-                   help="IPOPT: single shooting with a Gauss-Newton Hessian, or multiple shooting with the exact "
-                        "Hessian (default %(default)s)")
-    g.add_argument("--starts", type=_integer(1), default=d.n_starts,
-                   help="IPOPT's random starts at the coarsest grid (default %(default)s)")
-    g.add_argument("--tol", type=_number(0.0, strict=True), default=d.tol, help="IPOPT tolerance (default %(default)s)")
-    g.add_argument("--max-iter", type=_integer(0), default=d.max_iter,
-                   help="IPOPT iterations per solve (default %(default)s)")
-    g.add_argument("--max-wall-time", type=_number(0.0, strict=True), default=d.max_wall_time,
-                   help="IPOPT wall-time limit per solve, seconds (default none)")
+    _add_fields(g, _CompareLadderFields, d, grids="layer counts N, as '8,16' or '8:64' (default %s)"
+                % ",".join(map(str, COMPARE_GRIDS)))
+    _add_fields(g, SolverFields, d)
     g = p.add_argument_group("gradient training (torch.optim, float64)")
     g.add_argument("--methods", type=_names(OPTIMIZERS), default=c.methods,
                    help="comma-separated, of adam, sgd, lbfgs (default all)")

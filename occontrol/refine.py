@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,8 +27,8 @@ from .solution import Solution
 from .solver import CasadiSolver, Ipopt, discretize, solve
 from .transcription.discrete import Transcription
 
-__all__ = ["Level", "Distance", "ConvergenceStudy", "refine", "doubling", "SCHEMA", "prolonged_guess",
-           "control_distance", "LevelStore", "StoreMismatch"]
+__all__ = ["Level", "Distance", "ConvergenceStudy", "refine", "StartPolicy", "Reporter", "doubling", "SCHEMA",
+           "prolonged_guess", "control_distance", "LevelStore", "StoreMismatch"]
 
 SCHEMA = 1
 METRICS = ("l2", "sup", "h1", "objective_gap")
@@ -465,7 +465,7 @@ class LevelStore:
                 return None
             raise StoreMismatch(f"store: {self.folder} holds level N={problem.N} solved with other settings "
                                 f"({why}); choose another folder, remove it, or recompute "
-                                "(refine(..., recompute=True))")
+                                "(LevelStore(folder, recompute=True))")
         if not meta["success"]:
             return None  # a failure is retried, never reused (it may depend on limits or load)
         sol = Solution(problem, w, status=meta["status"], success=meta["success"],
@@ -501,22 +501,12 @@ def start_record(problem, kind: str, start: Any = None, prolongation: str | None
     return {"kind": "cold", "w": array_digest(initial_guess(problem, start))}
 
 
-def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8, 16, 32, 64), *,
-           guess: Any = None, solver: Ipopt | CasadiSolver | None = None, hess_lag: Any = None,
-           warm: bool = True, prolongation: str = "linear", warm_start_multipliers: bool = False,
-           controls: list[str] | None = None, metrics: Callable[[Solution], dict] | None = None,
-           progress: Callable[[str], None] | None = None, store: str | os.PathLike | None = None,
-           problem_record: dict | None = None, label: str = "",
-           first: Solution | None = None, shown: list[str] | None = None,
-           recompute: bool = False) -> ConvergenceStudy:
-    """Solve ``ocp`` on each grid in turn and return the :class:`ConvergenceStudy`.
+@dataclass(frozen=True)
+class StartPolicy:
+    """How each level of a ladder starts.
 
     Parameters
     ----------
-    ocp, transcription, solver, hess_lag
-        As for :func:`occontrol.solve`.
-    grids : sequence of int or Grid
-        The ladder, coarse to fine (default: doubling from 8 to 64).
     guess : dict, Solution, or callable N -> guess
         The start of the first level (and of every level when ``warm`` is False).
     warm : bool
@@ -524,14 +514,109 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
         onto the new grid. False: every level starts cold from ``guess``.
     prolongation : {'linear', 'constant'}
         How controls are carried to the finer grid (see :func:`occontrol.grid.prolong`).
-    controls : list of str, optional
-        Names of the controls whose distances are measured (default all).
+    multipliers : bool
+        Warm-start IPOPT's multipliers too (``warm_start_multipliers`` of
+        :func:`occontrol.solve`), when warm.
+    first : Solution, optional
+        A solution already computed on the first grid (for example the best of
+        several starts), taken as the first level instead of solving it again.
+    """
+
+    guess: Any = None
+    warm: bool = True
+    prolongation: str = "linear"
+    multipliers: bool = False
+    first: Solution | None = None
+
+    def __post_init__(self) -> None:
+        as_choice(self.prolongation, "prolongation", ("linear", "constant"))
+        for name, flag in (("warm", self.warm), ("warm_start_multipliers", self.multipliers)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name}: expected True or False, got {flag!r}")
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """What a study records and says as it goes.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Receives one line per level as it finishes.
     metrics : callable, optional
         Solution -> dict of extra per-level numbers (may override
         'objective', 'loss', 'reg_l2', 'reg_h1').
-    progress : callable, optional
-        Receives one line per level as it finishes.
-    store : path, optional
+    shown : list of str, optional
+        The metrics shown in the table and progress lines (default all).
+    controls : list of str, optional
+        Names of the controls whose distances are measured (default all).
+    label, problem_record
+        A name and settings kept with the study (JSON).
+    """
+
+    progress: Callable[[str], None] | None = None
+    metrics: Callable[[Solution], dict] | None = None
+    shown: list[str] | None = None
+    controls: list[str] | None = None
+    label: str = ""
+    problem_record: dict | None = None
+
+
+# refine()'s former keyword arguments, still accepted: name -> (group, field)
+_LEGACY = {"guess": ("start", "guess"), "warm": ("start", "warm"), "prolongation": ("start", "prolongation"),
+           "warm_start_multipliers": ("start", "multipliers"), "first": ("start", "first"),
+           "progress": ("reporter", "progress"), "metrics": ("reporter", "metrics"), "shown": ("reporter", "shown"),
+           "controls": ("reporter", "controls"), "label": ("reporter", "label"),
+           "problem_record": ("reporter", "problem_record"), "grids": ("ladder", ""),
+           "recompute": ("store", "recompute")}
+
+
+def _grouped(ladder: Any, start: StartPolicy | None, store: Any, reporter: Reporter | None,
+             legacy: dict[str, Any]) -> tuple[Any, StartPolicy, LevelStore | None, Reporter]:
+    """The groups of :func:`refine`, with the former keyword arguments folded in."""
+    unknown = sorted(set(legacy) - set(_LEGACY))
+    if unknown:
+        raise TypeError(f"refine: unexpected keyword arguments {unknown}")
+    start = StartPolicy() if start is None else start
+    reporter = Reporter() if reporter is None else reporter
+    if not isinstance(start, StartPolicy):
+        raise TypeError(f"start: expected an oc.StartPolicy, got {start!r}")
+    if not isinstance(reporter, Reporter):
+        raise TypeError(f"reporter: expected an oc.Reporter, got {reporter!r}")
+    changes: dict[str, dict[str, Any]] = {"start": {}, "reporter": {}}
+    recompute = legacy.get("recompute", False)
+    if not isinstance(recompute, bool):
+        raise TypeError(f"recompute: expected True or False, got {recompute!r}")
+    for name, value in legacy.items():
+        group, field_name = _LEGACY[name]
+        if group in changes:
+            changes[group][field_name] = value
+    ladder = legacy.get("grids", ladder)
+    start = replace(start, **changes["start"]) if changes["start"] else start
+    reporter = replace(reporter, **changes["reporter"]) if changes["reporter"] else reporter
+    if store is not None and not isinstance(store, LevelStore):
+        store = LevelStore(store, recompute)
+    elif recompute and store is not None:
+        store = LevelStore(store.folder, True)
+    return ladder, start, store, reporter
+
+
+def refine(ocp: OCP, transcription: Transcription | None = None, ladder: Any = (8, 16, 32, 64), *,
+           start: StartPolicy | None = None, store: str | os.PathLike | LevelStore | None = None,
+           solver: Ipopt | CasadiSolver | None = None, hess_lag: Any = None, reporter: Reporter | None = None,
+           **legacy: Any) -> ConvergenceStudy:
+    """Solve ``ocp`` on each grid in turn and return the :class:`ConvergenceStudy`.
+
+    Parameters
+    ----------
+    ocp, transcription, solver, hess_lag
+        As for :func:`occontrol.solve`.
+    ladder : sequence of int or Grid
+        The grids, coarse to fine (default: doubling from 8 to 64).
+    start : StartPolicy, optional
+        The first guess, warm or cold levels, prolongation, multipliers, and a
+        first level already solved (default: warm, linear prolongation).
+    store : path or LevelStore, optional
         Folder for one file per solved level, so an interrupted study resumes
         where it stopped. A stored level is reused only if it converged and
         its fingerprint matches: the discrete problem (objective, constraints,
@@ -540,17 +625,16 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
         Solver limits (``max_iter``, ``max_wall_time``) are not part of it: they
         may change between runs without invalidating converged levels, and a
         stored failure is always solved again. A level stored for anything
-        else raises :class:`StoreMismatch` naming the folder.
-    problem_record, label
-        Settings and a name kept with the study (JSON).
-    first : Solution, optional
-        A solution already computed on ``grids[0]`` (for example the best of
-        several starts), taken as the first level instead of solving it again.
-    shown : list of str, optional
-        The metrics shown in the table and progress lines (default all).
-    recompute : bool
-        With ``store``: solve again (and overwrite) the levels whose
-        fingerprint does not match, instead of refusing.
+        else raises :class:`StoreMismatch` naming the folder;
+        ``LevelStore(folder, recompute=True)`` solves it again instead.
+    reporter : Reporter, optional
+        Progress lines, extra metrics, the metrics shown, the controls
+        measured, and the label and settings kept with the study.
+    **legacy
+        The former keyword arguments (``grids``, ``guess``, ``warm``,
+        ``prolongation``, ``warm_start_multipliers``, ``first``, ``progress``,
+        ``metrics``, ``shown``, ``controls``, ``label``, ``problem_record``,
+        ``recompute``) are still accepted and fill the groups above.
 
     Notes
     -----
@@ -572,18 +656,17 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
     controls exploit. Runge-Kutta discretisations of control problems need
     conditions on their coefficients and controls (Hager 2000).
     """
-    grids = [as_grid(g) for g in grids]
+    ladder, start, level_store, reporter = _grouped(ladder, start, store, reporter, legacy)
+    grids = [as_grid(g) for g in ladder]
     if not grids:
         raise ValueError("grids: expected at least one grid")
-    prolongation = as_choice(prolongation, "prolongation", ("linear", "constant"))
-    for name, flag in (("warm", warm), ("recompute", recompute)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name}: expected True or False, got {flag!r}")
     sizes = [g.N for g in grids]
     if sizes != sorted(set(sizes)):
         raise ValueError(f"grids: expected strictly increasing sizes, got {sizes}")
-    level_store = LevelStore(store, recompute) if store is not None else None
-    study = ConvergenceStudy(problem_record, label, shown)
+    guess, warm, prolongation, first = start.guess, start.warm, start.prolongation, start.first
+    multipliers = start.multipliers
+    metrics, progress = reporter.metrics, reporter.progress
+    study = ConvergenceStudy(reporter.problem_record, reporter.label, reporter.shown)
     previous: Solution | None = None
     previous_fp: dict | None = None
     resolved = False  # a level was solved in this run: the starts of the later levels moved
@@ -591,21 +674,22 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
         raise ValueError(f"first: expected a solution on the first grid (N={grids[0].N}), got N={first.N}")
     for index, grid in enumerate(grids):
         sol = first if index == 0 else None
-        with_multipliers = warm_start_multipliers and warm and previous is not None
+        with_multipliers = multipliers and warm and previous is not None
+        level_start: Any  # the guess of this level
         if sol is not None:
-            start, kind = first, "given"
-            resolved = resolved or not first.reused
+            level_start, kind = sol, "given"
+            resolved = resolved or not sol.reused
         elif with_multipliers:  # the Solution itself is the guess (read through Solution.at)
-            start, kind = previous, "multipliers"
+            level_start, kind = previous, "multipliers"
         elif warm and previous is not None:
-            start, kind = prolonged_guess(previous, grid, prolongation), "warm"
+            level_start, kind = prolonged_guess(previous, grid, prolongation), "warm"
         else:
-            start = guess(grid.N) if callable(guess) and not isinstance(guess, Solution) else guess
+            level_start = guess(grid.N) if callable(guess) and not isinstance(guess, Solution) else guess
             kind = "cold"
         fingerprint: dict | None = None
         if level_store is not None:
             problem = sol.problem if sol is not None else discretize(ocp, transcription, grid=grid)
-            record = start_record(problem, kind, start, prolongation, previous_fp)
+            record = start_record(problem, kind, level_start, prolongation, previous_fp)
             fingerprint = level_fingerprint(problem, solver, hess_lag, record)
             if sol is None:
                 # a reused level reports the build and solve times of the run that solved it
@@ -614,13 +698,13 @@ def refine(ocp: OCP, transcription: Transcription | None = None, grids: Any = (8
                 level_store.save(sol, fingerprint)
         reused = sol is not None and sol.reused
         if sol is None:
-            sol = solve(ocp, transcription, grid=grid, guess=start, solver=solver, hess_lag=hess_lag,
+            sol = solve(ocp, transcription, grid=grid, guess=level_start, solver=solver, hess_lag=hess_lag,
                         warm_start_multipliers=with_multipliers)
             resolved = True
             if level_store is not None:
                 level_store.save(sol, fingerprint)
         level = _level(sol, reused, metrics(sol) if metrics else {})
-        study.add(level, sol, controls)
+        study.add(level, sol, reporter.controls)
         if progress is not None:
             progress(_progress_line(study, level))
         if sol.success:

@@ -97,7 +97,7 @@ BAD = {  # option -> strategy of bad values
     "--activation": bad_choice(("tanh", "sigmoid", "softplus", "smooth_relu", "relu")),
     "--loss": bad_choice(("auto", "logistic", "softmax", "squared")),
     "--strategy": bad_choice(("gauss-newton", "exact")), "--grids": bad_grids,
-    "--transcription": bad_choice(("euler", "heun", "rk4", "collocation")),
+    "--transcription": bad_choice(("euler", "heun", "ralston", "rk4", "collocation")),
     "--branches": bad_choice(("best", "all")), "--prolongation": bad_choice(("linear", "constant")),
     "--out": st.sampled_from(["", " ", "   "]),
     "--workers": bad_int(1),

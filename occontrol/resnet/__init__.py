@@ -8,11 +8,11 @@ import CasADi.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_getattr
 
 _EXPORTS = {"ACTIVATIONS": "activations", "Activation": "activations", "LOSSES": "losses", "Loss": "losses",
-            "ResNet": "network", "DeepLimitProblem": "problem", "DeepLimitSettings": "problem",
+            "ResNet": "network", "HessianStrategy": "strategy", "ExactHessian": "strategy",
+            "GaussNewton": "strategy", "DeepLimitProblem": "problem", "DeepLimitSettings": "problem",
             "ODEResNetClassifier": "estimator", "ODEResNetRegressor": "estimator", "compare": "comparison",
             "CompareConfig": "comparison", "CompareResult": "comparison", "sweep_deep_limit": "sweep",
             "load_weights": "deep_limit",
@@ -23,12 +23,7 @@ _EXPORTS = {"ACTIVATIONS": "activations", "Activation": "activations", "LOSSES":
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..transcription.runge_kutta import EULER, HEUN, RK4_TABLEAU, ButcherTableau, weighted_sum
+from ..transcription.runge_kutta import TABLEAUS, ButcherTableau, weighted_sum
 
 __all__ = ["SCHEMES", "rk_layer"]
 
 # Layer maps: explicit Euler is the ResNet; Heun and RK4 are the same flow under other schemes.
-SCHEMES = {t.name: t for t in (EULER, HEUN, RK4_TABLEAU)}
+SCHEMES = TABLEAUS
 
 
 def rk_layer(Z: Any, field: Callable[..., Any], h: float, scheme: str | ButcherTableau) -> Any:

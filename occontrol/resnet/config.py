@@ -8,50 +8,121 @@ usage errors answer without importing CasADi, scikit-learn or torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..datasets import SHAPES
+from ..datasets import DATASETS, SHAPES
+from ..transcription.registry import SCHEME_NAMES
+from .strategy import STRATEGY_NAMES
 
-__all__ = ["DeepLimitFields", "CompareFields", "TRANSCRIPTIONS", "LOSS_CHOICES", "OPTIMIZERS", "SETTINGS",
-           "COMPARE_GRIDS", "resolve_loss"]
+__all__ = ["DeepLimitFields", "DataFields", "ModelFields", "LadderFields", "SolverFields", "setting",
+           "CompareFields", "TRANSCRIPTIONS", "ACTIVATION_NAMES", "LOSS_NAMES", "LOSS_CHOICES", "BRANCHES",
+           "PROLONGATIONS", "OPTIMIZERS", "SETTINGS", "COMPARE_GRIDS", "resolve_loss"]
 
-TRANSCRIPTIONS = ("euler", "heun", "rk4", "collocation")
-LOSS_CHOICES = ("auto", "logistic", "softmax", "squared")
+# the names of the registries whose entries import CasADi (tests/test_strategy.py checks they agree):
+# ACTIVATIONS (activations.py) and LOSSES (losses.py); schemes come from the transcription registry
+TRANSCRIPTIONS = SCHEME_NAMES
+ACTIVATION_NAMES = ("tanh", "sigmoid", "softplus", "smooth_relu", "relu")
+LOSS_NAMES = ("logistic", "softmax", "squared")
+LOSS_CHOICES = ("auto", *LOSS_NAMES)
+BRANCHES = ("best", "all")
+PROLONGATIONS = ("linear", "constant")  # occontrol.grid.prolong's kinds
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
 SETTINGS = ("h1-consistent", "h1-iid", "noh1-consistent", "noh1-iid")
 COMPARE_GRIDS = (8, 16, 32, 64)
 
 
+def setting(default: Any, help: str, *, parse: tuple = (), choices: tuple[str, ...] | None = None,
+            option: str | None = None) -> Any:
+    """A dataclass field whose metadata the command line reads to make its option.
+
+    Parameters
+    ----------
+    default
+        The field's default (also the option's).
+    help : str
+        The option's help text (argparse's ``%(default)s`` may appear in it).
+    parse : tuple
+        How the command line reads the value: ``("integer", minimum)``,
+        ``("number", minimum)``, ``("positive",)`` (a finite number > 0),
+        ``("grids",)``, or ``()`` for a string.
+    choices : tuple of str, optional
+        The allowed names.
+    option : str, optional
+        The option when it is not ``--<name with dashes>``; ``--cold`` for
+        ``warm`` is a switch that sets it False.
+    """
+    return field(default=default, metadata={"help": help, "parse": parse, "choices": choices, "option": option})
+
+
 @dataclass(frozen=True)
-class DeepLimitFields:
+class DataFields:
+    """The data of a study: a scikit-learn dataset, its size, noise and seed."""
+
+    dataset: str = setting("moons", "scikit-learn dataset (default %(default)s)", choices=DATASETS)
+    n: int = setting(200, "training samples of a synthetic set (default %(default)s)", parse=("integer", 2))
+    noise: float = setting(0.2, "noise of a synthetic set (default %(default)s)", parse=("number", 0.0))
+    seed: int = setting(0, "seeds the data, the split and the first start (default %(default)s)",
+                        parse=("integer", 0))
+
+
+@dataclass(frozen=True)
+class ModelFields:
+    """The model settings shared by :class:`~occontrol.resnet.problem.DeepLimitSettings`, the study and
+    the estimators (one set of names and defaults)."""
+
+    activation: str = setting("tanh", "sigma (default %(default)s)", choices=ACTIVATION_NAMES)
+    loss: str = setting("logistic", "loss of the scores W X(T) + c (default %(default)s)", choices=LOSS_NAMES)
+    tau1: float = setting(1e-3, "weight of int |theta|^2 (default %(default)s)", parse=("number", 0.0))
+    tau2: float = setting(1e-2, "weight of int |theta'|^2 (default %(default)s)", parse=("number", 0.0))
+    tau_w: float = setting(0.0, "weight decay on (W, c) (default %(default)s)", parse=("number", 0.0))
+    width: int | None = setting(None, "state width m >= d (default: d)", parse=("integer", 1))
+    horizon: float = setting(1.0, "depth T (default %(default)s)", parse=("positive",))
+
+
+@dataclass(frozen=True)
+class LadderFields:
+    """The ladder of a study: grids, scheme, Hessian strategy, starts and branches."""
+
+    grids: tuple[int, ...] = setting((4, 8, 16, 32, 64, 128, 256),
+                                     "layer counts N, as '4,8,16' or '4:256' for doubling (default 4:256)",
+                                     parse=("grids",))
+    transcription: str = setting("euler", "euler is the ResNet exactly (default %(default)s)", choices=SCHEME_NAMES)
+    strategy: str = setting("gauss-newton", "single shooting with a Gauss-Newton Hessian, or multiple shooting "
+                            "with the exact Hessian (default %(default)s)", choices=STRATEGY_NAMES)
+    warm: bool = setting(True, "start every level cold instead of warm from the previous level", option="--cold")
+    n_starts: int = setting(5, "random non-constant starts at the coarsest grid (default %(default)s)",
+                            parse=("integer", 1), option="--starts")
+    branches: str = setting("best", "follow the best start up the ladder, or every start (default %(default)s)",
+                            choices=BRANCHES)
+    prolongation: str = setting("linear", "how theta is carried to the finer grid (default %(default)s)",
+                                choices=PROLONGATIONS)
+
+
+@dataclass(frozen=True)
+class SolverFields:
+    """IPOPT's settings of a study (names and defaults of :class:`occontrol.Ipopt`'s)."""
+
+    tol: float = setting(1e-8, "IPOPT tolerance (default %(default)s)", parse=("positive",))
+    max_iter: int = setting(1000, "IPOPT iteration limit per solve (default %(default)s)", parse=("integer", 0))
+    max_wall_time: float | None = setting(None, "IPOPT wall-time limit per solve, seconds (default none)",
+                                          parse=("positive",))
+
+
+@dataclass(frozen=True)
+class DeepLimitFields(SolverFields, LadderFields, ModelFields, DataFields):
     """Every setting of a deep-limit study; the defaults are the built-in main job.
 
-    ``loss='auto'`` is the logistic loss for a dataset of two classes and the
-    softmax loss for more (every bundled dataset is a classification set).
+    Composed of :class:`DataFields`, :class:`ModelFields`, :class:`LadderFields`
+    and :class:`SolverFields` (in that order), flat so that settings.json and
+    the sweep keep one name per setting. Only ``loss`` differs from the
+    model's default: ``'auto'`` is the logistic loss for a dataset of two
+    classes and the softmax loss for more (every bundled dataset is a
+    classification set).
     """
 
-    dataset: str = "moons"
-    n: int = 200
-    noise: float = 0.2
-    seed: int = 0
-    activation: str = "tanh"
-    loss: str = "auto"
-    tau1: float = 1e-3
-    tau2: float = 1e-2
-    tau_w: float = 0.0
-    width: int | None = None
-    horizon: float = 1.0
-    grids: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256)
-    transcription: str = "euler"
-    strategy: str = "gauss-newton"
-    warm: bool = True
-    n_starts: int = 5
-    branches: str = "best"
-    prolongation: str = "linear"
-    tol: float = 1e-8
-    max_iter: int = 1000
-    max_wall_time: float | None = None
+    loss: str = setting("auto", "loss of the scores W X(T) + c; auto: logistic for two classes, softmax for more "
+                        "(default %(default)s)", choices=("auto", *LOSS_NAMES))
 
 
 @dataclass(frozen=True)

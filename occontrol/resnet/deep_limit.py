@@ -20,23 +20,23 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
 from .._checks import as_choice, as_finite_float, as_positive_int
 from ..datasets import DATASETS, SHAPES, Dataset, load_dataset
 from ..io import DamagedFile, check_npz, folder_lock, read_json, write_json, write_npz
-from ..refine import (SCHEMA, ConvergenceStudy, LevelStore, StoreMismatch, level_fingerprint, refine,
-                      start_record)
+from ..refine import (SCHEMA, ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
+                      level_fingerprint, refine, start_record)
 from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
-from ..transcription.collocation import Collocation
-from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
-from .config import TRANSCRIPTIONS, DeepLimitFields, resolve_loss
-from .gauss_newton import gauss_newton_hessian, gauss_newton_solver
+from ..transcription.discrete import Transcription
+from ..transcription.registry import SCHEME_NAMES
+from .config import BRANCHES, DeepLimitFields, ModelFields, SolverFields, resolve_loss
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
+from .strategy import HessianStrategy, as_strategy
 from .train import (_labels, check_classifier_growth, guess_from_network, network_from_solution,
                     random_network)
 
@@ -70,9 +70,11 @@ class DeepLimitConfig(DeepLimitFields):
         if self.width is not None and as_positive_int(self.width, "width") < features:
             raise ValueError(f"width: expected m >= d = {features} (the features of {self.dataset}), "
                              f"got {self.width}")
-        as_choice(self.transcription, "transcription", TRANSCRIPTIONS)
-        as_choice(self.strategy, "strategy", ("gauss-newton", "exact"))
-        as_choice(self.branches, "branches", ("best", "all"))
+        as_choice(self.transcription, "transcription", SCHEME_NAMES)
+        strategy = as_strategy(self.strategy)
+        if not isinstance(self.strategy, str):  # settings.json keeps the registered name
+            object.__setattr__(self, "strategy", strategy.name)
+        as_choice(self.branches, "branches", BRANCHES)
         as_positive_int(self.n_starts, "n_starts")
         grids = tuple(self.grids)
         if not grids or any(isinstance(g, bool) or not isinstance(g, (int, np.integer)) or g < 1 for g in grids):
@@ -80,15 +82,13 @@ class DeepLimitConfig(DeepLimitFields):
         if list(grids) != sorted(set(grids)):
             raise ValueError(f"grids: expected strictly increasing layer counts, got {list(grids)}")
         object.__setattr__(self, "grids", tuple(int(g) for g in grids))
-        if self.strategy == "gauss-newton" and self.transcription == "collocation":
-            raise ValueError("strategy: 'gauss-newton' needs an explicit scheme; use strategy='exact' "
-                             "with transcription='collocation'")
+        strategy.transcription_for(self.transcription)  # e.g. Gauss-Newton refuses collocation
         self.model_settings()  # validates activation, loss, taus, width, horizon
-        Ipopt(tol=self.tol, max_iter=self.max_iter, max_wall_time=self.max_wall_time)
+        self.solver()  # validates tol, max_iter, max_wall_time
 
     def model_settings(self) -> DeepLimitSettings:
-        return DeepLimitSettings(width=self.width, activation=self.activation, loss=self.loss, tau1=self.tau1,
-                                 tau2=self.tau2, tau_w=self.tau_w, horizon=self.horizon)
+        """The model part (:class:`ModelFields`) as the problem's settings."""
+        return DeepLimitSettings(**{f.name: getattr(self, f.name) for f in fields(ModelFields)})
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -106,14 +106,18 @@ class DeepLimitConfig(DeepLimitFields):
             data["grids"] = tuple(data["grids"])
         return cls(**data)
 
-    def transcription_object(self):
-        if self.transcription == "collocation":
-            return Collocation(degree=3, scheme="radau")
-        if self.strategy == "gauss-newton":
-            # threaded maps measured 1.6x faster per Gauss-Newton iteration (benchmarks/scaling.py)
-            return {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}[self.transcription](
-                shooting="single", parallelization="thread")
-        return {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}[self.transcription](shooting="multiple")
+    def hessian_strategy(self) -> HessianStrategy:
+        """The :class:`~occontrol.resnet.strategy.HessianStrategy` named by ``strategy``."""
+        return as_strategy(self.strategy)
+
+    def transcription_object(self) -> Transcription:
+        """The transcription of ``transcription`` that the strategy solves."""
+        return self.hessian_strategy().transcription_for(self.transcription)
+
+    def solver(self) -> Ipopt:
+        """IPOPT with these limits and the options the strategy requires."""
+        solver = Ipopt(**{f.name: getattr(self, f.name) for f in fields(SolverFields)})
+        return cast(Ipopt, self.hessian_strategy().ipopt(solver))
 
 
 @dataclass
@@ -279,11 +283,8 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
     deep = DeepLimitProblem(data.X_train, data.y_train, config.model_settings())
     record = _problem_record(config, deep)
     folder = Path(out) if out is not None else None
-    solver = Ipopt(tol=config.tol, max_iter=config.max_iter, max_wall_time=config.max_wall_time)
-    use_ggn = config.strategy == "gauss-newton"
-    hess_lag = gauss_newton_hessian(deep) if use_ggn else None
-    if use_ggn:
-        solver = gauss_newton_solver(solver)
+    solver = config.solver()
+    hess_lag = config.hessian_strategy().hess_lag(deep)
     try:
         if folder is not None:
             _check_folder(folder, record)
@@ -307,7 +308,8 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
     N0 = config.grids[0]
 
     # 1. random non-constant starts at the coarsest grid
-    starts, start_sols = [], []
+    starts: list[dict[str, Any]] = []
+    start_sols: list[Solution] = []
     for i in range(config.n_starts):
         seed = config.seed + i
         store = _start_store(folder, seed) if folder is not None else None
@@ -337,13 +339,14 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
 
         def cold(N: int, seed: int = seed) -> dict:  # the same smooth random theta(t), on grid N
             return guess_from_network(deep, random_network(deep, N, seed))
-        study = refine(deep.ocp, transcription, config.grids, guess=cold, solver=solver,
-                       hess_lag=hess_lag, warm=config.warm, prolongation=config.prolongation,
-                       metrics=metrics, progress=say, store=level_folder, problem_record=record, label=label,
-                       first=start_sols[i], shown=["train_accuracy", "test_accuracy"])
-        for sol in study.solutions:
-            if sol is not None:
-                check_classifier_growth(deep, sol)
+        start = StartPolicy(guess=cold, warm=config.warm, prolongation=config.prolongation, first=start_sols[i])
+        reporter = Reporter(progress=say, metrics=metrics, shown=["train_accuracy", "test_accuracy"], label=label,
+                            problem_record=record)
+        study = refine(deep.ocp, transcription, config.grids, start=start, store=level_folder, solver=solver,
+                       hess_lag=hess_lag, reporter=reporter)
+        for level_sol in study.solutions:
+            if level_sol is not None:
+                check_classifier_growth(deep, level_sol)
         studies.append(study)
         if rank == 0:
             networks = branch_networks

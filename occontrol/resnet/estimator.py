@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -17,15 +18,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._checks import as_positive_int
 from ..solver import Ipopt
-from ..transcription.runge_kutta import RK4, ExplicitEuler, Heun
+from ..transcription.registry import EXPLICIT_SCHEMES
+from .config import LadderFields, ModelFields, SolverFields
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
+from .strategy import HessianStrategy, as_strategy
 from .train import FailedFitWarning, fit_from, multistart
 
 __all__ = ["ODEResNetClassifier", "ODEResNetRegressor"]
-
-_TRANSCRIPTIONS = {"euler": ExplicitEuler, "heun": Heun, "rk4": RK4}
-
 
 def _same_classes(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
@@ -38,11 +38,14 @@ class _ODEResNetBase(BaseEstimator):
 
     _loss_for_targets: str = ""
 
-    def __init__(self, n_layers: int = 16, tau1: float = 1e-3, tau2: float = 1e-2, tau_w: float = 1e-4,
-                 activation: str = "tanh", width: int | None = None, horizon: float = 1.0,
-                 transcription: str = "euler", strategy: str = "gauss-newton", n_starts: int = 3,
-                 random_state: int | np.random.RandomState | None = 0, tol: float = 1e-8, max_iter: int = 500,
-                 warm_start: bool = False, verbose: int = 0) -> None:
+    # defaults are the study's (config.py) except tau_w > 0, so that separable data has a minimiser,
+    # fewer starts and iterations, and the fixed defaults scikit-learn's signature needs
+    def __init__(self, n_layers: int = 16, tau1: float = ModelFields.tau1, tau2: float = ModelFields.tau2,
+                 tau_w: float = 1e-4, activation: str = ModelFields.activation, width: int | None = ModelFields.width,
+                 horizon: float = ModelFields.horizon, transcription: str = LadderFields.transcription,
+                 strategy: str | HessianStrategy = LadderFields.strategy, n_starts: int = 3,
+                 random_state: int | np.random.RandomState | None = 0, tol: float = SolverFields.tol,
+                 max_iter: int = 500, warm_start: bool = False, verbose: int = 0) -> None:
         self.n_layers = n_layers
         self.tau1 = tau1
         self.tau2 = tau2
@@ -90,16 +93,14 @@ class _ODEResNetBase(BaseEstimator):
 
     def _fit(self, X, y, loss: str):
         as_positive_int(self.n_layers, "n_layers")
-        if self.transcription not in _TRANSCRIPTIONS:
-            raise ValueError(f"transcription: expected one of {list(_TRANSCRIPTIONS)}, got {self.transcription!r}")
-        settings = DeepLimitSettings(width=self.width, activation=self.activation, loss=loss, tau1=self.tau1,
-                                     tau2=self.tau2, tau_w=self.tau_w, horizon=self.horizon)
+        if self.transcription not in EXPLICIT_SCHEMES:  # the layer map of a ResNet
+            raise ValueError(f"transcription: expected one of {list(EXPLICIT_SCHEMES)}, got {self.transcription!r}")
+        strategy = as_strategy(self.strategy)
+        model = {f.name: getattr(self, f.name) for f in fields(ModelFields) if f.name != "loss"}
+        settings = DeepLimitSettings(loss=loss, **model)
         deep = DeepLimitProblem(X, y, settings)
-        kwargs: dict[str, Any] = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter)}
-        if self.transcription == "euler":
-            kwargs["strategy"] = self.strategy
-        else:  # other schemes: multiple shooting, exact Hessian
-            kwargs["transcription"] = _TRANSCRIPTIONS[self.transcription]()
+        kwargs: dict[str, Any] = {"solver": Ipopt(tol=self.tol, max_iter=self.max_iter), "strategy": strategy,
+                                  "scheme": self.transcription}
         progress = print if self.verbose and self.verbose > 0 else None
         previous = self._warm_network(deep)
         with warnings.catch_warnings():
@@ -142,11 +143,11 @@ class ODEResNetClassifier(ClassifierMixin, _ODEResNetBase):
         State width m >= d (zero-padded features); None for m = d.
     horizon : float
         Depth T of the continuous network.
-    transcription : {'euler', 'heun', 'rk4'}
+    transcription : {'euler', 'heun', 'ralston', 'rk4'}
         The layer map; 'euler' is the ResNet.
-    strategy : {'gauss-newton', 'exact'}
-        For 'euler': single shooting with a Gauss-Newton Hessian, or multiple
-        shooting with the exact Hessian.
+    strategy : {'gauss-newton', 'exact'} or HessianStrategy
+        Single shooting with a Gauss-Newton Hessian, or multiple shooting with
+        the exact Hessian, for every scheme (:mod:`occontrol.resnet.strategy`).
     n_starts : int
         Random non-constant starts; the lowest objective wins.
     random_state : int, numpy.random.RandomState or None

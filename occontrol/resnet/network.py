@@ -25,6 +25,7 @@ __all__ = ["ResNet", "SCHEMES", "rk_layer"]
 # arrays every ResNet file has (classes, scheme, status and success are optional)
 _REQUIRED = ("A", "b", "W", "c", "h", "activation", "lift", "loss")
 
+
 class ResNet:
     """A trained (or given) residual network.
 
@@ -43,7 +44,7 @@ class ResNet:
         'logistic', 'softmax' or 'squared': fixes how scores become predictions.
     classes : ndarray, optional
         Class labels for ``predict`` (default 0..K-1, or 0/1 for logistic).
-    scheme : {'euler', 'heun', 'rk4'}
+    scheme : {'euler', 'heun', 'ralston', 'rk4'}
         The layer map: one step of this scheme with theta_k held constant.
         'euler' is the residual layer X + h sigma(A_k X + b_k).
     status : str, optional

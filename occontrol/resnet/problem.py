@@ -18,6 +18,7 @@ import numpy as np
 from .._checks import as_finite_array, as_finite_float, as_positive_int
 from ..problem import OCP
 from .activations import ACTIVATIONS, get_activation
+from .config import ModelFields
 from .losses import get_loss
 
 __all__ = ["DeepLimitSettings", "DeepLimitProblem", "lift_matrix"]
@@ -26,8 +27,9 @@ LIFTS = ("pad", "random")
 
 
 @dataclass(frozen=True)
-class DeepLimitSettings:
-    """Model settings of the deep-limit problem.
+class DeepLimitSettings(ModelFields):
+    """Model settings of the deep-limit problem (names and defaults: :class:`~occontrol.resnet.config.ModelFields`,
+    plus the lift).
 
     Parameters
     ----------
@@ -48,13 +50,6 @@ class DeepLimitSettings:
         matrix with orthonormal columns drawn from ``lift_seed``.
     """
 
-    width: int | None = None
-    activation: str = "tanh"
-    loss: str = "logistic"
-    tau1: float = 1e-3
-    tau2: float = 1e-2
-    tau_w: float = 0.0
-    horizon: float = 1.0
     lift: str = "pad"
     lift_seed: int = 0
 

@@ -9,20 +9,20 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._checks import as_choice, as_positive_int
+from .._checks import as_positive_int
 from ..solution import Solution
 from ..solver import CasadiSolver, Ipopt, solve
 from ..transcription.discrete import Transcription
-from ..transcription.runge_kutta import ExplicitEuler, ExplicitRungeKutta
-from .gauss_newton import gauss_newton_hessian, gauss_newton_solver
+from ..transcription.runge_kutta import ExplicitRungeKutta
 from .network import SCHEMES, ResNet
 from .problem import DeepLimitProblem
+from .strategy import STRATEGY_NAMES, HessianStrategy, as_strategy
 
 __all__ = ["STRATEGIES", "UnboundedClassifierWarning", "FailedFitWarning", "network_from_solution",
            "guess_from_network", "random_network", "solve_layers", "multistart", "fit_from", "FitResult"]
 
-# 'gauss-newton': single shooting, GGN Hessian; 'exact': multiple shooting, exact Hessian.
-STRATEGIES = ("gauss-newton", "exact")
+# the names of the Hessian strategies (occontrol.resnet.strategy), kept here for existing imports
+STRATEGIES = STRATEGY_NAMES
 
 class UnboundedClassifierWarning(RuntimeWarning):
     """The classifier weights grow without bound; add weight decay (tau_w > 0)."""
@@ -120,13 +120,8 @@ def _fit_classifier(deep: DeepLimitProblem, features: np.ndarray) -> tuple[np.nd
     return coef, icpt
 
 
-def _transcription(strategy: str) -> Transcription:
-    if strategy == "gauss-newton":  # threads: 1.6x per iteration (benchmarks/scaling.py)
-        return ExplicitEuler(shooting="single", parallelization="thread")
-    return ExplicitEuler(shooting="multiple")
-
-
-def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None, strategy: str = "gauss-newton",
+def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None,
+                 strategy: str | HessianStrategy = "gauss-newton", scheme: str = "euler",
                  transcription: Transcription | None = None, solver: Ipopt | CasadiSolver | None = None,
                  warm_start_multipliers: bool = False) -> Solution:
     """Solve the N-layer problem once.
@@ -138,26 +133,29 @@ def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None, strategy:
         Number of layers (grid intervals).
     guess : ResNet, Solution or dict, optional
         Starting point; a ResNet is used with its forward-pass states.
-    strategy : {'gauss-newton', 'exact'}
-        Single shooting with the generalised Gauss-Newton Hessian, or multiple
-        shooting with the exact Hessian. Ignored when ``transcription`` is given
-        (then the exact Hessian is used).
+    strategy : HessianStrategy or {'gauss-newton', 'exact'}
+        How the NLP is solved (:mod:`occontrol.resnet.strategy`): single
+        shooting with the generalised Gauss-Newton Hessian, or multiple
+        shooting with the exact Hessian. Ignored when ``transcription`` is
+        given (then the exact Hessian is used).
+    scheme : {'euler', 'heun', 'ralston', 'rk4', 'collocation'}
+        The scheme the strategy transcribes (default explicit Euler, which is
+        the ResNet exactly).
     transcription : Transcription, optional
-        Any transcription; default explicit Euler, which is the ResNet exactly.
+        Any transcription, solved with the exact Hessian as given.
     solver : Ipopt or CasadiSolver, optional
     """
     N = as_positive_int(N, "N")
-    strategy = as_choice(strategy, "strategy", STRATEGIES)
+    chosen = as_strategy(strategy)
     if isinstance(guess, ResNet):
         if guess.N != N:
             raise ValueError(f"guess: a ResNet guess must have N = {N} layers, got {guess.N}")
         guess = guess_from_network(deep, guess)
     hess_lag = None
     if transcription is None:
-        transcription = _transcription(strategy)
-        if strategy == "gauss-newton":
-            hess_lag = gauss_newton_hessian(deep)
-            solver = gauss_newton_solver(solver)
+        transcription = chosen.transcription_for(scheme)
+        hess_lag = chosen.hess_lag(deep)
+        solver = chosen.ipopt(solver)
     sol = solve(deep.ocp, transcription, grid=N, guess=guess, solver=solver, hess_lag=hess_lag,
                 warm_start_multipliers=warm_start_multipliers)
     check_classifier_growth(deep, sol)

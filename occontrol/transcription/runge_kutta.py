@@ -57,6 +57,8 @@ RALSTON = ButcherTableau(A=((0.0, 0.0), (2 / 3, 0.0)), b=(0.25, 0.75), c=(0.0, 2
 RK4_TABLEAU = ButcherTableau(
     A=((0.0, 0.0, 0.0, 0.0), (0.5, 0.0, 0.0, 0.0), (0.0, 0.5, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0)),
     b=(1 / 6, 1 / 3, 1 / 3, 1 / 6), c=(0.0, 0.5, 0.5, 1.0), name="rk4")
+# the named explicit tableaus, by name (the ResNet layer maps read them too)
+TABLEAUS = {t.name: t for t in (EULER, HEUN, RALSTON, RK4_TABLEAU)}
 
 
 def weighted_sum(weights, terms):
