@@ -17,9 +17,9 @@ try:  # the installed distribution's metadata is the one source of the version
 except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
-_EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "ConvergenceStudy": "refine",
-            "doubling": "refine", "refine": "refine",
-            "StartPolicy": "refine", "Reporter": "refine", "Solution": "solution", "Ipopt": "solver",
+_EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "ConvergenceStudy": "refinement",
+            "doubling": "refinement", "refine": "refinement",
+            "StartPolicy": "refinement", "Reporter": "refinement", "Solution": "solution", "Ipopt": "solver",
             "CasadiSolver": "solver", "solve": "solver", "discretize": "solver", "sweep": "sweeps",
             "SweepTask": "sweeps", "SweepResult": "sweeps",
             **{name: "datasets" for name in ("DATASETS", "Dataset", "load_dataset")},
@@ -32,7 +32,7 @@ __all__ = [*_EXPORTS, "__version__"]
 if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers and IDEs
     from .grid import Grid  # noqa: F401
     from .problem import OCP, FreeTime  # noqa: F401
-    from .refine import ConvergenceStudy, Reporter, StartPolicy, doubling, refine  # noqa: F401
+    from .refinement import ConvergenceStudy, Reporter, StartPolicy, doubling, refine  # noqa: F401
     from .solution import Solution  # noqa: F401
     from .solver import CasadiSolver, Ipopt, discretize, solve  # noqa: F401
     from .datasets import DATASETS, Dataset, load_dataset  # noqa: F401

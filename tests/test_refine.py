@@ -29,11 +29,11 @@ import pytest
 
 import occontrol as oc
 from reference_problems import LQ_OPTIMUM, lq_problem
-from occontrol.refine import ConvergenceStudy, Distance, Level, LevelStore
+from occontrol.refinement import ConvergenceStudy, Distance, Level, LevelStore
 from occontrol.solver import solve as REAL_SOLVE
 
-# `occontrol.refine` the attribute is the function (re-exported); the module is needed to patch `solve`.
-refine_module = importlib.import_module("occontrol.refine")
+# the module occontrol.refinement is needed to patch `solve` (oc.refine is the function).
+refine_module = importlib.import_module("occontrol.refinement")
 
 
 
@@ -59,7 +59,7 @@ def strict_json(text: str):
 
 
 class CountingSolve:
-    """Wraps occontrol.refine.solve, recording the grid size of every call."""
+    """Wraps occontrol.refinement.solve, recording the grid size of every call."""
 
     def __init__(self, monkeypatch, fail_at=(), interrupt_at=None):
         self.real = REAL_SOLVE   # not refine_module.solve: that may be another wrapper

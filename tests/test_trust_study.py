@@ -39,10 +39,10 @@ import pytest
 
 import occontrol as oc
 from occontrol.fingerprint import array_digest
-from occontrol.refine import ConvergenceStudy, Distance, Level, LevelStore, StoreMismatch, level_fingerprint
+from occontrol.refinement import ConvergenceStudy, Distance, Level, LevelStore, StoreMismatch, level_fingerprint
 from occontrol.solver import solve as REAL_SOLVE
 
-refine_module = importlib.import_module("occontrol.refine")
+refine_module = importlib.import_module("occontrol.refinement")
 
 FREE_TIME_OPTIMUM = math.sqrt(2.0) + math.asinh(1.0)
 

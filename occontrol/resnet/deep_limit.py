@@ -27,7 +27,7 @@ import numpy as np
 from .._checks import as_choice, as_finite_float, as_positive_int
 from ..datasets import DATASETS, SHAPES, Dataset, load_dataset
 from ..io import DamagedFile, check_npz, folder_lock, read_json, write_json, write_npz
-from ..refine import (SCHEMA, ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
+from ..refinement import (SCHEMA, ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
                       level_fingerprint, refine, start_record)
 from ..solution import Solution
 from ..solver import Ipopt, discretize, solve

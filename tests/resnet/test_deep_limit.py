@@ -31,7 +31,7 @@ import pytest
 from occontrol.resnet.deep_limit import DeepLimitConfig, SettingsMismatch, run_deep_limit
 
 solver_module = importlib.import_module("occontrol.solver")
-refine_module = importlib.import_module("occontrol.refine")
+refine_module = importlib.import_module("occontrol.refinement")
 REAL_SOLVE = solver_module.solve
 
 MOONS = DeepLimitConfig(grids=(4, 8, 16, 32, 64), n_starts=2)
@@ -57,7 +57,7 @@ def forbid_solves(monkeypatch):
 
 
 class CountingSolve:
-    """Counts the ladder's solves (occontrol.refine.solve); optionally interrupts at one N."""
+    """Counts the ladder's solves (occontrol.refinement.solve); optionally interrupts at one N."""
 
     def __init__(self, monkeypatch, interrupt_at=None):
         self.calls: list[int] = []

@@ -19,7 +19,7 @@ import pytest
 
 import occontrol as oc
 from occontrol.cli import main
-from occontrol.refine import ConvergenceStudy, Distance, Level
+from occontrol.refinement import ConvergenceStudy, Distance, Level
 from occontrol.resnet.deep_limit import (DeepLimitConfig, DeepLimitResult, SettingsMismatch, load_weights,
                                          run_deep_limit)
 

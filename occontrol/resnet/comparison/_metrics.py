@@ -53,7 +53,7 @@ def theta_distance(a: ResNet, b: ResNet, horizon: float = 1.0) -> dict[str, floa
 
     L2 and sup of the piecewise-constant functions (the ResNet view); H1
     seminorm of the difference of the piecewise-linear interpolants through
-    the interval midpoints (the view of :func:`occontrol.refine.control_distance`).
+    the interval midpoints (the view of :func:`occontrol.refinement.control_distance`).
     """
     ta = Grid.uniform_grid(a.N).times(0.0, horizon)
     tb = Grid.uniform_grid(b.N).times(0.0, horizon)
