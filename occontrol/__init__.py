@@ -7,8 +7,6 @@ errors then answer without importing CasADi.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
@@ -55,21 +53,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
-
-
-def _function(name: str) -> property:
-    def get(self: types.ModuleType) -> Any:
-        return _load(name)
-
-    def ignore(self: types.ModuleType, value: Any) -> None:
-        """Importing the submodule of the same name binds it here; the function stays the attribute."""
-    return property(get, ignore)
-
-
-class _Package(types.ModuleType):
-    # occontrol.refine is the function (as with eager imports), also once the submodule of the same
-    # name has been imported (the sweep machinery is the package occontrol.sweeps: no clash)
-    refine = _function("refine")
-
-
-sys.modules[__name__].__class__ = _Package

@@ -33,7 +33,7 @@ def test_no_module_is_shadowed_by_a_function():
         for name in package.__all__:
             value = getattr(package, name)
             if not isinstance(value, types.ModuleType):
-                # no submodule carries the name of an exported function or class (refine: renamed later)
+                # no submodule carries the name of an exported function or class
                 folder = Path(package.__path__[0])
                 clash = (folder / f"{name}.py").exists() or (folder / name / "__init__.py").exists()
-                assert not clash or name == "refine", name
+                assert not clash, name
