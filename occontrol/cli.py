@@ -21,7 +21,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from .resnet.config import (COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields, DataFields, DeepLimitFields,
                             LadderFields, ModelFields, SolverFields)
@@ -45,7 +45,7 @@ OPTION_OF = {"n_starts": "--starts", "warm": "--cold", "max_steps": "--steps", "
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line: ``prog: error: message`` (exit 2)."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
 
 

@@ -128,11 +128,12 @@ def _check_same_ocp(solution: Any, ocp: Any, argument: str) -> None:
 def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:
     """The decision vector w0 of ``problem`` from a user guess (see module doc)."""
     ocp, model = problem.ocp, problem.model
-    specs, tf = _specs(problem, guess)
+    specs, tf_guess = _specs(problem, guess)
     if ocp.free_time is not None:
-        tf = ocp.free_time.guess if tf is None else float(np.clip(tf, ocp.free_time.lower, ocp.free_time.upper))
+        tf = (ocp.free_time.guess if tf_guess is None
+              else float(np.clip(tf_guess, ocp.free_time.lower, ocp.free_time.upper)))
     else:
-        tf = ocp.tf
+        tf = ocp.fixed_tf
     times = problem.grid.times(ocp.t0, tf)
     control_kind = problem.transcription.controls
 
@@ -169,7 +170,7 @@ def warm_multipliers(problem: DiscreteProblem, previous: "Solution") -> tuple[np
     """
     old = previous.problem
     lam_x, lam_g = np.zeros(problem.lbx.size), np.zeros(problem.lbg.size)
-    if previous.lam_x is None:
+    if previous.lam_x is None or previous.lam_g is None:  # a solution without multipliers (both or neither)
         return lam_x, lam_g
     if (old.grid == problem.grid and old.lbx.size == problem.lbx.size and old.lbg.size == problem.lbg.size
             and old.transcription.describe() == problem.transcription.describe()):

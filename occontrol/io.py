@@ -67,8 +67,8 @@ def json_safe(x: Any) -> Any:
     return x
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[str], None], suffix: str = "") -> Path:
-    """Call ``write(tmp_path)``, then move the temp file onto ``path``."""
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object], suffix: str = "") -> Path:
+    """Call ``write(tmp_path)`` (its return value is ignored), then move the temp file onto ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=suffix)

@@ -207,7 +207,14 @@ class OCP:
     @property
     def tf(self) -> float | cs.MX:
         """The final time: a number when fixed, a symbol usable in costs when free."""
-        return self._tf_symbol if self.free_time is not None else self._tf_value
+        return self._tf_symbol if self._tf_value is None else self._tf_value
+
+    @property
+    def fixed_tf(self) -> float:
+        """The final time of a fixed horizon, as a number (ValueError when tf is free)."""
+        if self._tf_value is None:
+            raise ValueError("tf: the final time is free (oc.FreeTime), so it has no fixed value")
+        return self._tf_value
 
     @property
     def tf_symbol(self) -> cs.MX:

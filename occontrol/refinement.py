@@ -243,7 +243,7 @@ class ConvergenceStudy:
             return b.objective, "the finest objective (gaps at rounding level)"
         a = next(lv for lv in ok if lv.N == self.distances[-1].N)
         p = self.orders()["objective_gap"][-1]
-        if not MIN_ORDER <= p <= MAX_ORDER:
+        if p is None or not MIN_ORDER <= p <= MAX_ORDER:  # None: not reached, a converging verdict has an order
             return None, f"observed order {_fmt(p)} outside [{MIN_ORDER}, {MAX_ORDER}]: no extrapolation"
         return b.objective + (b.objective - a.objective) / ((a.h / b.h) ** p - 1), f"order {_fmt(p)}"
 
@@ -373,7 +373,7 @@ def prolonged_guess(sol: Solution, grid: Grid, kind: str) -> dict:
     guess: dict = {}
     for var in ocp.variables:
         if var.kind == "control":
-            guess[var.symbol] = prolong(sol.t, sol.value(var.symbol), new_nodes, kind, at_nodes=nodal)
+            guess[var.symbol] = prolong(sol.t, np.asarray(sol.value(var.symbol)), new_nodes, kind, at_nodes=nodal)
         else:
             guess[var.symbol] = sol
     if ocp.free_time is not None:

@@ -13,9 +13,9 @@ __all__ = ["SCHEMES", "rk_layer"]
 SCHEMES = TABLEAUS
 
 
-def rk_layer(Z: Any, field: Callable[..., Any], h: float, scheme: str | ButcherTableau) -> Any:
-    """One layer: a step of ``scheme`` for dZ/dt = field(Z), with the transcription's
-    operations in the same order (numpy arrays, torch tensors or CasADi SX)."""
+def rk_layer(Z: Any, field: Callable[..., Any], h: Any, scheme: str | ButcherTableau) -> Any:
+    """One layer: a step of size ``h`` of ``scheme`` for dZ/dt = field(Z), with the transcription's
+    operations in the same order (numpy arrays, torch tensors or CasADi SX; ``h`` a number or an SX symbol)."""
     tab = SCHEMES[scheme] if isinstance(scheme, str) else scheme
     k: list[Any] = []
     for i in range(tab.stages):

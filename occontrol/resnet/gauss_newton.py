@@ -55,7 +55,7 @@ class GaussNewtonHessian(cs.Callback):
         if self.order.size != self.nx:
             raise ValueError("strategy: the Gauss-Newton Hessian expects only controls and parameters "
                              "as decision variables")
-        h = float(problem.grid.steps(problem.ocp.t0, problem.ocp.tf)[0])
+        h = float(problem.grid.steps(problem.ocp.t0, problem.ocp.fixed_tf)[0])
         if not problem.grid.uniform:
             raise ValueError("grid: the Gauss-Newton Hessian is implemented for uniform grids")
 

@@ -177,7 +177,7 @@ def check_classifier_growth(deep: DeepLimitProblem, sol: Solution) -> str | None
     K, m = deep.K, deep.m
     W = np.reshape(np.atleast_1d(sol.value(deep.W)), (K, m), order="F")
     c = np.atleast_1d(sol.value(deep.c))
-    scores = W @ np.reshape(sol.value(deep.state)[-1], (m, deep.n)) + c[:, None]
+    scores = W @ np.reshape(np.asarray(sol.value(deep.state))[-1], (m, deep.n)) + c[:, None]
     predicted = (scores[0] > 0).astype(int) if K == 1 else np.argmax(scores, axis=0)
     if not np.array_equal(predicted, deep.class_index):
         return None

@@ -22,16 +22,17 @@ On the command line, ``NAME=V1,V2`` sweeps NAME over the values and
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ._cases import Case, check_cases, expand
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # Python 3.10: the tomli backport (the sweep and test extras install it)
+    import tomli as tomllib
 
 __all__ = ["SweepSpec", "load_spec", "parse_assignment", "parse_value", "check_workers", "DEFAULT_OUT",
            "DEFAULT_WORKERS"]

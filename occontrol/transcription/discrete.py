@@ -332,9 +332,9 @@ class _Context:
             self.T = ocp.t0 + duration * cs.DM(grid.tau).T
             self.H = duration * cs.DM(grid.dtau).T
         else:
-            self.tf = cs.MX(ocp.tf)
-            self.T = cs.MX(cs.DM(grid.times(ocp.t0, ocp.tf)).T)
-            self.H = cs.MX(cs.DM(grid.steps(ocp.t0, ocp.tf)).T)
+            self.tf = cs.MX(ocp.fixed_tf)
+            self.T = cs.MX(cs.DM(grid.times(ocp.t0, ocp.fixed_tf)).T)
+            self.H = cs.MX(cs.DM(grid.steps(ocp.t0, ocp.fixed_tf)).T)
 
         # The initial state: fixed parts are NLP parameters, free parts decision variables.
         fixed = np.concatenate([np.full(v.size, v.initial is not None) for v in ocp.states])

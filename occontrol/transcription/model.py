@@ -143,6 +143,8 @@ class ModelFunctions:
 
     # ---------------------------------------------------------- dynamics
     def _state_rhs(self, var: Variable, args: list) -> cs.MX:
+        if var.rhs is None:  # not reached: the OCP's check refuses states without dynamics first
+            raise ValueError(f"dynamics: state {var.name!r} has no dynamics")
         raw = self._raw(f"rhs_{var.name}", var.rhs)
         column = self._column_function(var, raw) if var.shape[1] > 1 else None
         if column is None:

@@ -330,7 +330,8 @@ def _problem_record(config: CompareConfig, deep: DeepLimitProblem, data: Dataset
     return {**config.deep.to_dict(), "d": deep.d, "m": deep.m, "K": deep.K, "n_train": deep.n,
             "n_test": int(data.X_test.shape[0]), "float": "float64",
             "versions": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-                         "casadi": casadi.__version__, "sklearn": sklearn.__version__},
+                         "casadi": casadi.__version__,  # type: ignore[attr-defined]  # set at import, missing from its stubs
+                         "sklearn": sklearn.__version__},
             "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                         "load_average_at_start": list(load) if load else None,
                         "torch_threads": config.threads}}
