@@ -8,7 +8,7 @@ NLP is built.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Collection
 
 import numpy as np
 
@@ -23,7 +23,7 @@ def as_finite_array(value: Any, name: str, shape: tuple[int, ...] | None = None,
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name}: expected a number or an array of numbers, got {value!r}")
-    if _holds_bool(value):  # numpy would read True as 1.0
+    if holds_bool(value):  # numpy would read True as 1.0
         raise TypeError(f"{name}: expected numbers, got a boolean in {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
@@ -47,16 +47,27 @@ def as_finite_array(value: Any, name: str, shape: tuple[int, ...] | None = None,
     raise ValueError(f"{name}: expected shape {shape} (or a scalar), got shape {arr.shape}")
 
 
-def _holds_bool(value: Any) -> bool:
-    """Whether ``value`` is a boolean or a (nested) list, tuple or array holding one."""
+def holds_bool(value: Any) -> bool:
+    """Whether ``value`` is a boolean or a (nested) list, tuple or array holding one.
+
+    Parameters
+    ----------
+    value : Any
+        What a caller passed where numbers are expected (numpy would read True as 1.0).
+
+    Returns
+    -------
+    bool
+        True for a bool or numpy bool, a bool array, or a list, tuple or object array holding one.
+    """
     if isinstance(value, (bool, np.bool_)):
         return True
     if isinstance(value, np.ndarray):
         if value.dtype == bool:
             return True
-        return value.dtype == object and any(_holds_bool(v) for v in value.ravel())
+        return value.dtype == object and any(holds_bool(v) for v in value.ravel())
     if isinstance(value, (list, tuple)):
-        return any(_holds_bool(v) for v in value)
+        return any(holds_bool(v) for v in value)
     return False
 
 
@@ -105,9 +116,35 @@ def as_finite_float(value: Any, name: str, minimum: float | None = None) -> floa
     return value
 
 
-def as_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    """One of a fixed set of strings."""
-    # `in` alone would let an array through (np.array(['a']) == 'a' is truthy).
+def as_choice(value: Any, name: str, choices: Collection[str], *, alternative: str = "", note: str = "") -> str:
+    """One of a fixed set of strings (the one "expected one of" check).
+
+    Parameters
+    ----------
+    value : Any
+        What the caller passed.
+    name : str
+        The argument's name, which starts the message.
+    choices : collection of str
+        The accepted strings, named in this order in the message (a dict gives its keys).
+    alternative : str, optional
+        Something else the caller accepts and checks itself, named after the choices
+        ("... or a HessianStrategy").
+    note : str, optional
+        Why ``value`` is refused, appended to the message.
+
+    Returns
+    -------
+    str
+        ``value``.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not one of ``choices`` (also when it is not a string).
+    """
+    # `in` alone would let an array through (np.array(['a']) == 'a' is truthy), and fail on unhashable values.
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+        expected = ", ".join(map(repr, choices)) + (f" or {alternative}" if alternative else "")
+        raise ValueError(f"{name}: expected one of {expected}, got {value!r}" + (f": {note}" if note else ""))
     return value

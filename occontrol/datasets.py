@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_finite_float, as_positive_int
+from ._checks import as_choice, as_finite_float, as_positive_int
 
 __all__ = ["Dataset", "load_dataset", "DATASETS", "SHAPES"]
 
@@ -69,8 +69,7 @@ def load_dataset(name: str = "moons", n: int = 200, noise: float = 0.2, seed: in
     standardize : bool
         Scale features to zero mean and unit variance, fitted on the training split.
     """
-    if name not in DATASETS:
-        raise ValueError(f"name: expected one of {', '.join(map(repr, DATASETS))}, got {name!r}")
+    as_choice(name, "name", DATASETS)
     from sklearn import datasets as skd  # here, not at import: the command line answers without it
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_finite_array, as_positive_int
+from ._checks import as_choice, as_finite_array, as_positive_int
 
 __all__ = ["Grid", "as_grid", "piecewise_constant_distance", "piecewise_linear_distance", "interval_midpoints",
            "interval_function_distance",
@@ -226,6 +226,7 @@ def prolong(nodes_from: np.ndarray, values: np.ndarray, nodes_to: np.ndarray, ki
     at_nodes : bool
         Whether ``values`` (and the result) are nodal rather than per interval.
     """
+    as_choice(kind, "kind", ("constant", "linear"))
     values = np.asarray(values, dtype=float)
     rows = _as_rows(values)
     src = np.asarray(nodes_from, float) if at_nodes else interval_midpoints(nodes_from)
@@ -237,8 +238,6 @@ def prolong(nodes_from: np.ndarray, values: np.ndarray, nodes_to: np.ndarray, ki
         # interval values anchor at midpoints: extend the end segments linearly to the
         # half intervals at t0 and tf, so that a linear theta(t) is carried exactly
         out = np.column_stack([_interp_extrapolate(dst, src, col) for col in rows.T])
-    elif kind in ("constant", "linear"):
+    else:  # nodal values, or a single interval
         out = np.column_stack([np.interp(dst, src, col) for col in rows.T])
-    else:
-        raise ValueError(f"kind: expected 'constant' or 'linear', got {kind!r}")
     return out.reshape((dst.size,) + values.shape[1:])

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import _holds_bool
+from ._checks import holds_bool
 from .io import json_safe
 from .problem import Variable
 from .transcription.discrete import DiscreteProblem
@@ -19,7 +19,7 @@ __all__ = ["Solution"]
 def _as_times(t: Any) -> np.ndarray:
     """Times as floats; strings and booleans are refused rather than converted."""
     arr = np.asarray(t)
-    numeric = not _holds_bool(t) and arr.dtype.kind in "iuf" or (arr.dtype.kind == "O" and all(
+    numeric = not holds_bool(t) and arr.dtype.kind in "iuf" or (arr.dtype.kind == "O" and all(
         isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in arr.ravel()))
     if not numeric:  # strings, booleans, complex, mixtures
         raise TypeError(f"at t: expected a time or an array of times, got {t!r}")

@@ -125,8 +125,8 @@ def _as_ipopt_int(value: Any, name: str, minimum: int) -> int:
 
 def _check_linear_solver(value: Any, name: str) -> None:
     if isinstance(value, str) and value.lower() in HSL_SOLVERS:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, LINEAR_SOLVERS))}, got {value!r}: "
-                         "the HSL library that provides it is not bundled with CasADi")
+        note = "the HSL library that provides it is not bundled with CasADi"
+        as_choice(value, name, LINEAR_SOLVERS, note=note)
     as_choice(value, name, LINEAR_SOLVERS)
 
 

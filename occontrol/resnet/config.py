@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._checks import as_choice
 from ..datasets import DATASETS, SHAPES
 from ..transcription.registry import SCHEME_NAMES
 from .strategy import STRATEGY_NAMES
@@ -157,8 +158,7 @@ def resolve_loss(loss: str, dataset: str) -> str:
     ValueError
         An unknown loss, or the binary logistic loss on a dataset of more than two classes.
     """
-    if loss not in LOSS_CHOICES:
-        raise ValueError(f"loss: expected one of {', '.join(map(repr, LOSS_CHOICES))}, got {loss!r}")
+    as_choice(loss, "loss", LOSS_CHOICES)
     classes = SHAPES[dataset][1]
     if loss == "auto":
         return "logistic" if classes == 2 else "softmax"

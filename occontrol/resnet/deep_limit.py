@@ -37,8 +37,8 @@ from .config import BRANCHES, DeepLimitFields, ModelFields, SolverFields, resolv
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
 from .strategy import HessianStrategy, as_strategy
-from .train import (_labels, check_classifier_growth, guess_from_network, network_from_solution,
-                    random_network)
+from .train import (check_classifier_growth, guess_from_network, network_from_solution, random_network,
+                    training_labels)
 
 __all__ = ["DeepLimitConfig", "DeepLimitResult", "run_deep_limit", "SettingsMismatch", "load_weights"]
 
@@ -166,7 +166,7 @@ def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out
         networks[sol.N] = net
         if out is not None:  # the network carries its solve's status, so the weights of a failed solve say so
             write_npz(out / f"weights_N{sol.N}.npz", **net.to_arrays())
-        values = {"train_accuracy": net.score(data.X_train, _labels(deep)),
+        values = {"train_accuracy": net.score(data.X_train, training_labels(deep)),
                   "test_accuracy": net.score(data.X_test, data.y_test)}
         if config.transcription != "collocation":
             # E_N of DESIGN.md at the saved weights on the saved data (numpy), not the NLP's value

@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._checks import as_positive_int
+from .._checks import as_choice, as_positive_int
 from ..solver import Ipopt
 from ..transcription.registry import EXPLICIT_SCHEMES
 from .config import LadderFields, ModelFields, SolverFields
@@ -93,8 +93,7 @@ class _ODEResNetBase(BaseEstimator):
 
     def _fit(self, X, y, loss: str):
         as_positive_int(self.n_layers, "n_layers")
-        if self.transcription not in EXPLICIT_SCHEMES:  # the layer map of a ResNet
-            raise ValueError(f"transcription: expected one of {list(EXPLICIT_SCHEMES)}, got {self.transcription!r}")
+        as_choice(self.transcription, "transcription", EXPLICIT_SCHEMES)  # the layer map of a ResNet
         strategy = as_strategy(self.strategy)
         model = {f.name: getattr(self, f.name) for f in fields(ModelFields) if f.name != "loss"}
         settings = DeepLimitSettings(loss=loss, **model)

@@ -15,7 +15,8 @@ from typing import Callable
 import casadi as cs
 import numpy as np
 
-from .activations import _softplus_cs, _softplus_np
+from .._checks import as_choice
+from .activations import softplus_cs, softplus_np
 
 __all__ = ["Loss", "LOSSES", "get_loss"]
 
@@ -45,11 +46,11 @@ class Loss:
 
 
 def _logistic_cs(S, Y):
-    return cs.sum2(_softplus_cs(S) - Y * S) / S.shape[1]
+    return cs.sum2(softplus_cs(S) - Y * S) / S.shape[1]
 
 
 def _logistic_np(S, Y):
-    return float(np.mean(_softplus_np(S) - Y * S))
+    return float(np.mean(softplus_np(S) - Y * S))
 
 
 def _softmax_cs(S, Y):
@@ -76,6 +77,4 @@ LOSSES: dict[str, Loss] = {
 
 
 def get_loss(name: str) -> Loss:
-    if name not in LOSSES:
-        raise ValueError(f"loss: expected one of {', '.join(map(repr, LOSSES))}, got {name!r}")
-    return LOSSES[name]
+    return LOSSES[as_choice(name, "loss", LOSSES)]

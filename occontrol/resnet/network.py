@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import expit
 
-from .._checks import as_finite_array, as_finite_float, as_positive_int
+from .._checks import as_choice, as_finite_array, as_finite_float, as_positive_int
 from ..io import write_npz
 from ._layers import SCHEMES, rk_layer
 from .activations import ACTIVATIONS
@@ -69,17 +69,14 @@ class ResNet:
         self.h = as_finite_float(h, "h")
         if self.h <= 0:
             raise ValueError(f"h: expected a positive finite step T / N, got {self.h}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation: expected one of {list(ACTIVATIONS)}, got {activation!r}")
+        as_choice(activation, "activation", ACTIVATIONS)
         self.activation = activation
         self.lift = np.eye(m) if lift is None else as_finite_array(lift, "lift")
         if self.lift.ndim != 2 or self.lift.shape[0] != m:
             raise ValueError(f"lift: expected shape ({m}, d), got {self.lift.shape}")
         self.loss = get_loss(loss).name
         self.classes = None if classes is None else np.asarray(classes)
-        if scheme not in SCHEMES:
-            raise ValueError(f"scheme: expected one of {list(SCHEMES)}, got {scheme!r}")
-        self.scheme = scheme
+        self.scheme = as_choice(scheme, "scheme", SCHEMES)
         if status is not None and not isinstance(status, str):
             raise TypeError(f"status: expected IPOPT's status string or None, got {status!r}")
         if success is not None and not isinstance(success, (bool, np.bool_)):

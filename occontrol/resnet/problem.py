@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import casadi as cs
 import numpy as np
 
-from .._checks import as_finite_array, as_finite_float, as_positive_int
+from .._checks import as_choice, as_finite_array, as_finite_float, as_positive_int
 from ..problem import OCP
 from .activations import ACTIVATIONS, get_activation
 from .config import ModelFields
@@ -57,15 +57,12 @@ class DeepLimitSettings(ModelFields):
         if self.width is not None:
             as_positive_int(self.width, "width")
         get_loss(self.loss)
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation: expected one of {', '.join(map(repr, ACTIVATIONS))}, "
-                             f"got {self.activation!r}")
+        as_choice(self.activation, "activation", ACTIVATIONS)
         for name in ("tau1", "tau2", "tau_w"):
             as_finite_float(getattr(self, name), name, minimum=0.0)
         if as_finite_float(self.horizon, "horizon") <= 0:
             raise ValueError(f"horizon: expected T > 0, got {self.horizon}")
-        if self.lift not in LIFTS:
-            raise ValueError(f"lift: expected one of {LIFTS}, got {self.lift!r}")
+        as_choice(self.lift, "lift", LIFTS)
         as_positive_int(self.lift_seed, "lift_seed", minimum=0)
 
     def to_dict(self) -> dict:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._checks import as_choice
 from ..transcription.registry import EXPLICIT_SCHEMES, SCHEME_NAMES, make_transcription
 
 if TYPE_CHECKING:
@@ -75,8 +76,8 @@ def _explicit(scheme: str | ButcherTableau, **options: Any) -> Transcription:
 
 
 def _check_scheme(scheme: Any) -> None:
-    if isinstance(scheme, str) and scheme not in SCHEME_NAMES:
-        raise ValueError(f"transcription: expected one of {', '.join(map(repr, SCHEME_NAMES))}, got {scheme!r}")
+    if isinstance(scheme, str):
+        as_choice(scheme, "transcription", SCHEME_NAMES)
 
 
 class ExactHessian(HessianStrategy):
@@ -130,7 +131,4 @@ def as_strategy(value: str | HessianStrategy, name: str = "strategy") -> Hessian
     """
     if isinstance(value, HessianStrategy):
         return value
-    if not isinstance(value, str) or value not in STRATEGIES:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, STRATEGY_NAMES))} "
-                         f"or a HessianStrategy, got {value!r}")
-    return STRATEGIES[value]()
+    return STRATEGIES[as_choice(value, name, STRATEGY_NAMES, alternative="a HessianStrategy")]()

@@ -19,7 +19,8 @@ from .problem import DeepLimitProblem
 from .strategy import STRATEGY_NAMES, HessianStrategy, as_strategy
 
 __all__ = ["STRATEGIES", "UnboundedClassifierWarning", "FailedFitWarning", "network_from_solution",
-           "guess_from_network", "random_network", "solve_layers", "multistart", "fit_from", "FitResult"]
+           "guess_from_network", "random_network", "solve_layers", "multistart", "fit_from", "FitResult",
+           "fit_classifier", "training_labels"]
 
 # the names of the Hessian strategies (occontrol.resnet.strategy), kept here for existing imports
 STRATEGIES = STRATEGY_NAMES
@@ -101,11 +102,26 @@ def random_network(deep: DeepLimitProblem, N: int, seed: int, scale: float = 1.0
     probe = ResNet(A, b, np.zeros((K, m)), np.zeros(K), h, deep.settings.activation, deep.lift,
                    deep.settings.loss, deep.classes)
     features = probe.forward(deep.X_data).T
-    W, c = _fit_classifier(deep, features)
+    W, c = fit_classifier(deep, features)
     return ResNet(A, b, W, c, h, deep.settings.activation, deep.lift, deep.settings.loss, deep.classes)
 
 
-def _fit_classifier(deep: DeepLimitProblem, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fit_classifier(deep: DeepLimitProblem, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The output layer (W, c) fitted to fixed features by scikit-learn.
+
+    Parameters
+    ----------
+    deep : DeepLimitProblem
+        Gives the loss (squared: ridge regression on the targets; logistic or
+        softmax: logistic regression on the class indices), the targets and K.
+    features : ndarray, shape (n, m)
+        The final states of the training samples, one row per sample.
+
+    Returns
+    -------
+    W : ndarray, shape (K, m)
+    c : ndarray, shape (K,)
+    """
     from sklearn.linear_model import LogisticRegression, Ridge
 
     K = deep.K
@@ -189,8 +205,19 @@ def check_classifier_growth(deep: DeepLimitProblem, sol: Solution) -> str | None
     return msg
 
 
-def _labels(deep: DeepLimitProblem) -> np.ndarray:
-    """Training labels in the network's own label set."""
+def training_labels(deep: DeepLimitProblem) -> np.ndarray:
+    """Training labels in the network's own label set.
+
+    Parameters
+    ----------
+    deep : DeepLimitProblem
+        The problem whose training samples are labelled.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The class indices, mapped to ``deep.classes`` when the data had their own labels.
+    """
     index = deep.class_index
     return index if deep.classes is None else deep.classes[index]
 

@@ -11,7 +11,7 @@ import casadi as cs
 import numpy as np
 
 from .._checks import as_choice, as_positive_int
-from .discrete import Transcription, _Context
+from .discrete import Transcription, BuildContext
 from .layout import Block, NodeValues, Sampling
 
 __all__ = ["Collocation"]
@@ -101,7 +101,7 @@ class Collocation(Transcription):
                          ["z", "Xc", "u0", "u1", "p", "t", "h", "tf"], ["defects", "z_end", "q"])
         return fn.expand() if self.expand else fn
 
-    def _dynamics(self, ctx: _Context) -> tuple[cs.MX, cs.MX, "CollocationDenseOutput"]:
+    def _dynamics(self, ctx: BuildContext) -> tuple[cs.MX, cs.MX, "CollocationDenseOutput"]:
         model, N, d = ctx.model, ctx.grid.N, self.degree
         b = ctx.builder
         Xc = ctx.node_states("Xc", Sampling.COLLOCATION_POINTS, N * d, per_interval=d)
@@ -125,7 +125,7 @@ class Collocation(Transcription):
         """
         return np.flatnonzero(self.tau[1:] < 1.0)
 
-    def _inner_points(self, ctx: _Context, Xc: cs.MX, u_left: cs.MX, u_right: cs.MX):
+    def _inner_points(self, ctx: BuildContext, Xc: cs.MX, u_left: cs.MX, u_right: cs.MX):
         """States, controls and times at the inner collocation points, interval by interval."""
         N, d, inner = ctx.grid.N, self.degree, self.inner_taus()
         m = inner.size

@@ -19,7 +19,7 @@ from ..problem import OCP
 from .layout import Block, BlockKind, DenseOutput, NodeValues, Sampling, VariableIndex
 from .model import ModelFunctions, mapped
 
-__all__ = ["Transcription", "DiscreteProblem", "NlpBuilder"]
+__all__ = ["Transcription", "DiscreteProblem", "NlpBuilder", "BuildContext"]
 
 CONTROL_KINDS = ("constant", "linear")
 PARALLELIZATIONS = ("serial", "thread")
@@ -227,7 +227,7 @@ class Transcription(ABC):
 
     # ------------------------------------------------------------ interface
     @abstractmethod
-    def _dynamics(self, ctx: "_Context") -> tuple[cs.MX, cs.MX, DenseOutput]:
+    def _dynamics(self, ctx: "BuildContext") -> tuple[cs.MX, cs.MX, DenseOutput]:
         """Add the dynamics; return (states at nodes [nz x N+1], running cost, dense output)."""
 
     def sample_times(self, sampling: Sampling, t: np.ndarray) -> np.ndarray:
@@ -258,7 +258,7 @@ class Transcription(ABC):
     def discretize(self, ocp: OCP, grid: Grid, model: ModelFunctions | None = None) -> DiscreteProblem:
         """Build the NLP of ``ocp`` on ``grid``."""
         model = model or ModelFunctions(ocp, self.parallelization)
-        ctx = _Context(ocp, grid, model, self.controls)
+        ctx = BuildContext(ocp, grid, model, self.controls)
         states, running, dense_output = self._dynamics(ctx)
         b = ctx.builder
 
@@ -302,8 +302,23 @@ class Transcription(ABC):
             fixed_initial=ctx.fixed_initial, dense_output=dense_output)
 
 
-class _Context:
-    """Shared pieces of one discretisation: controls, parameters, time, initial state."""
+class BuildContext:
+    """Shared pieces of one discretisation: controls, parameters, time, initial state.
+
+    Built by :meth:`Transcription.discretize` and handed to a transcription's
+    ``_dynamics``, which adds its state variables and continuity constraints.
+
+    Parameters
+    ----------
+    ocp : OCP
+        The continuous problem.
+    grid : Grid
+        The time grid (normalised nodes on [0, 1]).
+    model : ModelFunctions
+        The OCP's CasADi functions, packed.
+    controls : str
+        "constant" (one value per interval) or "linear" (values at the nodes).
+    """
 
     def __init__(self, ocp: OCP, grid: Grid, model: ModelFunctions, controls: str) -> None:
         self.ocp, self.grid, self.model, self.control_kind = ocp, grid, model, controls

@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .._checks import as_choice
+
 if TYPE_CHECKING:
     from .discrete import Transcription
 
@@ -38,8 +40,7 @@ def scheme_factory(name: str) -> Any:
     ValueError
         ``name`` is not a registered scheme.
     """
-    if not isinstance(name, str) or name not in SCHEMES:
-        raise ValueError(f"scheme: expected one of {', '.join(map(repr, SCHEME_NAMES))}, got {name!r}")
+    as_choice(name, "scheme", SCHEME_NAMES)
     module, cls, _ = SCHEMES[name]
     return getattr(importlib.import_module(f".{module}", __package__), cls)
 

@@ -13,7 +13,7 @@ import casadi as cs
 import numpy as np
 
 from .._checks import as_choice
-from .discrete import Transcription, _Context
+from .discrete import Transcription, BuildContext
 from .layout import NodeValues, Sampling
 from .model import ModelFunctions
 
@@ -176,7 +176,7 @@ class ExplicitRungeKutta(Transcription):
         return step.expand() if self.expand else step
 
     # ------------------------------------------------------------ the grid
-    def _dynamics(self, ctx: _Context) -> tuple[cs.MX, cs.MX, RungeKuttaDenseOutput]:
+    def _dynamics(self, ctx: BuildContext) -> tuple[cs.MX, cs.MX, RungeKuttaDenseOutput]:
         model, N = ctx.model, ctx.grid.N
         step = self.step_function(model)
         u_left, u_right = ctx.control_intervals()

@@ -14,7 +14,7 @@ from ..gradient import GradientRun
 from ..network import ResNet
 from ..problem import DeepLimitProblem
 from .._torch import import_torch
-from ..train import _fit_classifier, random_network
+from ..train import fit_classifier, random_network
 
 __all__ = ["iid_network", "initial_network", "theta_distance", "gradient_norm", "constant_from"]
 
@@ -37,7 +37,7 @@ def iid_network(deep: DeepLimitProblem, N: int, seed: int) -> ResNet:
     b = rng.normal(size=(N, m))
     probe = ResNet(A, b, np.zeros((K, m)), np.zeros(K), h, deep.settings.activation, deep.lift,
                    deep.settings.loss, deep.classes)
-    W, c = _fit_classifier(deep, probe.forward(deep.X_data).T)
+    W, c = fit_classifier(deep, probe.forward(deep.X_data).T)
     return ResNet(A, b, W, c, h, deep.settings.activation, deep.lift, deep.settings.loss, deep.classes)
 
 
