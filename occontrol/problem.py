@@ -356,8 +356,12 @@ class OCP:
     def regularize(self, u: cs.MX, l2: float = 0.0, h1: float = 0.0) -> None:
         """Add l2 * int |u|^2 dt + h1 * int |u'|^2 dt for the control ``u``.
 
-        The discrete forms follow DESIGN.md: for piecewise-constant controls on
-        a uniform grid, ``l2 * h * sum_k |u_k|^2 + h1 / h * sum_k |u_{k+1} - u_k|^2``.
+        The discrete forms, with steps h_k: for piecewise-constant controls
+        ``l2 * sum_k h_k |u_k|^2 + h1 * sum_k |u_{k+1} - u_k|^2 / ((h_k + h_{k+1}) / 2)``
+        (the H1 difference over the distance of the interval midpoints), so on a
+        uniform grid ``l2 * h * sum_k |u_k|^2 + h1 / h * sum_k |u_{k+1} - u_k|^2``;
+        for piecewise-linear controls the exact integrals
+        ``l2 * sum_k h_k / 3 * (|u_k|^2 + u_k . u_{k+1} + |u_{k+1}|^2) + h1 * sum_k |u_{k+1} - u_k|^2 / h_k``.
         """
         var = self.variable(u, "regularize u", ("control",))
         l2 = as_finite_float(l2, "regularize l2", minimum=0.0)

@@ -133,7 +133,8 @@ class ODEResNetClassifier(ClassifierMixin, _ODEResNetBase):
     n_layers : int
         N, the number of residual layers (grid intervals).
     tau1, tau2 : float
-        L2 and H1 regularisation weights on theta(t) (DESIGN.md scalings).
+        L2 and H1 regularisation weights on theta(t): tau1 int |theta|^2 dt + tau2 int |theta'|^2 dt,
+        on N layers of step h = T / N: tau1 h sum_k |theta_k|^2 + tau2 / h sum_k |theta_{k+1} - theta_k|^2.
     tau_w : float
         Weight decay on the classifier; > 0 by default so separable data has a minimiser.
     activation : str

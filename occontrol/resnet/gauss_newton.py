@@ -82,7 +82,7 @@ class GaussNewtonHessian(cs.Callback):
                                                   s1)[0]]).map(deep.n)
 
         # The regulariser and weight decay are quadratic, so their Hessian is constant:
-        # tau1 h sum |theta_k|^2 + tau2 / h sum |theta_{k+1} - theta_k|^2 (DESIGN.md), on vec(U).
+        # tau1 h sum |theta_k|^2 + tau2 / h sum |theta_{k+1} - theta_k|^2 (uniform grid), on vec(U).
         st = deep.settings
         D = np.diff(np.eye(N), axis=0)
         per_component = 2 * st.tau1 * h * np.eye(N) + 2 * st.tau2 / h * D.T @ D

@@ -115,7 +115,7 @@ class GradientRun:
 def train_gradient(net: ResNet, X: np.ndarray, Y: np.ndarray, tau1: float, tau2: float, tau_w: float = 0.0,
                    settings: GradientSettings | None = None,
                    progress: Callable[[int, float, float], None] | None = None) -> GradientRun:
-    """Minimise E_N of DESIGN.md over the weights of ``net`` by a torch.optim optimiser.
+    """Minimise E_N (:meth:`ResNet.objective`, IPOPT's discrete objective) over the weights of ``net`` by torch.optim.
 
     Parameters
     ----------

@@ -164,7 +164,12 @@ class ResNet:
         return float(1 - resid / np.sum((y - y.mean(axis=0)) ** 2))
 
     def objective(self, X: Any, Y: np.ndarray, tau1: float, tau2: float, tau_w: float = 0.0) -> dict:
-        """E_N of DESIGN.md and its parts, for targets Y of shape (K, n) (as encoded for the loss).
+        """E_N and its parts, for targets Y of shape (K, n) (as encoded for the loss).
+
+        E_N = (1/n) sum_i loss(W X_i(T) + c, y_i) + tau1 h sum_k |theta_k|^2
+        + tau2 / h sum_k |theta_{k+1} - theta_k|^2 + tau_w (|W|^2 + |c|^2), with
+        theta_k = (A_k, b_k) the weights of layer k and X_i(T) the final state of sample i:
+        the discrete objective of the deep-limit OCP under explicit Runge-Kutta.
 
         Returns {'objective', 'loss', 'reg_l2', 'reg_h1', 'weight_decay'}.
         """

@@ -1,4 +1,4 @@
-"""Training a residual network posed as the continuous OCP of DESIGN.md.
+"""Training a residual network posed as a continuous OCP (its deep limit):
 
     X_i'(t) = sigma(A(t) X_i(t) + b(t)),  X_i(0) = L x_i   (L: lift to width m)
     minimise (1/n) sum_i loss(W X_i(T) + c, y_i) + tau1 int |theta|^2

@@ -87,7 +87,7 @@ class TorchResNet(_Module):
         return self.final_states(X) @ self.W.T + self.c
 
     def objective(self, X: Any, Y: Any, tau1: float, tau2: float, tau_w: float = 0.0) -> Any:
-        """E_N of DESIGN.md for targets Y of shape (n, K), as a differentiable scalar."""
+        """E_N (as in :meth:`occontrol.resnet.ResNet.objective`) for targets Y of shape (n, K), differentiable."""
         theta = torch.cat([self.A.transpose(1, 2).reshape(self.A.shape[0], -1), self.b], dim=1)
         loss = self.loss_fn(self.forward(X), Y)
         reg = tau1 * self.h * torch.sum(theta ** 2) + tau2 / self.h * torch.sum((theta[1:] - theta[:-1]) ** 2)

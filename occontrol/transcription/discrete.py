@@ -385,7 +385,8 @@ class BuildContext:
         return self.U
 
     def regularization(self) -> tuple[cs.MX, cs.MX]:
-        """(tau1 int |u|^2, tau2 int |u'|^2), discretised for the control kind (DESIGN.md)."""
+        """(l2 int |u|^2, h1 int |u'|^2) summed over the controls, discretised for the control kind
+        (the forms are stated in :meth:`occontrol.OCP.regularize`)."""
         l2_total, h1_total = cs.MX(0.0), cs.MX(0.0)
         H = self.H
         for block in self.model.control_blocks:

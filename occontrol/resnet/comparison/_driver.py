@@ -3,7 +3,7 @@
 For each N of a ladder, IPOPT's warm-started deep-limit ladder
 (:func:`run_deep_limit`) is compared with networks trained by ``torch.optim``
 (Adam, SGD with momentum, L-BFGS with a strong-Wolfe line search) on the same
-discrete objective E_N of DESIGN.md: same data, N, activation, loss, tau1,
+discrete objective E_N (:meth:`occontrol.resnet.ResNet.objective`): same data, N, activation, loss, tau1,
 tau2 and tau_w. Then the deep-limit question is asked of every method: do the
 trained theta_N converge as N doubles? It is asked under four settings, the
 H1 regulariser on (tau2 as configured) or off (tau2 = 0), crossed with a
@@ -198,7 +198,9 @@ class CompareResult:
 
 
 NOTES = {
-    "objective": "E_N of DESIGN.md evaluated by ResNet.objective (numpy) at the final weights, for every method",
+    "objective": "E_N = mean loss + tau1 h sum |theta_k|^2 + tau2 / h sum |theta_{k+1} - theta_k|^2 "
+                 "+ tau_w (|W|^2 + |c|^2), evaluated by ResNet.objective (numpy) at the final weights, "
+                 "for every method",
     "gap": "objective - IPOPT objective at the same N and setting (negative: a lower local minimum); "
            "null when IPOPT failed there",
     "seconds": "gradient: training time only (the recorded full-batch evaluations excluded); "
