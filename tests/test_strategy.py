@@ -184,12 +184,13 @@ def test_config_and_estimator_take_a_strategy_object():
 
 
 # ------------------------------------------------------ refine(), grouped
-def _lq():
-    from reference_problems import lq_problem
-    return lq_problem()[0]
+@pytest.fixture
+def _lq(lq_problem):
+    """Builds the LQ problem's OCP."""
+    return lambda: lq_problem()[0]
 
 
-def test_refine_groups_reproduce_the_former_keywords(tmp_path):
+def test_refine_groups_reproduce_the_former_keywords(_lq, tmp_path):
     """The grouped call and the former keywords are one study; the LQ optimum tanh(1) is approached."""
     lines: list[str] = []
     grouped = oc.refine(_lq(), oc.RK4(), [8, 16, 32], start=oc.StartPolicy(warm=False, prolongation="constant"),
@@ -204,7 +205,7 @@ def test_refine_groups_reproduce_the_former_keywords(tmp_path):
     assert [lv.reused for lv in resumed.levels] == [True, True, True]
 
 
-def test_refine_groups_are_checked():
+def test_refine_groups_are_checked(_lq):
     with pytest.raises(ValueError, match=r"^prolongation: expected one of 'linear', 'constant'"):
         oc.StartPolicy(prolongation="cubic")
     with pytest.raises(TypeError, match=r"^warm: expected True or False"):

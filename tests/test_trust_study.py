@@ -84,20 +84,6 @@ def lq(weight: float = 1.0):
     return ocp
 
 
-def pendulum():
-    ocp = oc.OCP(t0=0.0, tf=3.0)
-    q = ocp.state("q")
-    w = ocp.state("w")
-    u = ocp.control("u")
-    ocp.dynamics(q, w)
-    ocp.dynamics(w, -9.81 * cs.sin(q) + u)
-    ocp.initial(q, 0.0)
-    ocp.initial(w, 0.0)
-    ocp.minimize_integral(u ** 2)
-    ocp.subject_to_terminal(q == math.pi)
-    ocp.subject_to_terminal(w == 0)
-    return ocp
-
 
 def free_time_lq():
     ocp = oc.OCP(t0=0.0, tf=oc.FreeTime(guess=1.0, lower=0.1, upper=5.0))
@@ -156,11 +142,6 @@ class CountingSolve:
         return REAL_SOLVE(ocp, transcription, grid=grid, solver=self.solver_at.get(N, solver), **kwargs)
 
 
-def strict_json(text: str):
-    def refuse(name):
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=refuse)
-
 
 # ------------------------------------------------------------ 1. fingerprints
 def test_a_store_of_another_problem_of_the_same_size_is_refused(tmp_path):
@@ -179,24 +160,29 @@ def test_a_store_of_another_problem_of_the_same_size_is_refused(tmp_path):
     assert [lv.reused for lv in reread.levels] == [True, True]
 
 
-def other_settings(change: str) -> dict:
-    ocp = pendulum()
-    kwargs = {"ocp": ocp, "transcription": oc.RK4()}
-    if change == "transcription":
-        kwargs["transcription"] = oc.Heun()
-    elif change == "guess":
-        kwargs["guess"] = {ocp.controls[0].symbol: 1.0}
-    elif change == "prolongation":
-        kwargs["prolongation"] = "constant"
-    elif change == "tol":
-        kwargs["solver"] = oc.Ipopt(tol=1e-6)
-    return kwargs
+@pytest.fixture
+def other_settings(pendulum):
+    """``other_settings(change)``: refine()'s arguments for the pendulum with one setting changed."""
+    def settings(change: str) -> dict:
+        ocp = pendulum()
+        kwargs = {"ocp": ocp, "transcription": oc.RK4()}
+        if change == "transcription":
+            kwargs["transcription"] = oc.Heun()
+        elif change == "guess":
+            kwargs["guess"] = {ocp.controls[0].symbol: 1.0}
+        elif change == "prolongation":
+            kwargs["prolongation"] = "constant"
+        elif change == "tol":
+            kwargs["solver"] = oc.Ipopt(tol=1e-6)
+        return kwargs
+    return settings
 
 
 @pytest.mark.parametrize("change, match", [("transcription", "N=8.*another problem"), ("guess", "N=8.*another start"),
                                            ("prolongation", "N=16.*another start"),
                                            ("tol", "N=8.*solver options")])
-def test_a_store_is_refused_for_another_transcription_start_or_tolerance(tmp_path, change, match):
+def test_a_store_is_refused_for_another_transcription_start_or_tolerance(other_settings, pendulum, tmp_path, change,
+                                                                          match):
     store = tmp_path / "levels"
     oc.refine(pendulum(), oc.RK4(), [8, 16], store=store)
     with pytest.raises(StoreMismatch, match=match):
@@ -232,7 +218,7 @@ def test_the_fingerprint_is_the_same_in_another_process():
 
 
 # ----------------------------------------------------------- 2. failed levels
-def test_failed_levels_are_retried_and_limits_may_change(tmp_path, monkeypatch):
+def test_failed_levels_are_retried_and_limits_may_change(pendulum, tmp_path, monkeypatch):
     store = tmp_path / "levels"
     grids = [8, 16, 32]
     # the first run fails at N = 16 (an iteration limit), the others converge
@@ -255,7 +241,7 @@ def test_failed_levels_are_retried_and_limits_may_change(tmp_path, monkeypatch):
     assert counter.calls == [] and all(lv.reused for lv in third.levels)
 
 
-def test_a_stored_failure_is_never_reused(tmp_path):
+def test_a_stored_failure_is_never_reused(pendulum, tmp_path):
     store = tmp_path / "levels"
     failed = oc.refine(pendulum(), oc.RK4(), [8], store=store, solver=oc.Ipopt(max_iter=1))
     assert not failed.success and LevelStore(store).path(8).exists()
@@ -325,7 +311,7 @@ def test_hanging_chain_rk4_converges_to_the_catenary():
     assert study.to_dict()["converging"] is True
 
 
-def test_hanging_chain_euler_is_flagged_not_converging(tmp_path):
+def test_hanging_chain_euler_is_flagged_not_converging(strict_json, tmp_path):
     ocp, x, s, u = hanging_chain()
     grids = [4, 8, 16, 32]
     study = oc.refine(ocp, oc.ExplicitEuler(), grids, guess=chain_guess(x, u))

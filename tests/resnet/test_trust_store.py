@@ -9,16 +9,12 @@ N = 4, 8; about a second per run).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
-import io
-import json
 
 import pytest
 
 import occontrol as oc
-from occontrol.cli import main
 from occontrol.refine import ConvergenceStudy, Distance, Level
 from occontrol.resnet.deep_limit import (DeepLimitConfig, DeepLimitResult, SettingsMismatch, load_weights,
                                          run_deep_limit)
@@ -32,17 +28,6 @@ TINY = DeepLimitConfig(n=60, noise=0.35, grids=(4, 8), n_starts=1)
 TINY_ARGS = ["deep-limit", "--grids", "4,8", "--n", "60", "--noise", "0.35", "--no-figures"]
 
 
-def strict_json(text: str):
-    def refuse(name):
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=refuse)
-
-
-def run_cli(argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 class CountingRun:
@@ -80,7 +65,7 @@ def test_starts_of_another_tau2_are_refused_without_settings_or_study_json(tmp_p
 
 
 # ----------------------------------------------------------- 2. failed levels
-def test_a_rerun_with_a_higher_iteration_limit_solves_the_failures(tmp_path, monkeypatch):
+def test_a_rerun_with_a_higher_iteration_limit_solves_the_failures(strict_json, tmp_path, monkeypatch):
     out = tmp_path / "run"
     failed = run_deep_limit(dataclasses.replace(TINY, max_iter=1), out)
     assert not failed.success and len(failed.failed) == 3
@@ -102,7 +87,7 @@ def test_a_rerun_with_a_higher_iteration_limit_solves_the_failures(tmp_path, mon
 
 
 # --------------------------------------------- 5. one rule; weights with status
-def test_a_failed_start_that_is_not_followed_fails_the_study_everywhere(tmp_path, monkeypatch):
+def test_a_failed_start_that_is_not_followed_fails_the_study_everywhere(run_cli, strict_json, tmp_path, monkeypatch):
     calls = []
 
     def second_start_fails(ocp, transcription=None, *, grid, solver=None, **kwargs):
