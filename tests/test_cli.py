@@ -1,4 +1,4 @@
-"""The ``occontrol`` command (issue 4): ``occontrol deep-limit`` end to end on a
+"""The ``occontrol`` command: ``occontrol deep-limit`` end to end on a
 tiny case (two moons, n = 60, noise 0.35, N = 4, 8, one start; about a second),
 a forced failure, refused settings, ``--help`` and the installed script."""
 

@@ -1,4 +1,4 @@
-"""Refinement studies (issue 4): oc.refine and ConvergenceStudy.
+"""Refinement studies: oc.refine and ConvergenceStudy.
 
 References:
 - LQ: min int_0^1 (x^2 + u^2) dt, x' = u, x(0) = 1; optimum tanh(1) (Riccati),

@@ -1,4 +1,4 @@
-"""Hessian strategies as objects and the one registry of scheme names (issue 11, section 3).
+"""Hessian strategies as objects and the one registry of scheme names.
 
 The strategies are checked against independent references: the Gauss-Newton
 matrix of single-shooting Heun equals CasADi's exact Hessian of the NLP where

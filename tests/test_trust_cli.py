@@ -1,4 +1,4 @@
-"""Issue 10, the command line and results folders: malformed ladders refused at
+"""The command line and results folders: malformed ladders refused at
 once (they used to loop forever), one-line usage errors with exit code 2, the
 'auto' loss, ``--out`` checked before any work, a lock per results folder,
 stale temp files cleaned, damaged files named, an unreachable scheduler, and
@@ -55,7 +55,7 @@ def one_error_line(stderr: str, command: str, *words: str) -> str:
     return lines[0]
 
 
-# ------------------------------------------------------------------ item 1: ladders
+# ------------------------------------------------------------------------- ladders
 def test_doubling_gives_the_ladder():
     assert oc.doubling(4, 256) == [4 * 2 ** k for k in range(7)]
     assert oc.doubling(3, 50) == [3, 6, 12, 24, 48]
@@ -106,7 +106,7 @@ def test_the_ladders_that_hung_exit_2_in_a_real_process(argv, tmp_path):
     one_error_line(done.stderr, argv[0], "--grids")
 
 
-# ------------------------------------------------------------------ item 4: options, loss, --out
+# ------------------------------------------------------------------------- options, loss, --out
 @pytest.mark.parametrize("option, value, expected", [
     ("--n", "0", ">= 2"), ("--n", "1.5", "integer"), ("--noise", "-1", ">= 0"), ("--noise", "nan", "finite"),
     ("--seed", "-1", ">= 0"), ("--width", "0", ">= 1"), ("--tau1", "-1e-3", ">= 0"), ("--tau2", "inf", "finite"),
@@ -193,7 +193,7 @@ def test_library_refuses_an_empty_out(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
-# ------------------------------------------------------------------ item 2: the lock
+# ------------------------------------------------------------------------- the lock
 HOLD = """
 import sys, time
 from occontrol.io import folder_lock
@@ -244,7 +244,7 @@ def test_sweep_and_compare_folders_are_locked_too(command, tmp_path):
     assert sorted(os.listdir(out)) == [".lock"]
 
 
-# ------------------------------------------------------------------ item 3: stale temp files
+# ------------------------------------------------------------------------- stale temp files
 def test_temp_files_are_recognisable(tmp_path):
     names = []
 
@@ -288,7 +288,7 @@ def test_a_run_removes_the_temp_files_a_killed_run_left(run_cli, tmp_path):
     assert [p.name for p in out.rglob(f"{TEMP_PREFIX}*")] == [other.name]
 
 
-# ------------------------------------------------------------------ item 4: damaged folders
+# ------------------------------------------------------------------------- damaged folders
 @pytest.fixture(scope="module")
 def finished(run_cli, tmp_path_factory):
     out = tmp_path_factory.mktemp("finished") / "study"
@@ -351,7 +351,7 @@ def test_read_json_names_the_file(tmp_path):
     assert read_json(path) == {"a": 1}
 
 
-# ------------------------------------------------------------------ item 4: sweep up front, scheduler
+# ------------------------------------------------------------------------- sweep up front, scheduler
 @pytest.mark.parametrize("assign, words", [
     (["--set", "width=1"], ["width", "m >= d"]),
     (["--set", "n=40,0"], ["n=0", "n: expected an integer >= 2"]),
@@ -378,7 +378,7 @@ def test_an_unreachable_scheduler_is_one_usage_error(run_cli, tmp_path):
     one_error_line(stderr, "sweep", "--scheduler", f"tcp://127.0.0.1:{port}", "no answer")
 
 
-# ------------------------------------------------------------------ item 4: light imports
+# ------------------------------------------------------------------------- light imports
 PROBE = """
 import sys
 import occontrol.cli as cli

@@ -1,4 +1,4 @@
-"""Issue 10, campaign: generated command lines, each with exactly one bad
+"""Campaign: generated command lines, each with exactly one bad
 option among valid ones, for deep-limit, sweep and compare. Every invocation
 must end in exit code 2 and exactly one error line naming the bad option,
 with no traceback, and must not start any work.

@@ -1,4 +1,4 @@
-"""Trusting a refinement study (issue 10): fingerprinted level stores, failed
+"""Trusting a refinement study: fingerprinted level stores, failed
 levels retried, free-time orders, and a verdict on studies that do not converge.
 
 References:

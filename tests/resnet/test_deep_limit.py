@@ -1,4 +1,4 @@
-"""The deep-limit study (issue 4): run_deep_limit on two moons.
+"""The deep-limit study: run_deep_limit on two moons.
 
 - Short ladder N = 4..64, two random starts, Gauss-Newton, explicit Euler:
   the L2 distances between successive minimisers shrink by about 2x per

@@ -1,4 +1,4 @@
-"""Training the deep-limit problem: results the issue promises, and the
+"""Training the deep-limit problem: results the design promises, and the
 Gauss-Newton machinery against independent references.
 
 Measured here (load_dataset('moons', n=200, noise=0.2, seed=0), tanh,
@@ -9,8 +9,8 @@ iterations (2.7-4.3 s each); the best (0.14136) has training accuracy 0.96
 
 The trivial branch on the same data (theta = 0, (W, c) from unregularised
 logistic regression) has objective 0.344473 and accuracy 0.845: the data
-here are load_dataset's stratified half of make_moons(400), so the issue's
-prototype numbers (0.3054, 88.5 %) are of other data.
+here are load_dataset's stratified half of make_moons(400), so the
+prototype's numbers (0.3054, 88.5 %) are of other data.
 
 Iris (width 4, softmax, N=4, tau_w=1e-3, Gauss-Newton, 2 starts): objectives
 0.08155 / 0.08300, training accuracy 0.982, test accuracy 1.0 for both; IPOPT

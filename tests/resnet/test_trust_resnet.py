@@ -1,4 +1,4 @@
-"""Issue 10, items 4 and 5: bad input to the ResNet application refused by name,
+"""Bad input to the ResNet application refused by name,
 failed solves that say so in every object and file, and scikit-learn's
 conventions for the estimators (ConvergenceWarning, random_state, warm_start,
 verbose).

@@ -1,4 +1,4 @@
-"""The deep-limit folder under issue 10: starts and levels fingerprinted,
+"""The deep-limit folder: starts and levels fingerprinted,
 limits free to change between runs, failures retried, one success rule for
 study.json, the table and the exit code, and weights files that say whether
 their solve failed.
