@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import occontrol as oc
+from occontrol.refine import ConvergenceStudy, Distance, Level
 from helpers import IPOPT, lq, nlp_forbidden
 
 
@@ -57,6 +58,19 @@ def _pendulum() -> oc.OCP:
     ocp.subject_to_terminal(q == math.pi)
     ocp.subject_to_terminal(w == 0)
     return ocp
+
+
+def _fake_study(objectives, l2s, N0=4) -> ConvergenceStudy:
+    """Levels with given objectives and distances (no solves)."""
+    study = ConvergenceStudy()
+    Ns = [N0 * 2 ** k for k in range(len(objectives))]
+    study.levels = [Level(N=N, h=1.0 / N, objective=E, loss=E, reg_l2=0.0, reg_h1=0.0, status="fake",
+                          success=True, iterations=0, build_seconds=0.0, solve_seconds=0.0)
+                    for N, E in zip(Ns, objectives)]
+    study.solutions = [None] * len(Ns)
+    study.distances = [Distance(a, b, l2, l2, l2, abs(Eb - Ea))
+                       for a, b, Ea, Eb, l2 in zip(Ns, Ns[1:], objectives, objectives[1:], l2s)]
+    return study
 
 
 def _run_cli(argv: list[str]) -> tuple[int, str, str]:
@@ -136,3 +150,9 @@ def lq_solution():
     sol = oc.solve(ocp, oc.ExplicitEuler(), grid=4, solver=IPOPT)
     assert sol.success
     return ocp, x, u, sol
+
+
+@pytest.fixture(scope="session")
+def fake_study() -> Callable[..., ConvergenceStudy]:
+    """``fake_study(objectives, l2s, N0=4)``: a study with given objectives and distances, no solves."""
+    return _fake_study

@@ -1,6 +1,13 @@
 """Plain helpers shared by the error tests (usable inside Hypothesis tests, where fixtures are not):
 a valid LQ problem, a problem with every kind of symbol, the guard against building an NLP, symbols of another
-OCP, and the strategies of the property-based tests."""
+OCP, and the strategies of the property-based tests.
+
+Each error test checks the exception type and that the message names the offending argument
+(``pytest.raises(..., match=...)``). Errors that can only surface in ``solve``/``discretize`` run with
+``casadi.nlpsol`` (and, where the error concerns the OCP, the grid or the transcription,
+``Transcription.discretize`` too) replaced by a function that fails the test (the ``no_nlp`` and ``no_graph``
+fixtures), so "before any NLP is built" is checked, not assumed.
+"""
 
 from __future__ import annotations
 

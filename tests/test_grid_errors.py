@@ -1,11 +1,7 @@
 """Bad grids (sizes, nodes, refinement factors) get a clear ValueError or TypeError naming the argument,
 before any NLP is built.
 
-Each case checks the exception type and that the message names the offending argument
-(``pytest.raises(..., match=...)``). Errors that can only surface in ``solve``/``discretize`` run with
-``casadi.nlpsol`` (and, where the error concerns the OCP, the grid or the transcription,
-``Transcription.discretize`` too) replaced by a function that fails the test (the ``no_nlp`` and ``no_graph``
-fixtures), so "before any NLP is built" is checked, not assumed.
+Each case checks the exception type and the argument named in the message (see tests/helpers.py).
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ from hypothesis import strategies as st
 
 import occontrol as oc
 from occontrol.grid import as_grid
-from helpers import (ARG_ERRORS, INF, IPOPT, NAN, PROPERTY, SPECIAL, lq, nlp_forbidden)
+from helpers import ARG_ERRORS, INF, IPOPT, NAN, PROPERTY, SPECIAL, lq, nlp_forbidden
 
 
 # -------------------------------------------------------------------- grid

@@ -1,16 +1,12 @@
-"""Bad guesses (keys, shapes, values, solutions of another OCP, the final time) get a clear ValueError or
-TypeError naming the argument, before any NLP is built.
+"""Bad guesses (keys, shapes, values, solutions of another OCP, the final time) get a clear ValueError or TypeError
+naming the argument, before any NLP is built.
 
-Each case checks the exception type and that the message names the offending argument
-(``pytest.raises(..., match=...)``). Errors that can only surface in ``solve``/``discretize`` run with
-``casadi.nlpsol`` (and, where the error concerns the OCP, the grid or the transcription,
-``Transcription.discretize`` too) replaced by a function that fails the test (the ``no_nlp`` and ``no_graph``
-fixtures), so "before any NLP is built" is checked, not assumed. The property-based tests at the end
-draw malformed and well-formed guess shapes and values and require an error exactly for the malformed ones.
+Each case checks the exception type and the argument named in the message (see tests/helpers.py). The
+property-based tests at the end draw malformed and well-formed guess shapes and values and require an error exactly
+for the malformed ones.
 """
 
 from __future__ import annotations
-
 
 import casadi as cs
 import numpy as np

@@ -1,12 +1,8 @@
-"""Bad input to the OCP (declarations, dynamics, initial values, bounds, FreeTime, costs,
-constraints, regularisation) gets a clear ValueError or TypeError naming the argument.
+"""Bad input to the OCP (declarations, dynamics, initial values, bounds, FreeTime, costs, constraints, regularisation)
+gets a clear ValueError or TypeError naming the argument.
 
-Each case checks the exception type and that the message names the offending argument
-(``pytest.raises(..., match=...)``). Errors that can only surface in ``solve``/``discretize`` run with
-``casadi.nlpsol`` (and, where the error concerns the OCP, the grid or the transcription,
-``Transcription.discretize`` too) replaced by a function that fails the test (the ``no_nlp`` and ``no_graph``
-fixtures), so "before any NLP is built" is checked, not assumed. The property-based tests
-at the end draw malformed and well-formed shapes and values from the same strategies and
+Each case checks the exception type and the argument named in the message (see tests/helpers.py). The
+property-based tests at the end draw malformed and well-formed shapes and values from the same strategies and
 require an error exactly for the malformed ones.
 """
 

@@ -33,20 +33,21 @@ not_numbers = texts.filter(lambda t: not _is_float(t))
 non_finite = st.sampled_from(["nan", "inf", "-inf", "NaN", "Infinity", "1e999"])
 
 
-def _is_float(text: str) -> bool:
+def _parses(text: str, kind: type) -> bool:
+    """Whether ``kind(text)`` accepts the text."""
     try:
-        float(text)
+        kind(text)
     except ValueError:
         return False
     return True
+
+
+def _is_float(text: str) -> bool:
+    return _parses(text, float)
 
 
 def _is_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
+    return _parses(text, int)
 
 
 def bad_int(minimum: int) -> st.SearchStrategy[str]:

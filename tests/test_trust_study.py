@@ -39,7 +39,7 @@ import pytest
 
 import occontrol as oc
 from occontrol.fingerprint import array_digest
-from occontrol.refine import ConvergenceStudy, Distance, Level, LevelStore, StoreMismatch, level_fingerprint
+from occontrol.refine import ConvergenceStudy, LevelStore, StoreMismatch, level_fingerprint
 from occontrol.solver import solve as REAL_SOLVE
 
 refine_module = importlib.import_module("occontrol.refine")
@@ -333,20 +333,7 @@ def test_hanging_chain_euler_is_flagged_not_converging(strict_json, tmp_path):
     assert ConvergenceStudy.load(tmp_path / "s.json").converging is False
 
 
-def fake_study(objectives, l2s, N0=4) -> ConvergenceStudy:
-    """Levels with given objectives and distances (no solves)."""
-    study = ConvergenceStudy()
-    Ns = [N0 * 2 ** k for k in range(len(objectives))]
-    study.levels = [Level(N=N, h=1.0 / N, objective=E, loss=E, reg_l2=0.0, reg_h1=0.0, status="fake",
-                          success=True, iterations=0, build_seconds=0.0, solve_seconds=0.0)
-                    for N, E in zip(Ns, objectives)]
-    study.solutions = [None] * len(Ns)
-    study.distances = [Distance(a, b, l2, l2, l2, abs(Eb - Ea))
-                       for a, b, Ea, Eb, l2 in zip(Ns, Ns[1:], objectives, objectives[1:], l2s)]
-    return study
-
-
-def test_verdict_rules():
+def test_verdict_rules(fake_study):
     # a clean first-order ladder: converging, limit by Richardson at the observed order
     ok = fake_study([1.5, 1.25, 1.125, 1.0625], [1.0, 0.5, 0.25])
     assert ok.converging is True and ok.limit_objective() == pytest.approx(1.0)

@@ -29,15 +29,6 @@ def moons():
     return ds.X_train, ds.y_train
 
 
-@pytest.fixture
-def no_nlp(monkeypatch):
-    """Fail the test if anything tries to transcribe an OCP."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("an NLP was built before the bad input was refused")
-    monkeypatch.setattr(oc.ExplicitRungeKutta, "discretize", refuse)
-    monkeypatch.setattr(oc.Collocation, "discretize", refuse)
-
-
 def small_net(h=0.5, **kw) -> ResNet:
     rng = np.random.default_rng(0)
     return ResNet(rng.normal(size=(2, 2, 2)), rng.normal(size=(2, 2)), rng.normal(size=(1, 2)), [0.1], h, **kw)

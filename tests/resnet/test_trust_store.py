@@ -15,7 +15,6 @@ import importlib
 import pytest
 
 import occontrol as oc
-from occontrol.refine import ConvergenceStudy, Distance, Level
 from occontrol.resnet.deep_limit import (DeepLimitConfig, DeepLimitResult, SettingsMismatch, load_weights,
                                          run_deep_limit)
 
@@ -122,19 +121,13 @@ def test_weights_of_a_failed_solve_say_so(tmp_path):
         assert info == {"status": lv.status, "success": True}
 
 
-def fake_result(objectives, l2s) -> DeepLimitResult:
-    study = ConvergenceStudy()
-    Ns = [4 * 2 ** k for k in range(len(objectives))]
-    study.levels = [Level(N=N, h=1.0 / N, objective=E, loss=E, reg_l2=0.0, reg_h1=0.0, status="fake",
-                          success=True, iterations=0, build_seconds=0.0, solve_seconds=0.0)
-                    for N, E in zip(Ns, objectives)]
-    study.solutions = [None] * len(Ns)
-    study.distances = [Distance(a, b, d, d, d, abs(Eb - Ea))
-                       for a, b, Ea, Eb, d in zip(Ns, Ns[1:], objectives, objectives[1:], l2s)]
-    return DeepLimitResult(study, starts=[])
+@pytest.fixture
+def fake_result(fake_study):
+    """``fake_result(objectives, l2s)``: a deep-limit result around a study with those levels (no solves)."""
+    return lambda objectives, l2s: DeepLimitResult(fake_study(objectives, l2s), starts=[])
 
 
-def test_a_study_flagged_not_converging_is_not_ok():
+def test_a_study_flagged_not_converging_is_not_ok(fake_result):
     converging = fake_result([1.5, 1.25, 1.125], [1.0, 0.5])
     assert converging.success and converging.ok
     apart = fake_result([1.5, 1.25, 1.125], [1.0, 2.0])   # the minimisers move apart
