@@ -58,6 +58,9 @@ def moons():
     return ds, deep
 
 
+# slow (10-19 s): three starts at N = 32; the best of several starts stays covered by the deep-limit study
+# (two starts) and the multistart cases of test_trust_resnet.py
+@pytest.mark.slow
 def test_moons_best_of_several_starts_converges_and_classifies(moons):
     ds, deep = moons
     result = multistart(deep, 32, n_starts=3, seed=0)
@@ -122,6 +125,8 @@ def test_trivial_branch_is_a_stationary_point(moons):
 
 
 # ----------------------------------------------------------------------- iris
+# slow (6-17 s): softmax stays covered by the Gauss-Newton cases and the Iris command line
+@pytest.mark.slow
 def test_iris_softmax_test_accuracy():
     ds = load_dataset("iris", seed=0)
     deep = DeepLimitProblem(ds.X_train, ds.y_train, DeepLimitSettings(width=4, loss="softmax", tau_w=1e-3))
