@@ -120,8 +120,8 @@ def test_doubling_ladder():
 # --------------------------------------------------------------- warm vs cold
 def test_warm_start_needs_fewer_iterations_than_cold_on_the_same_ladder(pendulum):
     grids = [8, 16, 32, 64]
-    warm = oc.refine(pendulum(), oc.RK4(), grids, warm=True)
-    cold = oc.refine(pendulum(), oc.RK4(), grids, warm=False)
+    warm = oc.refine(pendulum(), oc.RK4(), grids, start=oc.StartPolicy(warm=True))
+    cold = oc.refine(pendulum(), oc.RK4(), grids, start=oc.StartPolicy(warm=False))
     assert warm.success and cold.success
     # same minimisers either way
     for a, b in zip(warm.levels, cold.levels):
@@ -135,8 +135,8 @@ def test_warm_start_needs_fewer_iterations_than_cold_on_the_same_ladder(pendulum
 
 def test_constant_and_linear_prolongation_reach_the_same_minimisers(pendulum):
     grids = [8, 16, 32]
-    lin = oc.refine(pendulum(), oc.RK4(), grids, prolongation="linear")
-    con = oc.refine(pendulum(), oc.RK4(), grids, prolongation="constant")
+    lin = oc.refine(pendulum(), oc.RK4(), grids, start=oc.StartPolicy(prolongation="linear"))
+    con = oc.refine(pendulum(), oc.RK4(), grids, start=oc.StartPolicy(prolongation="constant"))
     assert lin.success and con.success
     for a, b in zip(lin.levels, con.levels):
         assert a.objective == pytest.approx(b.objective, rel=1e-7)
@@ -153,8 +153,10 @@ def study_with_metrics_and_a_failure(pendulum):
         def metrics(sol):
             return {"u_max": float(np.max(np.abs(sol.value(ocp.controls[0].symbol)))), "tag": f"N{sol.N}",
                     "count": sol.N // 8}
-        return oc.refine(ocp, oc.RK4(), [8, 16, 32, 64], metrics=metrics, label="pendulum",
-                         problem_record={"name": "pendulum", "tf": 3.0, "grids": [8, 16, 32, 64]})
+        return oc.refine(ocp, oc.RK4(), [8, 16, 32, 64],
+                         reporter=oc.Reporter(metrics=metrics, label="pendulum",
+                                              problem_record={"name": "pendulum", "tf": 3.0,
+                                                              "grids": [8, 16, 32, 64]}))
     return build
 
 
@@ -201,12 +203,12 @@ def test_a_nan_failure_is_recorded_in_strict_json(strict_json, tmp_path):
     # solve() refuses a start where the objective is NaN before IPOPT runs, so the
     # failed level is made by calling IPOPT on that start directly and given as `first`.
     with pytest.raises(ValueError, match=r"guess: the objective is NaN at the initial guess"):
-        oc.refine(ocp, oc.ExplicitEuler(), [8, 16], guess=guess)
+        oc.refine(ocp, oc.ExplicitEuler(), [8, 16], start=oc.StartPolicy(guess=guess))
     problem = oc.discretize(ocp, oc.ExplicitEuler(), grid=8)
     plugin, options = oc.Ipopt().nlpsol()
     first = oc.solver.run(problem, cs.nlpsol("nan_start", plugin, problem.nlp, options),
                           problem.initial_point(guess), solver_name="ipopt", build_seconds=0.0)
-    study = oc.refine(ocp, oc.ExplicitEuler(), [8], guess=guess, first=first)
+    study = oc.refine(ocp, oc.ExplicitEuler(), [8], start=oc.StartPolicy(guess=guess, first=first))
     assert [lv.success for lv in study.levels] == [False]
     assert "FAILED" in study.table()
     path = study.save(tmp_path / "study.json")
@@ -230,14 +232,14 @@ def comparable(study: ConvergenceStudy) -> dict:
 def check_resume_with_longer_ladder(tmp_path, monkeypatch, ocp, first=None):
     """Ladder up to 32 into a store, then up to 128 with the same store: 8, 16, 32 come from disk."""
     store = tmp_path / "levels"
-    initial = oc.refine(ocp, oc.RK4(), [8, 16, 32], store=store, first=first)
+    initial = oc.refine(ocp, oc.RK4(), [8, 16, 32], store=store, start=oc.StartPolicy(first=first))
     assert initial.success
     assert sorted(p.name for p in store.iterdir()) == ["level_N16.npz", "level_N32.npz", "level_N8.npz"]
 
     counter = CountingSolve(monkeypatch)
     lines: list[str] = []
-    resumed = oc.refine(ocp, oc.RK4(), [8, 16, 32, 64, 128], store=store, progress=lines.append,
-                        first=first)
+    resumed = oc.refine(ocp, oc.RK4(), [8, 16, 32, 64, 128], store=store, start=oc.StartPolicy(first=first),
+                        reporter=oc.Reporter(progress=lines.append))
     assert counter.calls == [64, 128]
     reused = [first is None, True, True, False, False]   # a given first level is not read from disk
     assert [lv.reused for lv in resumed.levels] == reused
@@ -249,7 +251,7 @@ def check_resume_with_longer_ladder(tmp_path, monkeypatch, ocp, first=None):
         np.testing.assert_array_equal(sa.w, sb.w)
 
     monkeypatch.undo()
-    fresh = oc.refine(ocp, oc.RK4(), [8, 16, 32, 64, 128], first=first)
+    fresh = oc.refine(ocp, oc.RK4(), [8, 16, 32, 64, 128], start=oc.StartPolicy(first=first))
     assert comparable(resumed) == comparable(fresh)
 
 
@@ -258,17 +260,17 @@ def check_resume_after_interruption(tmp_path, monkeypatch, ocp, first=None):
     grids = [8, 16, 32, 64, 128]
     counter = CountingSolve(monkeypatch, interrupt_at=64)
     with pytest.raises(KeyboardInterrupt):
-        oc.refine(ocp, oc.RK4(), grids, store=store, first=first)
+        oc.refine(ocp, oc.RK4(), grids, store=store, start=oc.StartPolicy(first=first))
     assert counter.calls == ([8] if first is None else []) + [16, 32]
     # written atomically: only complete level files, no temporary leftovers
     assert sorted(p.name for p in store.iterdir()) == ["level_N16.npz", "level_N32.npz", "level_N8.npz"]
 
     counter = CountingSolve(monkeypatch)
-    resumed = oc.refine(ocp, oc.RK4(), grids, store=store, first=first)
+    resumed = oc.refine(ocp, oc.RK4(), grids, store=store, start=oc.StartPolicy(first=first))
     assert counter.calls == [64, 128]
     assert [lv.reused for lv in resumed.levels] == [first is None, True, True, False, False]
     monkeypatch.undo()
-    fresh = oc.refine(ocp, oc.RK4(), grids, first=first)
+    fresh = oc.refine(ocp, oc.RK4(), grids, start=oc.StartPolicy(first=first))
     assert comparable(resumed) == comparable(fresh)
 
 
@@ -301,7 +303,7 @@ def test_resume_with_a_given_first_level_after_an_interruption(tmp_path, monkeyp
 def test_a_store_from_another_problem_is_refused(lq_problem, tmp_path, pendulum_first):
     store = tmp_path / "levels"
     ocp, first = pendulum_first
-    oc.refine(ocp, oc.RK4(), [8], store=store, first=first)
+    oc.refine(ocp, oc.RK4(), [8], store=store, start=oc.StartPolicy(first=first))
     assert LevelStore(store).path(8).exists()
     ocp, _, _ = lq_problem()   # one state instead of two: a decision vector of another size
     with pytest.raises(ValueError, match="other settings"):
@@ -326,7 +328,7 @@ def test_iteration_limit_of_one_fails_every_level_and_says_so(pendulum, strict_j
 def test_a_failed_middle_level_is_shown_and_left_out_of_the_distances(pendulum, strict_json, tmp_path, monkeypatch):
     counter = CountingSolve(monkeypatch, fail_at={32})
     lines: list[str] = []
-    study = oc.refine(pendulum(), oc.RK4(), [8, 16, 32, 64, 128], progress=lines.append)
+    study = oc.refine(pendulum(), oc.RK4(), [8, 16, 32, 64, 128], reporter=oc.Reporter(progress=lines.append))
     assert counter.calls == [8, 16, 32, 64, 128]
     failed = study.levels[2]
     assert (failed.N, failed.success, failed.status) == (32, False, "Maximum_Iterations_Exceeded")

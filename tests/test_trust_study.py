@@ -151,7 +151,7 @@ def test_a_store_of_another_problem_of_the_same_size_is_refused(tmp_path):
     with pytest.raises(StoreMismatch, match=f"store: {store}.*N=8.*other settings"):
         oc.refine(other, oc.ExplicitEuler(), [8, 16], store=store)
     # asked to recompute, it solves the other problem and overwrites the store
-    again = oc.refine(other, oc.ExplicitEuler(), [8, 16], store=store, recompute=True)
+    again = oc.refine(other, oc.ExplicitEuler(), [8, 16], store=LevelStore(store, recompute=True))
     fresh = oc.refine(other, oc.ExplicitEuler(), [8, 16])
     assert [lv.reused for lv in again.levels] == [False, False]
     assert [lv.objective for lv in again.levels] == pytest.approx([lv.objective for lv in fresh.levels], rel=1e-12)
@@ -169,9 +169,9 @@ def other_settings(pendulum):
         if change == "transcription":
             kwargs["transcription"] = oc.Heun()
         elif change == "guess":
-            kwargs["guess"] = {ocp.controls[0].symbol: 1.0}
+            kwargs["start"] = oc.StartPolicy(guess={ocp.controls[0].symbol: 1.0})
         elif change == "prolongation":
-            kwargs["prolongation"] = "constant"
+            kwargs["start"] = oc.StartPolicy(prolongation="constant")
         elif change == "tol":
             kwargs["solver"] = oc.Ipopt(tol=1e-6)
         return kwargs
@@ -186,7 +186,7 @@ def test_a_store_is_refused_for_another_transcription_start_or_tolerance(other_s
     store = tmp_path / "levels"
     oc.refine(pendulum(), oc.RK4(), [8, 16], store=store)
     with pytest.raises(StoreMismatch, match=match):
-        oc.refine(grids=[8, 16], store=store, **other_settings(change))
+        oc.refine(ladder=[8, 16], store=store, **other_settings(change))
 
 
 def fingerprint_of(weight: float, solver=None) -> dict:
@@ -301,7 +301,7 @@ def euler_chain_by_hand(N: int) -> float:
 
 def test_hanging_chain_rk4_converges_to_the_catenary():
     ocp, x, s, u = hanging_chain()
-    study = oc.refine(ocp, oc.RK4(), [4, 8, 16, 32], guess=chain_guess(x, u))
+    study = oc.refine(ocp, oc.RK4(), [4, 8, 16, 32], start=oc.StartPolicy(guess=chain_guess(x, u)))
     assert study.success and study.converging is True, study.verdict()
     assert all(abs(o - 2.0) < 0.1 for o in study.orders()["objective_gap"]), study.orders()
     assert CATENARY == pytest.approx(5.0685, abs=5e-5)   # the published value, to its digits
@@ -314,7 +314,7 @@ def test_hanging_chain_rk4_converges_to_the_catenary():
 def test_hanging_chain_euler_is_flagged_not_converging(strict_json, tmp_path):
     ocp, x, s, u = hanging_chain()
     grids = [4, 8, 16, 32]
-    study = oc.refine(ocp, oc.ExplicitEuler(), grids, guess=chain_guess(x, u))
+    study = oc.refine(ocp, oc.ExplicitEuler(), grids, start=oc.StartPolicy(guess=chain_guess(x, u)))
     assert study.success                     # every discrete problem is solved ...
     # ... and they are the explicit-Euler problems themselves (hand-written NLP)
     for lv in study.levels[:3]:
