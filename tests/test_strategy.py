@@ -190,14 +190,14 @@ def _lq(lq_problem):
     return lambda: lq_problem()[0]
 
 
-def test_refine_groups_reproduce_the_former_keywords(_lq, tmp_path):
-    """The grouped call and the former keywords are one study; the LQ optimum tanh(1) is approached."""
+def test_refine_groups_run_the_study(_lq, tmp_path):
+    """The grouped call: cold levels are the separate solves; the LQ optimum tanh(1) is approached."""
     lines: list[str] = []
     grouped = oc.refine(_lq(), oc.RK4(), [8, 16, 32], start=oc.StartPolicy(warm=False, prolongation="constant"),
                         store=tmp_path / "levels", reporter=oc.Reporter(progress=lines.append, label="rk4"))
-    former = oc.refine(_lq(), oc.RK4(), grids=[8, 16, 32], warm=False, prolongation="constant", label="rk4")
-    assert [lv.objective for lv in grouped.levels] == [lv.objective for lv in former.levels]
-    assert grouped.label == former.label == "rk4" and len(lines) == 3 and lines[0].startswith("N=8")
+    separate = [oc.solve(_lq(), oc.RK4(), grid=N) for N in (8, 16, 32)]
+    assert [lv.objective for lv in grouped.levels] == [sol.objective for sol in separate]
+    assert grouped.label == "rk4" and len(lines) == 3 and lines[0].startswith("N=8")
     errors = [abs(lv.objective - np.tanh(1.0)) for lv in grouped.levels]  # piecewise-constant u: first order
     assert errors[0] > errors[1] > errors[2] and errors[2] < 1e-4
     resumed = oc.refine(_lq(), oc.RK4(), [8, 16, 32], start=oc.StartPolicy(warm=False, prolongation="constant"),
@@ -216,8 +216,6 @@ def test_refine_groups_are_checked(_lq):
         oc.refine(_lq(), oc.RK4(), [8], reporter=print)
     with pytest.raises(TypeError, match=r"^refine: unexpected keyword arguments \['bogus'\]"):
         oc.refine(_lq(), oc.RK4(), [8], bogus=1)
-    with pytest.raises(TypeError, match=r"^recompute: expected True or False"):
-        oc.refine(_lq(), oc.RK4(), [8], store="x", recompute="yes")
 
 
 # ------------------------------------------------------ one set of settings
