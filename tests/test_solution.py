@@ -177,13 +177,19 @@ def test_iteration_limit_returns_failed_solution(swing_up):
     assert "FAILED" in repr(sol)
 
 
-def test_infeasible_problem_returns_ipopt_status():
-    # |u| <= 1 cannot take x from 0 to 5 in unit time.
+def driven(kind: str, name: str, **bounds):
+    """x' = v on [0, 1] from x(0) = 0, driven by one control or parameter v; returns (ocp, x, v)."""
     ocp = oc.OCP(t0=0.0, tf=1.0)
     x = ocp.state("x")
-    u = ocp.control("u", lower=-1.0, upper=1.0)
-    ocp.dynamics(x, u)
+    v = getattr(ocp, kind)(name, **bounds)
+    ocp.dynamics(x, v)
     ocp.initial(x, 0.0)
+    return ocp, x, v
+
+
+def test_infeasible_problem_returns_ipopt_status():
+    # |u| <= 1 cannot take x from 0 to 5 in unit time.
+    ocp, x, u = driven("control", "u", lower=-1.0, upper=1.0)
     ocp.minimize_integral(u ** 2)
     ocp.subject_to_terminal(x == 5)
     sol = oc.solve(ocp, oc.RK4(), grid=8)
@@ -325,11 +331,7 @@ def test_hess_lag_with_wrong_shapes_raises(swing_up):
                                            oc.Collocation(degree=2, scheme="legendre")],
                          ids=["euler", "rk4-single", "legendre2"])
 def test_parameters_are_optimised(transcription):
-    ocp = oc.OCP(t0=0.0, tf=1.0)
-    x = ocp.state("x")
-    p = ocp.parameter("p")
-    ocp.dynamics(x, p)
-    ocp.initial(x, 0.0)
+    ocp, x, p = driven("parameter", "p")
     ocp.minimize_terminal((x - 3) ** 2)
     sol = oc.solve(ocp, transcription, grid=4)
     assert sol.success, sol.status
@@ -339,11 +341,7 @@ def test_parameters_are_optimised(transcription):
 
 
 def test_parameter_bounds_are_respected():
-    ocp = oc.OCP(t0=0.0, tf=1.0)
-    x = ocp.state("x")
-    p = ocp.parameter("p", lower=-1.0, upper=2.0)
-    ocp.dynamics(x, p)
-    ocp.initial(x, 0.0)
+    ocp, x, p = driven("parameter", "p", lower=-1.0, upper=2.0)
     ocp.minimize_terminal((x - 3) ** 2)
     sol = oc.solve(ocp, oc.RK4(), grid=4)
     assert sol.success, sol.status
