@@ -8,12 +8,14 @@ anchors: the H1 view) and are computed exactly on the union of both grids.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -420,6 +422,8 @@ class LevelStore:
     """
 
     def __init__(self, folder: str | os.PathLike, recompute: bool = False) -> None:
+        if not isinstance(recompute, bool):
+            raise TypeError(f"recompute: expected True or False, got {recompute!r}")
         self.folder = Path(folder)
         self.recompute = recompute
 
@@ -562,49 +566,53 @@ class Reporter:
     problem_record: dict | None = None
 
 
-# refine()'s former keyword arguments, still accepted: name -> (group, field)
-_LEGACY = {"guess": ("start", "guess"), "warm": ("start", "warm"), "prolongation": ("start", "prolongation"),
-           "warm_start_multipliers": ("start", "multipliers"), "first": ("start", "first"),
-           "progress": ("reporter", "progress"), "metrics": ("reporter", "metrics"), "shown": ("reporter", "shown"),
-           "controls": ("reporter", "controls"), "label": ("reporter", "label"),
-           "problem_record": ("reporter", "problem_record"), "grids": ("ladder", ""),
-           "recompute": ("store", "recompute")}
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+# Where refine()'s former keyword arguments went, for the error that refuses them.
+_MOVED = {**{name: f"start=oc.StartPolicy({field_name}=...)" for name, field_name in (
+              ("guess", "guess"), ("warm", "warm"), ("prolongation", "prolongation"),
+              ("warm_start_multipliers", "multipliers"), ("first", "first"))},
+          **{name: f"reporter=oc.Reporter({name}=...)"
+             for name in ("progress", "metrics", "shown", "controls", "label", "problem_record")},
+          "grids": "the ladder argument", "recompute": "store=LevelStore(folder, recompute=True)"}
 
 
-def _grouped(ladder: Any, start: StartPolicy | None, store: Any, reporter: Reporter | None,
-             legacy: dict[str, Any]) -> tuple[Any, StartPolicy, LevelStore | None, Reporter]:
-    """The groups of :func:`refine`, with the former keyword arguments folded in."""
-    unknown = sorted(set(legacy) - set(_LEGACY))
-    if unknown:
-        raise TypeError(f"refine: unexpected keyword arguments {unknown}")
+def _refusing_unknown_keywords(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``func`` refusing keyword arguments it does not take with a TypeError that names them and,
+    for refine()'s former keywords, says where each one went (StartPolicy, Reporter, ladder, LevelStore)."""
+    accepted = set(inspect.signature(func).parameters)
+
+    @functools.wraps(func)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        unknown = sorted(set(kwargs) - accepted)
+        if unknown:
+            moved = [f"{name}= is now {_MOVED[name]}" for name in unknown if name in _MOVED]
+            raise TypeError(f"{func.__name__}: unexpected keyword arguments {unknown}"
+                            + (f" ({'; '.join(moved)})" if moved else ""))
+        return func(*args, **kwargs)
+    return checked
+
+
+def _groups(start: StartPolicy | None, store: Any, reporter: Reporter | None
+            ) -> tuple[StartPolicy, LevelStore | None, Reporter]:
+    """The groups of :func:`refine`, checked, with their defaults filled in."""
     start = StartPolicy() if start is None else start
     reporter = Reporter() if reporter is None else reporter
     if not isinstance(start, StartPolicy):
         raise TypeError(f"start: expected an oc.StartPolicy, got {start!r}")
     if not isinstance(reporter, Reporter):
         raise TypeError(f"reporter: expected an oc.Reporter, got {reporter!r}")
-    changes: dict[str, dict[str, Any]] = {"start": {}, "reporter": {}}
-    recompute = legacy.get("recompute", False)
-    if not isinstance(recompute, bool):
-        raise TypeError(f"recompute: expected True or False, got {recompute!r}")
-    for name, value in legacy.items():
-        group, field_name = _LEGACY[name]
-        if group in changes:
-            changes[group][field_name] = value
-    ladder = legacy.get("grids", ladder)
-    start = replace(start, **changes["start"]) if changes["start"] else start
-    reporter = replace(reporter, **changes["reporter"]) if changes["reporter"] else reporter
     if store is not None and not isinstance(store, LevelStore):
-        store = LevelStore(store, recompute)
-    elif recompute and store is not None:
-        store = LevelStore(store.folder, True)
-    return ladder, start, store, reporter
+        store = LevelStore(store)
+    return start, store, reporter
 
 
+@_refusing_unknown_keywords
 def refine(ocp: OCP, transcription: Transcription | None = None, ladder: Any = (8, 16, 32, 64), *,
            start: StartPolicy | None = None, store: str | os.PathLike | LevelStore | None = None,
-           solver: Ipopt | CasadiSolver | None = None, hess_lag: Any = None, reporter: Reporter | None = None,
-           **legacy: Any) -> ConvergenceStudy:
+           solver: Ipopt | CasadiSolver | None = None, hess_lag: Any = None,
+           reporter: Reporter | None = None) -> ConvergenceStudy:
     """Solve ``ocp`` on each grid in turn and return the :class:`ConvergenceStudy`.
 
     Parameters
@@ -630,11 +638,13 @@ def refine(ocp: OCP, transcription: Transcription | None = None, ladder: Any = (
     reporter : Reporter, optional
         Progress lines, extra metrics, the metrics shown, the controls
         measured, and the label and settings kept with the study.
-    **legacy
-        The former keyword arguments (``grids``, ``guess``, ``warm``,
-        ``prolongation``, ``warm_start_multipliers``, ``first``, ``progress``,
-        ``metrics``, ``shown``, ``controls``, ``label``, ``problem_record``,
-        ``recompute``) are still accepted and fill the groups above.
+
+    Raises
+    ------
+    TypeError
+        For a keyword argument refine does not take; the former keywords
+        (``warm=``, ``guess=``, ``label=``, ``recompute=``, ...) are named with
+        the group they moved to (StartPolicy, Reporter, the ladder, LevelStore).
 
     Notes
     -----
@@ -656,7 +666,7 @@ def refine(ocp: OCP, transcription: Transcription | None = None, ladder: Any = (
     controls exploit. Runge-Kutta discretisations of control problems need
     conditions on their coefficients and controls (Hager 2000).
     """
-    ladder, start, level_store, reporter = _grouped(ladder, start, store, reporter, legacy)
+    start, level_store, reporter = _groups(start, store, reporter)
     grids = [as_grid(g) for g in ladder]
     if not grids:
         raise ValueError("grids: expected at least one grid")

@@ -1,12 +1,9 @@
-"""The ``occontrol`` command (issue 4): ``occontrol deep-limit`` end to end on a
+"""The ``occontrol`` command: ``occontrol deep-limit`` end to end on a
 tiny case (two moons, n = 60, noise 0.35, N = 4, 8, one start; about a second),
 a forced failure, refused settings, ``--help`` and the installed script."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import shutil
 import subprocess
 import sys
@@ -22,30 +19,16 @@ OPTIONS = ["--dataset", "--n", "--noise", "--seed", "--activation", "--loss", "-
            "--prolongation", "--tol", "--max-iter", "--max-wall-time", "--out", "--no-figures"]
 
 
-def strict_json(text: str):
-    def refuse(name):
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=refuse)
-
-
-def run_cli(argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as exc:  # usage errors found while parsing exit through argparse
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def tiny(run_cli, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "deep-limit"
     code, stdout, stderr = run_cli(TINY + ["--out", str(out)])
     return {"out": out, "code": code, "stdout": stdout, "stderr": stderr}
 
 
-def test_deep_limit_end_to_end(tiny):
+def test_deep_limit_end_to_end(strict_json, tiny):
     out, stdout = tiny["out"], tiny["stdout"]
     assert tiny["code"] == 0, tiny["stderr"]
     for name in ("study.json", "data.npz", "weights_N4.npz", "weights_N8.npz", "theta.png", "convergence.png",
@@ -79,7 +62,7 @@ def test_deep_limit_end_to_end(tiny):
     assert [(d["N"], d["N_next"]) for d in doc["distances"]] == [(4, 8)]
 
 
-def test_an_iteration_limit_of_one_exits_1_and_says_failed(tmp_path):
+def test_an_iteration_limit_of_one_exits_1_and_says_failed(run_cli, strict_json, tmp_path):
     out = tmp_path / "failing"
     argv = ["deep-limit", "--grids", "4:8", "--n", "60", "--noise", "0.35", "--starts", "1", "--max-iter", "1",
             "--out", str(out)]
@@ -95,7 +78,7 @@ def test_an_iteration_limit_of_one_exits_1_and_says_failed(tmp_path):
     assert doc["distances"] == []
 
 
-def test_other_settings_in_the_same_out_exit_2_with_a_clear_message(tiny):
+def test_other_settings_in_the_same_out_exit_2_with_a_clear_message(run_cli, tiny):
     study = tiny["out"] / "study.json"
     before = study.read_text()
     code, stdout, stderr = run_cli(["deep-limit", "--grids", "4,8", "--n", "60", "--noise", "0.35", "--starts", "1",
@@ -111,7 +94,7 @@ def test_other_settings_in_the_same_out_exit_2_with_a_clear_message(tiny):
     (["--transcription", "collocation"], ["strategy", "collocation"]),
     (["--starts", "0"], ["--starts"]),
 ], ids=["decreasing-grids", "gauss-newton-collocation", "no-starts"])
-def test_bad_settings_exit_2_before_any_solve(tmp_path, argv, words):
+def test_bad_settings_exit_2_before_any_solve(run_cli, tmp_path, argv, words):
     code, stdout, stderr = run_cli(["deep-limit", *argv, "--out", str(tmp_path / "x")])
     assert code == 2
     for word in words:

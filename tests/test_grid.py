@@ -1,4 +1,4 @@
-"""Grid functions (issue 4): exact distances, H1 seminorm, prolongation.
+"""Grid functions: exact distances, H1 seminorm, prolongation.
 
 References are independent of the union-of-grids formulas in occontrol.grid:
 

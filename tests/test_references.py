@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 import occontrol as oc
-from reference_problems import LQ_OPTIMUM, lq_problem
 
 # ---------------------------------------------------------------------------- LQ
 
@@ -34,14 +33,18 @@ def observed_orders(errors):
     return np.log2(e[:-1] / e[1:])
 
 
-def lq_errors(transcription, grids):
-    errors = []
-    for N in grids:
-        ocp, _, _ = lq_problem()
-        sol = oc.solve(ocp, transcription, grid=N)
-        assert sol.success, sol.status
-        errors.append(sol.objective - LQ_OPTIMUM)
-    return np.array(errors)
+@pytest.fixture
+def lq_errors(lq_problem, lq_optimum):
+    """``lq_errors(transcription, grids)``: the LQ objective's error on each grid."""
+    def errors_on(transcription, grids):
+        errors = []
+        for N in grids:
+            ocp, _, _ = lq_problem()
+            sol = oc.solve(ocp, transcription, grid=N)
+            assert sol.success, sol.status
+            errors.append(sol.objective - lq_optimum)
+        return np.array(errors)
+    return errors_on
 
 
 @pytest.mark.parametrize("transcription, grids, order", [
@@ -52,7 +55,7 @@ def lq_errors(transcription, grids):
     (oc.RK4(), (8, 16, 32, 64), 2.0),       # piecewise-constant controls limit RK4 to order 2
     (oc.RK4(controls="linear"), (4, 8, 16, 32), 4.0),
 ], ids=["euler", "euler-single", "heun", "ralston", "rk4", "rk4-linear"])
-def test_lq_objective_converges_with_observed_order(transcription, grids, order):
+def test_lq_objective_converges_with_observed_order(lq_errors, transcription, grids, order):
     errors = lq_errors(transcription, grids)
     assert np.all(np.diff(np.abs(errors)) < 0), errors          # converges as N doubles
     orders = observed_orders(errors)
@@ -60,7 +63,7 @@ def test_lq_objective_converges_with_observed_order(transcription, grids, order)
     assert abs(errors[-1]) < 0.005
 
 
-def test_lq_rk4_constant_controls_never_beat_the_continuous_optimum():
+def test_lq_rk4_constant_controls_never_beat_the_continuous_optimum(lq_errors):
     # With x' = u and u piecewise constant, x is piecewise linear and x^2 + u^2
     # piecewise quadratic: RK4 (Simpson quadrature) integrates both exactly, so
     # the discrete objective is the continuous cost of an admissible control.
@@ -68,7 +71,7 @@ def test_lq_rk4_constant_controls_never_beat_the_continuous_optimum():
     assert np.all(errors > -1e-10), errors
 
 
-def test_lq_converges_on_a_graded_nonuniform_grid():
+def test_lq_converges_on_a_graded_nonuniform_grid(lq_problem, lq_optimum):
     errors = []
     for N in (8, 16, 32):
         ocp, x, _u = lq_problem()
@@ -77,42 +80,32 @@ def test_lq_converges_on_a_graded_nonuniform_grid():
         assert sol.success, sol.status
         np.testing.assert_allclose(sol.t, nodes, rtol=0, atol=1e-15)
         assert np.max(np.abs(sol.value(x) - lq_x(sol.t))) <= 0.05 / N ** 2    # measured 0.034 / N^2
-        errors.append(sol.objective - LQ_OPTIMUM)
+        errors.append(sol.objective - lq_optimum)
     assert np.all(np.abs(observed_orders(errors) - 2.0) < 0.1), errors
 
 
-def test_lq_euler_trajectory_matches_riccati_at_first_order():
+# Explicit Euler: u_k lives on [t_k, t_k+1), first order (measured 0.25 h for x, 0.71 h for u).
+# RK4: the interval value is the midpoint's, second order (measured 0.021 h^2 for x, 0.08 h^2 for u).
+@pytest.mark.parametrize("transcription, control_times, order, state_bound, control_bound, order_tol", [
+    (oc.ExplicitEuler(), lambda t: t[:-1], 1, 0.5, 1.0, 0.1),
+    (oc.RK4(), lambda t: (t[:-1] + t[1:]) / 2, 2, 0.05, 0.2, 0.2),
+], ids=["euler-first-order", "rk4-second-order"])
+def test_lq_trajectory_matches_riccati(lq_problem, transcription, control_times, order, state_bound, control_bound,
+                                       order_tol):
     state_err, control_err = [], []
     for N in (16, 32, 64):
         ocp, x, u = lq_problem()
-        sol = oc.solve(ocp, oc.ExplicitEuler(), grid=N)
+        sol = oc.solve(ocp, transcription, grid=N)
         h = 1.0 / N
         np.testing.assert_allclose(sol.t, np.linspace(0, 1, N + 1), rtol=0, atol=1e-15)
         ex = np.max(np.abs(sol.value(x) - lq_x(sol.t)))
-        eu = np.max(np.abs(sol.value(u) - lq_u(sol.t[:-1])))     # u_k lives on [t_k, t_k+1)
-        assert ex <= 0.5 * h, (N, ex / h)                          # measured 0.25 h
-        assert eu <= 1.0 * h, (N, eu / h)                          # measured 0.71 h
+        eu = np.max(np.abs(sol.value(u) - lq_u(control_times(sol.t))))
+        assert ex <= state_bound * h ** order, (N, ex / h ** order)
+        assert eu <= control_bound * h ** order, (N, eu / h ** order)
         state_err.append(ex)
         control_err.append(eu)
     for errs in (state_err, control_err):
-        assert np.all(np.abs(observed_orders(errs) - 1.0) < 0.1), errs
-
-
-def test_lq_rk4_trajectory_matches_riccati_at_second_order():
-    state_err, control_err = [], []
-    for N in (16, 32, 64):
-        ocp, x, u = lq_problem()
-        sol = oc.solve(ocp, oc.RK4(), grid=N)
-        h = 1.0 / N
-        midpoints = (sol.t[:-1] + sol.t[1:]) / 2
-        ex = np.max(np.abs(sol.value(x) - lq_x(sol.t)))
-        eu = np.max(np.abs(sol.value(u) - lq_u(midpoints)))     # the interval value is the midpoint's
-        assert ex <= 0.05 * h ** 2, (N, ex / h ** 2)              # measured 0.021 h^2
-        assert eu <= 0.2 * h ** 2, (N, eu / h ** 2)               # measured 0.08 h^2
-        state_err.append(ex)
-        control_err.append(eu)
-    for errs in (state_err, control_err):
-        assert np.all(np.abs(observed_orders(errs) - 2.0) < 0.2), errs
+        assert np.all(np.abs(observed_orders(errs) - order) < order_tol), errs
 
 
 # ------------------------------------------------------------------ Bryson-Denham

@@ -1,4 +1,4 @@
-"""Refinement studies (issue 4): oc.refine and ConvergenceStudy.
+"""Refinement studies: oc.refine and ConvergenceStudy.
 
 References:
 - LQ: min int_0^1 (x^2 + u^2) dt, x' = u, x(0) = 1; optimum tanh(1) (Riccati),
@@ -20,7 +20,6 @@ N = 8..64: warm 15, 4, 3, 3; cold 15, 13, 11, 11.
 from __future__ import annotations
 
 import importlib
-import json
 import math
 
 import casadi as cs
@@ -28,7 +27,6 @@ import numpy as np
 import pytest
 
 import occontrol as oc
-from reference_problems import LQ_OPTIMUM, lq_problem
 from occontrol.refinement import ConvergenceStudy, Distance, Level, LevelStore
 from occontrol.solver import solve as REAL_SOLVE
 
@@ -37,25 +35,6 @@ refine_module = importlib.import_module("occontrol.refinement")
 
 
 
-def pendulum():
-    ocp = oc.OCP(t0=0.0, tf=3.0)
-    q = ocp.state("q")
-    w = ocp.state("w")
-    u = ocp.control("u")
-    ocp.dynamics(q, w)
-    ocp.dynamics(w, -9.81 * cs.sin(q) + u)
-    ocp.initial(q, 0.0)
-    ocp.initial(w, 0.0)
-    ocp.minimize_integral(u ** 2)
-    ocp.subject_to_terminal(q == math.pi)
-    ocp.subject_to_terminal(w == 0)
-    return ocp
-
-
-def strict_json(text: str):
-    def refuse(name):
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=refuse)
 
 
 class CountingSolve:
@@ -89,14 +68,14 @@ def lq_distance_by_hand(sol_n, sol_2n, u):
 # ------------------------------------------------------------------ LQ orders
 @pytest.mark.parametrize("transcription, order", [(oc.ExplicitEuler(), 1.0), (oc.Ralston(), 2.0), (oc.RK4(), 2.0)],
                          ids=["euler", "ralston", "rk4"])
-def test_lq_study_recovers_the_order_of_the_objective_gap(transcription, order):
+def test_lq_study_recovers_the_order_of_the_objective_gap(lq_problem, lq_optimum, transcription, order):
     ocp, x, u = lq_problem()
     grids = [8, 16, 32, 64, 128]
     study = oc.refine(ocp, transcription, grids)
     assert study.success and [lv.N for lv in study.levels] == grids
     E = np.array([lv.objective for lv in study.levels])
     # the discrete optima converge to tanh(1), from above (the discrete controls are admissible-ish)
-    err = E - LQ_OPTIMUM
+    err = E - lq_optimum
     assert np.all(np.diff(np.abs(err)) < 0), err
 
     # distances: between consecutive levels, |E_N - E_2N| and by-hand L2 / sup of the controls
@@ -124,7 +103,7 @@ def test_lq_study_recovers_the_order_of_the_objective_gap(transcription, order):
     limit = study.limit_objective()
     p = gap[-1]
     assert limit == pytest.approx(E[-1] + (E[-1] - E[-2]) / (2 ** p - 1), rel=1e-12)
-    assert abs(limit - LQ_OPTIMUM) < 0.01 * abs(E[-1] - LQ_OPTIMUM)
+    assert abs(limit - lq_optimum) < 0.01 * abs(E[-1] - lq_optimum)
 
     table = study.table()
     rows = [r for r in table.splitlines() if r.startswith("| ")]
@@ -139,10 +118,10 @@ def test_doubling_ladder():
 
 
 # --------------------------------------------------------------- warm vs cold
-def test_warm_start_needs_fewer_iterations_than_cold_on_the_same_ladder():
+def test_warm_start_needs_fewer_iterations_than_cold_on_the_same_ladder(pendulum):
     grids = [8, 16, 32, 64]
-    warm = oc.refine(pendulum(), oc.RK4(), grids, warm=True)
-    cold = oc.refine(pendulum(), oc.RK4(), grids, warm=False)
+    warm = oc.refine(pendulum(), oc.RK4(), grids, start=oc.StartPolicy(warm=True))
+    cold = oc.refine(pendulum(), oc.RK4(), grids, start=oc.StartPolicy(warm=False))
     assert warm.success and cold.success
     # same minimisers either way
     for a, b in zip(warm.levels, cold.levels):
@@ -154,28 +133,34 @@ def test_warm_start_needs_fewer_iterations_than_cold_on_the_same_ladder():
     assert sum(it_warm) < sum(it_cold)
 
 
-def test_constant_and_linear_prolongation_reach_the_same_minimisers():
+def test_constant_and_linear_prolongation_reach_the_same_minimisers(pendulum):
     grids = [8, 16, 32]
-    lin = oc.refine(pendulum(), oc.RK4(), grids, prolongation="linear")
-    con = oc.refine(pendulum(), oc.RK4(), grids, prolongation="constant")
+    lin = oc.refine(pendulum(), oc.RK4(), grids, start=oc.StartPolicy(prolongation="linear"))
+    con = oc.refine(pendulum(), oc.RK4(), grids, start=oc.StartPolicy(prolongation="constant"))
     assert lin.success and con.success
     for a, b in zip(lin.levels, con.levels):
         assert a.objective == pytest.approx(b.objective, rel=1e-7)
 
 
 # -------------------------------------------------------------------- JSON
-def study_with_metrics_and_a_failure(monkeypatch):
-    CountingSolve(monkeypatch, fail_at={32})
-    ocp = pendulum()
+@pytest.fixture
+def study_with_metrics_and_a_failure(pendulum):
+    """Builds, given ``monkeypatch``, a pendulum study with extra metrics whose level N = 32 fails."""
+    def build(monkeypatch):
+        CountingSolve(monkeypatch, fail_at={32})
+        ocp = pendulum()
 
-    def metrics(sol):
-        return {"u_max": float(np.max(np.abs(sol.value(ocp.controls[0].symbol)))), "tag": f"N{sol.N}",
-                "count": sol.N // 8}
-    return oc.refine(ocp, oc.RK4(), [8, 16, 32, 64], metrics=metrics, label="pendulum",
-                     problem_record={"name": "pendulum", "tf": 3.0, "grids": [8, 16, 32, 64]})
+        def metrics(sol):
+            return {"u_max": float(np.max(np.abs(sol.value(ocp.controls[0].symbol)))), "tag": f"N{sol.N}",
+                    "count": sol.N // 8}
+        return oc.refine(ocp, oc.RK4(), [8, 16, 32, 64],
+                         reporter=oc.Reporter(metrics=metrics, label="pendulum",
+                                              problem_record={"name": "pendulum", "tf": 3.0,
+                                                              "grids": [8, 16, 32, 64]}))
+    return build
 
 
-def test_json_round_trip_is_strict_and_lossless(tmp_path, monkeypatch):
+def test_json_round_trip_is_strict_and_lossless(study_with_metrics_and_a_failure, strict_json, tmp_path, monkeypatch):
     study = study_with_metrics_and_a_failure(monkeypatch)
     path = tmp_path / "study.json"
     study.save(path)
@@ -207,7 +192,7 @@ def test_json_refuses_another_schema(tmp_path):
         ConvergenceStudy.from_dict(doc)
 
 
-def test_a_nan_failure_is_recorded_in_strict_json(tmp_path):
+def test_a_nan_failure_is_recorded_in_strict_json(strict_json, tmp_path):
     ocp = oc.OCP(t0=0.0, tf=1.0)
     x = ocp.state("x")
     u = ocp.control("u")
@@ -218,12 +203,12 @@ def test_a_nan_failure_is_recorded_in_strict_json(tmp_path):
     # solve() refuses a start where the objective is NaN before IPOPT runs, so the
     # failed level is made by calling IPOPT on that start directly and given as `first`.
     with pytest.raises(ValueError, match=r"guess: the objective is NaN at the initial guess"):
-        oc.refine(ocp, oc.ExplicitEuler(), [8, 16], guess=guess)
+        oc.refine(ocp, oc.ExplicitEuler(), [8, 16], start=oc.StartPolicy(guess=guess))
     problem = oc.discretize(ocp, oc.ExplicitEuler(), grid=8)
     plugin, options = oc.Ipopt().nlpsol()
     first = oc.solver.run(problem, cs.nlpsol("nan_start", plugin, problem.nlp, options),
                           problem.initial_point(guess), solver_name="ipopt", build_seconds=0.0)
-    study = oc.refine(ocp, oc.ExplicitEuler(), [8], guess=guess, first=first)
+    study = oc.refine(ocp, oc.ExplicitEuler(), [8], start=oc.StartPolicy(guess=guess, first=first))
     assert [lv.success for lv in study.levels] == [False]
     assert "FAILED" in study.table()
     path = study.save(tmp_path / "study.json")
@@ -247,14 +232,14 @@ def comparable(study: ConvergenceStudy) -> dict:
 def check_resume_with_longer_ladder(tmp_path, monkeypatch, ocp, first=None):
     """Ladder up to 32 into a store, then up to 128 with the same store: 8, 16, 32 come from disk."""
     store = tmp_path / "levels"
-    initial = oc.refine(ocp, oc.RK4(), [8, 16, 32], store=store, first=first)
+    initial = oc.refine(ocp, oc.RK4(), [8, 16, 32], store=store, start=oc.StartPolicy(first=first))
     assert initial.success
     assert sorted(p.name for p in store.iterdir()) == ["level_N16.npz", "level_N32.npz", "level_N8.npz"]
 
     counter = CountingSolve(monkeypatch)
     lines: list[str] = []
-    resumed = oc.refine(ocp, oc.RK4(), [8, 16, 32, 64, 128], store=store, progress=lines.append,
-                        first=first)
+    resumed = oc.refine(ocp, oc.RK4(), [8, 16, 32, 64, 128], store=store, start=oc.StartPolicy(first=first),
+                        reporter=oc.Reporter(progress=lines.append))
     assert counter.calls == [64, 128]
     reused = [first is None, True, True, False, False]   # a given first level is not read from disk
     assert [lv.reused for lv in resumed.levels] == reused
@@ -266,7 +251,7 @@ def check_resume_with_longer_ladder(tmp_path, monkeypatch, ocp, first=None):
         np.testing.assert_array_equal(sa.w, sb.w)
 
     monkeypatch.undo()
-    fresh = oc.refine(ocp, oc.RK4(), [8, 16, 32, 64, 128], first=first)
+    fresh = oc.refine(ocp, oc.RK4(), [8, 16, 32, 64, 128], start=oc.StartPolicy(first=first))
     assert comparable(resumed) == comparable(fresh)
 
 
@@ -275,30 +260,30 @@ def check_resume_after_interruption(tmp_path, monkeypatch, ocp, first=None):
     grids = [8, 16, 32, 64, 128]
     counter = CountingSolve(monkeypatch, interrupt_at=64)
     with pytest.raises(KeyboardInterrupt):
-        oc.refine(ocp, oc.RK4(), grids, store=store, first=first)
+        oc.refine(ocp, oc.RK4(), grids, store=store, start=oc.StartPolicy(first=first))
     assert counter.calls == ([8] if first is None else []) + [16, 32]
     # written atomically: only complete level files, no temporary leftovers
     assert sorted(p.name for p in store.iterdir()) == ["level_N16.npz", "level_N32.npz", "level_N8.npz"]
 
     counter = CountingSolve(monkeypatch)
-    resumed = oc.refine(ocp, oc.RK4(), grids, store=store, first=first)
+    resumed = oc.refine(ocp, oc.RK4(), grids, store=store, start=oc.StartPolicy(first=first))
     assert counter.calls == [64, 128]
     assert [lv.reused for lv in resumed.levels] == [first is None, True, True, False, False]
     monkeypatch.undo()
-    fresh = oc.refine(ocp, oc.RK4(), grids, first=first)
+    fresh = oc.refine(ocp, oc.RK4(), grids, start=oc.StartPolicy(first=first))
     assert comparable(resumed) == comparable(fresh)
 
 
-def test_resume_reuses_stored_levels_without_calling_the_solver(tmp_path, monkeypatch):
+def test_resume_reuses_stored_levels_without_calling_the_solver(pendulum, tmp_path, monkeypatch):
     check_resume_with_longer_ladder(tmp_path, monkeypatch, pendulum())
 
 
-def test_resume_after_an_interruption(tmp_path, monkeypatch):
+def test_resume_after_an_interruption(pendulum, tmp_path, monkeypatch):
     check_resume_after_interruption(tmp_path, monkeypatch, pendulum())
 
 
 @pytest.fixture(scope="module")
-def pendulum_first():
+def pendulum_first(pendulum):
     """One pendulum OCP and its solve at N = 8 (a given first level must belong to the same OCP)."""
     ocp = pendulum()
     sol = oc.solve(ocp, oc.RK4(), grid=8)
@@ -315,10 +300,10 @@ def test_resume_with_a_given_first_level_after_an_interruption(tmp_path, monkeyp
     check_resume_after_interruption(tmp_path, monkeypatch, *pendulum_first)
 
 
-def test_a_store_from_another_problem_is_refused(tmp_path, pendulum_first):
+def test_a_store_from_another_problem_is_refused(lq_problem, tmp_path, pendulum_first):
     store = tmp_path / "levels"
     ocp, first = pendulum_first
-    oc.refine(ocp, oc.RK4(), [8], store=store, first=first)
+    oc.refine(ocp, oc.RK4(), [8], store=store, start=oc.StartPolicy(first=first))
     assert LevelStore(store).path(8).exists()
     ocp, _, _ = lq_problem()   # one state instead of two: a decision vector of another size
     with pytest.raises(ValueError, match="other settings"):
@@ -326,7 +311,7 @@ def test_a_store_from_another_problem_is_refused(tmp_path, pendulum_first):
 
 
 # ------------------------------------------------------------------ failures
-def test_iteration_limit_of_one_fails_every_level_and_says_so(tmp_path):
+def test_iteration_limit_of_one_fails_every_level_and_says_so(pendulum, strict_json, tmp_path):
     study = oc.refine(pendulum(), oc.RK4(), [8, 16, 32], solver=oc.Ipopt(max_iter=1))
     assert not study.success
     assert all(not lv.success and lv.status == "Maximum_Iterations_Exceeded" for lv in study.levels)
@@ -340,10 +325,10 @@ def test_iteration_limit_of_one_fails_every_level_and_says_so(tmp_path):
     assert [(lv["success"], lv["status"]) for lv in doc["levels"]] == [(False, "Maximum_Iterations_Exceeded")] * 3
 
 
-def test_a_failed_middle_level_is_shown_and_left_out_of_the_distances(tmp_path, monkeypatch):
+def test_a_failed_middle_level_is_shown_and_left_out_of_the_distances(pendulum, strict_json, tmp_path, monkeypatch):
     counter = CountingSolve(monkeypatch, fail_at={32})
     lines: list[str] = []
-    study = oc.refine(pendulum(), oc.RK4(), [8, 16, 32, 64, 128], progress=lines.append)
+    study = oc.refine(pendulum(), oc.RK4(), [8, 16, 32, 64, 128], reporter=oc.Reporter(progress=lines.append))
     assert counter.calls == [8, 16, 32, 64, 128]
     failed = study.levels[2]
     assert (failed.N, failed.success, failed.status) == (32, False, "Maximum_Iterations_Exceeded")
@@ -371,7 +356,7 @@ def test_a_failed_middle_level_is_shown_and_left_out_of_the_distances(tmp_path, 
     assert all(32 not in (d["N"], d["N_next"]) for d in doc["distances"])
 
 
-def test_a_failed_level_does_not_distort_the_observed_orders(monkeypatch):
+def test_a_failed_level_does_not_distort_the_observed_orders(lq_problem, monkeypatch):
     real = REAL_SOLVE
 
     def flaky(ocp, transcription=None, *, grid, solver=None, **kwargs):
@@ -403,7 +388,7 @@ def fake_level(N, objective, success=True):
                  build_seconds=0.0, solve_seconds=0.0)
 
 
-def test_branch_jump_is_flagged_where_the_distances_stop_contracting(tmp_path):
+def test_branch_jump_is_flagged_where_the_distances_stop_contracting(lq_problem, strict_json, tmp_path):
     ocp, x, u = lq_problem()
     # controls constant in t: the distance between levels is exactly |c_N - c_M| (L2 on [0, 1] and sup)
     ladder = [(4, 0.0, True), (8, 1.0, True), (16, 1.5, True), (32, 1.75, True), (64, 3.0, True),
@@ -431,7 +416,7 @@ def test_branch_jump_is_flagged_where_the_distances_stop_contracting(tmp_path):
     assert strict_json((tmp_path / "s.json").read_text())["branch_jumps"] == [64]
 
 
-def test_a_contracting_study_has_no_branch_jumps():
+def test_a_contracting_study_has_no_branch_jumps(lq_problem):
     ocp, x, u = lq_problem()
     study = ConvergenceStudy()
     for N, c in [(4, 0.0), (8, 1.0), (16, 1.5), (32, 1.75)]:

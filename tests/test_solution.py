@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import occontrol as oc
-from reference_problems import lq_problem, swing_up
 
 
 # ------------------------------------------------------------------ problems
@@ -105,7 +104,7 @@ def test_euler_at_between_nodes_is_linear_interpolation():
     np.testing.assert_array_equal(sol.at(u, t), sol.value(u)[k])
 
 
-def test_linear_controls_at_between_nodes_interpolate():
+def test_linear_controls_at_between_nodes_interpolate(lq_problem):
     N = 8
     ocp, _x, u = lq_problem()
     sol = oc.solve(ocp, oc.RK4(controls="linear"), grid=N)
@@ -116,7 +115,7 @@ def test_linear_controls_at_between_nodes_interpolate():
 @pytest.mark.parametrize("transcription", [oc.RK4(controls="linear"), oc.Collocation(degree=3, controls="linear"),
                                            oc.Collocation(degree=2, scheme="legendre", controls="linear")],
                          ids=["rk4", "radau3", "legendre2"])
-def test_at_between_nodes_approximates_the_analytic_lq_state(transcription):
+def test_at_between_nodes_approximates_the_analytic_lq_state(lq_problem, transcription):
     # The optimal LQ state is cosh(1 - t) / cosh(1). Between nodes the dense
     # output integrates the piecewise-linear control: O(h^3) in the sup norm.
     t = np.linspace(0.0, 1.0, 1001)
@@ -130,7 +129,7 @@ def test_at_between_nodes_approximates_the_analytic_lq_state(transcription):
     assert np.all(np.log2(np.array(errors[:-1]) / errors[1:]) > 2.8), errors
 
 
-def test_at_out_of_range_raises():
+def test_at_out_of_range_raises(lq_problem):
     ocp, x, u = lq_problem()
     sol = oc.solve(ocp, oc.RK4(), grid=4)
     for bad in (-0.01, 1.01, [0.5, 1.5], np.nan):
@@ -160,7 +159,7 @@ def test_to_dict_is_strict_json():
     assert back["build_seconds"] > 0 and back["solve_seconds"] > 0
 
 
-def test_to_dict_of_a_failed_solve_is_strict_json():
+def test_to_dict_of_a_failed_solve_is_strict_json(swing_up):
     ocp, _, _ = swing_up()
     sol = oc.solve(ocp, oc.RK4(), grid=10, solver=oc.Ipopt(max_iter=1))
     back = json.loads(json.dumps(sol.to_dict(), allow_nan=False))
@@ -168,7 +167,7 @@ def test_to_dict_of_a_failed_solve_is_strict_json():
 
 
 # --------------------------------------------------------------- failures
-def test_iteration_limit_returns_failed_solution():
+def test_iteration_limit_returns_failed_solution(swing_up):
     ocp, _, _ = swing_up()
     sol = oc.solve(ocp, oc.RK4(), grid=10, solver=oc.Ipopt(max_iter=1))
     assert sol.success is False
@@ -178,13 +177,19 @@ def test_iteration_limit_returns_failed_solution():
     assert "FAILED" in repr(sol)
 
 
-def test_infeasible_problem_returns_ipopt_status():
-    # |u| <= 1 cannot take x from 0 to 5 in unit time.
+def driven(kind: str, name: str, **bounds):
+    """x' = v on [0, 1] from x(0) = 0, driven by one control or parameter v; returns (ocp, x, v)."""
     ocp = oc.OCP(t0=0.0, tf=1.0)
     x = ocp.state("x")
-    u = ocp.control("u", lower=-1.0, upper=1.0)
-    ocp.dynamics(x, u)
+    v = getattr(ocp, kind)(name, **bounds)
+    ocp.dynamics(x, v)
     ocp.initial(x, 0.0)
+    return ocp, x, v
+
+
+def test_infeasible_problem_returns_ipopt_status():
+    # |u| <= 1 cannot take x from 0 to 5 in unit time.
+    ocp, x, u = driven("control", "u", lower=-1.0, upper=1.0)
     ocp.minimize_integral(u ** 2)
     ocp.subject_to_terminal(x == 5)
     sol = oc.solve(ocp, oc.RK4(), grid=8)
@@ -214,7 +219,7 @@ def test_nan_at_the_start_point_returns_failed_solution_with_json_safe_dict():
     assert back["objective"] is None and back["success"] is False
 
 
-def test_wall_time_limit_returns_failed_solution():
+def test_wall_time_limit_returns_failed_solution(swing_up):
     ocp, _, _ = swing_up()
     sol = oc.solve(ocp, oc.RK4(), grid=10, solver=oc.Ipopt(max_wall_time=1e-9))
     assert sol.success is False
@@ -222,7 +227,7 @@ def test_wall_time_limit_returns_failed_solution():
 
 
 # ------------------------------------------------------------- warm start
-def test_warm_start_from_coarser_solution_needs_fewer_iterations():
+def test_warm_start_from_coarser_solution_needs_fewer_iterations(swing_up):
     ocp, _, _ = swing_up()
     coarse = oc.solve(ocp, oc.RK4(), grid=20)
     cold = oc.solve(ocp, oc.RK4(), grid=80)
@@ -236,7 +241,7 @@ def test_warm_start_from_coarser_solution_needs_fewer_iterations():
     assert warm_mult.objective == pytest.approx(cold.objective, rel=1e-7)
 
 
-def test_warm_start_on_the_same_grid_with_multipliers_converges_at_once():
+def test_warm_start_on_the_same_grid_with_multipliers_converges_at_once(swing_up):
     ocp, _, _ = swing_up()
     first = oc.solve(ocp, oc.RK4(), grid=20)
     again = oc.solve(ocp, oc.RK4(), grid=20, guess=first, warm_start_multipliers=True)
@@ -265,7 +270,7 @@ def objective_hessian(pr):
 
 
 @pytest.mark.parametrize("shooting", ["multiple", "single"])
-def test_hess_lag_function_equal_to_the_exact_hessian_gives_the_default_result(shooting):
+def test_hess_lag_function_equal_to_the_exact_hessian_gives_the_default_result(swing_up, shooting):
     N = 10
     ocp, _, _ = swing_up()
     tr = oc.RK4(shooting=shooting)
@@ -278,7 +283,7 @@ def test_hess_lag_function_equal_to_the_exact_hessian_gives_the_default_result(s
     assert hooked.objective == pytest.approx(default.objective, rel=1e-12)
 
 
-def test_hess_lag_callable_of_the_discrete_problem():
+def test_hess_lag_callable_of_the_discrete_problem(swing_up):
     N = 10
     ocp, _x, u = swing_up()
     seen = []
@@ -304,7 +309,7 @@ def test_hess_lag_callable_of_the_discrete_problem():
     assert (poisoned.success, poisoned.status, poisoned.iterations) == (False, "Invalid_Number_Detected", 0)
 
 
-def test_hess_lag_with_wrong_shapes_raises():
+def test_hess_lag_with_wrong_shapes_raises(swing_up):
     ocp, _, _ = swing_up()
     wrong_grid = exact_hessian(oc.discretize(ocp, oc.RK4(), grid=5))
     with pytest.raises(ValueError, match="hess_lag"):
@@ -326,11 +331,7 @@ def test_hess_lag_with_wrong_shapes_raises():
                                            oc.Collocation(degree=2, scheme="legendre")],
                          ids=["euler", "rk4-single", "legendre2"])
 def test_parameters_are_optimised(transcription):
-    ocp = oc.OCP(t0=0.0, tf=1.0)
-    x = ocp.state("x")
-    p = ocp.parameter("p")
-    ocp.dynamics(x, p)
-    ocp.initial(x, 0.0)
+    ocp, x, p = driven("parameter", "p")
     ocp.minimize_terminal((x - 3) ** 2)
     sol = oc.solve(ocp, transcription, grid=4)
     assert sol.success, sol.status
@@ -340,11 +341,7 @@ def test_parameters_are_optimised(transcription):
 
 
 def test_parameter_bounds_are_respected():
-    ocp = oc.OCP(t0=0.0, tf=1.0)
-    x = ocp.state("x")
-    p = ocp.parameter("p", lower=-1.0, upper=2.0)
-    ocp.dynamics(x, p)
-    ocp.initial(x, 0.0)
+    ocp, x, p = driven("parameter", "p", lower=-1.0, upper=2.0)
     ocp.minimize_terminal((x - 3) ** 2)
     sol = oc.solve(ocp, oc.RK4(), grid=4)
     assert sol.success, sol.status
@@ -352,7 +349,7 @@ def test_parameter_bounds_are_respected():
     assert sol.objective == pytest.approx(1.0, abs=1e-6)
 
 
-def test_limited_memory_hessian_reaches_the_lq_optimum():
+def test_limited_memory_hessian_reaches_the_lq_optimum(lq_problem):
     # L-BFGS approximations need more iterations but reach the same discrete optimum
     ocp, x, u = lq_problem()
     exact = oc.solve(ocp, oc.RK4(), grid=16)

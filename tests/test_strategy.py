@@ -1,4 +1,4 @@
-"""Hessian strategies as objects and the one registry of scheme names (issue 11, section 3).
+"""Hessian strategies as objects and the one registry of scheme names.
 
 The strategies are checked against independent references: the Gauss-Newton
 matrix of single-shooting Heun equals CasADi's exact Hessian of the NLP where
@@ -184,19 +184,20 @@ def test_config_and_estimator_take_a_strategy_object():
 
 
 # ------------------------------------------------------ refine(), grouped
-def _lq():
-    from reference_problems import lq_problem
-    return lq_problem()[0]
+@pytest.fixture
+def _lq(lq_problem):
+    """Builds the LQ problem's OCP."""
+    return lambda: lq_problem()[0]
 
 
-def test_refine_groups_reproduce_the_former_keywords(tmp_path):
-    """The grouped call and the former keywords are one study; the LQ optimum tanh(1) is approached."""
+def test_refine_groups_run_the_study(_lq, tmp_path):
+    """The grouped call: cold levels are the separate solves; the LQ optimum tanh(1) is approached."""
     lines: list[str] = []
     grouped = oc.refine(_lq(), oc.RK4(), [8, 16, 32], start=oc.StartPolicy(warm=False, prolongation="constant"),
                         store=tmp_path / "levels", reporter=oc.Reporter(progress=lines.append, label="rk4"))
-    former = oc.refine(_lq(), oc.RK4(), grids=[8, 16, 32], warm=False, prolongation="constant", label="rk4")
-    assert [lv.objective for lv in grouped.levels] == [lv.objective for lv in former.levels]
-    assert grouped.label == former.label == "rk4" and len(lines) == 3 and lines[0].startswith("N=8")
+    separate = [oc.solve(_lq(), oc.RK4(), grid=N) for N in (8, 16, 32)]
+    assert [lv.objective for lv in grouped.levels] == [sol.objective for sol in separate]
+    assert grouped.label == "rk4" and len(lines) == 3 and lines[0].startswith("N=8")
     errors = [abs(lv.objective - np.tanh(1.0)) for lv in grouped.levels]  # piecewise-constant u: first order
     assert errors[0] > errors[1] > errors[2] and errors[2] < 1e-4
     resumed = oc.refine(_lq(), oc.RK4(), [8, 16, 32], start=oc.StartPolicy(warm=False, prolongation="constant"),
@@ -204,7 +205,7 @@ def test_refine_groups_reproduce_the_former_keywords(tmp_path):
     assert [lv.reused for lv in resumed.levels] == [True, True, True]
 
 
-def test_refine_groups_are_checked():
+def test_refine_groups_are_checked(_lq):
     with pytest.raises(ValueError, match=r"^prolongation: expected one of 'linear', 'constant'"):
         oc.StartPolicy(prolongation="cubic")
     with pytest.raises(TypeError, match=r"^warm: expected True or False"):
@@ -215,8 +216,6 @@ def test_refine_groups_are_checked():
         oc.refine(_lq(), oc.RK4(), [8], reporter=print)
     with pytest.raises(TypeError, match=r"^refine: unexpected keyword arguments \['bogus'\]"):
         oc.refine(_lq(), oc.RK4(), [8], bogus=1)
-    with pytest.raises(TypeError, match=r"^recompute: expected True or False"):
-        oc.refine(_lq(), oc.RK4(), [8], store="x", recompute="yes")
 
 
 # ------------------------------------------------------ one set of settings

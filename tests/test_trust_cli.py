@@ -1,4 +1,4 @@
-"""Issue 10, the command line and results folders: malformed ladders refused at
+"""The command line and results folders: malformed ladders refused at
 once (they used to loop forever), one-line usage errors with exit code 2, the
 'auto' loss, ``--out`` checked before any work, a lock per results folder,
 stale temp files cleaned, damaged files named, an unreachable scheduler, and
@@ -11,7 +11,6 @@ script); ``main(argv)`` in-process elsewhere.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import math
 import os
@@ -25,7 +24,7 @@ import numpy as np
 import pytest
 
 import occontrol as oc
-from occontrol.cli import _grids, main
+from occontrol.cli import _grids
 from occontrol.datasets import DATASETS, SHAPES, load_dataset
 from occontrol.io import TEMP_PREFIX, DamagedFile, FolderInUse, atomic_write, folder_lock, read_json
 from occontrol.resnet.deep_limit import DeepLimitConfig, run_deep_limit
@@ -34,16 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--grids", "4,8", "--n", "60", "--noise", "0.35", "--starts", "1", "--no-figures"]
 HEAVY = ("casadi", "torch", "sklearn", "dask", "distributed", "matplotlib")
 
-
-def run_cli(argv) -> tuple[int, str, str]:
-    """main(argv) in-process: (exit code, stdout, stderr); argparse's SystemExit becomes the code."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def env() -> dict:
@@ -66,7 +55,7 @@ def one_error_line(stderr: str, command: str, *words: str) -> str:
     return lines[0]
 
 
-# ------------------------------------------------------------------ item 1: ladders
+# ------------------------------------------------------------------------- ladders
 def test_doubling_gives_the_ladder():
     assert oc.doubling(4, 256) == [4 * 2 ** k for k in range(7)]
     assert oc.doubling(3, 50) == [3, 6, 12, 24, 48]
@@ -102,7 +91,7 @@ BAD_GRIDS = ["0:8", "-4:8", "64:4", "0:0", "8,4", "4,4", "0,4", "-2,4", "4,8,8",
 
 @pytest.mark.parametrize("command", ["deep-limit", "sweep", "compare"])
 @pytest.mark.parametrize("text", BAD_GRIDS)
-def test_malformed_grids_are_one_usage_error(command, text, tmp_path):
+def test_malformed_grids_are_one_usage_error(run_cli, command, text, tmp_path):
     code, stdout, stderr = run_cli([command, f"--grids={text}", "--out", str(tmp_path / "x")])
     assert code == 2
     one_error_line(stderr, command, "--grids", repr(text))
@@ -117,7 +106,7 @@ def test_the_ladders_that_hung_exit_2_in_a_real_process(argv, tmp_path):
     one_error_line(done.stderr, argv[0], "--grids")
 
 
-# ------------------------------------------------------------------ item 4: options, loss, --out
+# ------------------------------------------------------------------------- options, loss, --out
 @pytest.mark.parametrize("option, value, expected", [
     ("--n", "0", ">= 2"), ("--n", "1.5", "integer"), ("--noise", "-1", ">= 0"), ("--noise", "nan", "finite"),
     ("--seed", "-1", ">= 0"), ("--width", "0", ">= 1"), ("--tau1", "-1e-3", ">= 0"), ("--tau2", "inf", "finite"),
@@ -125,7 +114,7 @@ def test_the_ladders_that_hung_exit_2_in_a_real_process(argv, tmp_path):
     ("--max-iter", "-1", ">= 0"), ("--max-wall-time", "-5", "> 0"), ("--dataset", "mnist", "choose from"),
     ("--loss", "hinge", "choose from"),
 ])
-def test_bad_numbers_and_names_are_one_usage_error(option, value, expected, tmp_path):
+def test_bad_numbers_and_names_are_one_usage_error(run_cli, option, value, expected, tmp_path):
     # option=value: argparse takes a lone '-1e-3' for an option of its own
     code, stdout, stderr = run_cli(["deep-limit", f"{option}={value}", "--out", str(tmp_path / "x")])
     assert code == 2
@@ -139,14 +128,14 @@ def test_bad_numbers_and_names_are_one_usage_error(option, value, expected, tmp_
     (["--dataset", "iris", "--loss", "logistic"], "--loss", ["two classes", "softmax"]),
     (["--transcription", "collocation"], "--strategy", ["collocation", "exact"]),
 ])
-def test_settings_that_do_not_fit_the_data_are_refused_up_front(argv, option, words, tmp_path):
+def test_settings_that_do_not_fit_the_data_are_refused_up_front(run_cli, argv, option, words, tmp_path):
     code, stdout, stderr = run_cli(["deep-limit", *argv, "--out", str(tmp_path / "x")])
     assert code == 2
     one_error_line(stderr, "deep-limit", option, *words)
     assert not (tmp_path / "x").exists()
 
 
-def test_compare_options_are_checked_up_front(tmp_path):
+def test_compare_options_are_checked_up_front(run_cli, tmp_path):
     for argv, option in [(["--methods", "adam,newton"], "--methods"), (["--methods", "adam,adam"], "--methods"),
                          (["--settings", "h1-gaussian"], "--settings"), (["--lr-adam", "0"], "--lr-adam"),
                          (["--batch-size", "0"], "--batch-size"), (["--steps", "0"], "--steps"),
@@ -167,7 +156,7 @@ def test_auto_loss_matches_the_classes_of_each_dataset():
     assert DeepLimitConfig(dataset="iris", loss="squared").loss == "squared"
 
 
-def test_iris_runs_with_the_default_loss(tmp_path):
+def test_iris_runs_with_the_default_loss(run_cli, tmp_path):
     out = tmp_path / "iris"
     code, stdout, stderr = run_cli(["deep-limit", "--dataset", "iris", "--grids", "2", "--starts", "1",
                                     "--tau-w", "1e-2", "--out", str(out), "--no-figures"])
@@ -179,7 +168,7 @@ def test_iris_runs_with_the_default_loss(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["deep-limit", "sweep", "compare"])
-def test_unusable_out_folders_are_one_usage_error(command, tmp_path):
+def test_unusable_out_folders_are_one_usage_error(run_cli, command, tmp_path):
     afile = tmp_path / "afile"
     afile.write_text("not a folder")
     extra = ["--set", "n=40"] if command == "sweep" else []
@@ -204,7 +193,7 @@ def test_library_refuses_an_empty_out(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
-# ------------------------------------------------------------------ item 2: the lock
+# ------------------------------------------------------------------------- the lock
 HOLD = """
 import sys, time
 from occontrol.io import folder_lock
@@ -226,7 +215,7 @@ def holder(folder: Path):
         proc.wait()
 
 
-def test_a_second_process_on_the_same_out_is_refused_at_once(tmp_path):
+def test_a_second_process_on_the_same_out_is_refused_at_once(run_cli, tmp_path):
     out = tmp_path / "study"
     with holder(out) as proc:
         code, stdout, stderr = run_cli(["deep-limit", *TINY, "--out", str(out)])
@@ -255,7 +244,7 @@ def test_sweep_and_compare_folders_are_locked_too(command, tmp_path):
     assert sorted(os.listdir(out)) == [".lock"]
 
 
-# ------------------------------------------------------------------ item 3: stale temp files
+# ------------------------------------------------------------------------- stale temp files
 def test_temp_files_are_recognisable(tmp_path):
     names = []
 
@@ -269,7 +258,7 @@ def test_temp_files_are_recognisable(tmp_path):
     assert names[1].endswith(".npz")
 
 
-def test_a_refused_run_leaves_the_live_runs_temp_files(tmp_path):
+def test_a_refused_run_leaves_the_live_runs_temp_files(run_cli, tmp_path):
     out = tmp_path / "study"
     with holder(out):
         live = out / f"{TEMP_PREFIX}study.json.l1ve"  # being written by the run that holds the lock
@@ -282,7 +271,7 @@ def test_a_refused_run_leaves_the_live_runs_temp_files(tmp_path):
     assert not live.exists()
 
 
-def test_a_run_removes_the_temp_files_a_killed_run_left(tmp_path):
+def test_a_run_removes_the_temp_files_a_killed_run_left(run_cli, tmp_path):
     out = tmp_path / "study"
     stale = [out / f"{TEMP_PREFIX}study.json.k1ll3d", out / "levels" / "seed0" / f"{TEMP_PREFIX}level_N8.npz.x7.npz"]
     other = out / "other-run" / f"{TEMP_PREFIX}live.json.a1"  # a folder locked by a run of its own
@@ -299,9 +288,9 @@ def test_a_run_removes_the_temp_files_a_killed_run_left(tmp_path):
     assert [p.name for p in out.rglob(f"{TEMP_PREFIX}*")] == [other.name]
 
 
-# ------------------------------------------------------------------ item 4: damaged folders
+# ------------------------------------------------------------------------- damaged folders
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory):
+def finished(run_cli, tmp_path_factory):
     out = tmp_path_factory.mktemp("finished") / "study"
     code, _, stderr = run_cli(["deep-limit", *TINY, "--out", str(out)])
     assert code == 0, stderr
@@ -328,7 +317,7 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_a_damaged_results_folder_names_the_file(damage, finished, tmp_path):
+def test_a_damaged_results_folder_names_the_file(run_cli, damage, finished, tmp_path):
     out = tmp_path / "study"
     shutil.copytree(finished, out)
     name, spoil = DAMAGE[damage]
@@ -342,7 +331,7 @@ def test_a_damaged_results_folder_names_the_file(damage, finished, tmp_path):
     assert code == 0, stderr
 
 
-def test_a_damaged_sweep_marker_names_the_file(tmp_path):
+def test_a_damaged_sweep_marker_names_the_file(run_cli, tmp_path):
     from occontrol.sweeps import MARKER, expand
     out = tmp_path / "sweep"
     case = expand({"n": 40, "grids": [4]}, {})[0]
@@ -362,7 +351,7 @@ def test_read_json_names_the_file(tmp_path):
     assert read_json(path) == {"a": 1}
 
 
-# ------------------------------------------------------------------ item 4: sweep up front, scheduler
+# ------------------------------------------------------------------------- sweep up front, scheduler
 @pytest.mark.parametrize("assign, words", [
     (["--set", "width=1"], ["width", "m >= d"]),
     (["--set", "n=40,0"], ["n=0", "n: expected an integer >= 2"]),
@@ -371,7 +360,7 @@ def test_read_json_names_the_file(tmp_path):
     (["--set", "noise=-0.5"], ["noise"]),
     (["--set", "grids=[8,4]"], ["grids", "increasing"]),
 ])
-def test_every_case_is_checked_before_anything_runs(assign, words, tmp_path):
+def test_every_case_is_checked_before_anything_runs(run_cli, assign, words, tmp_path):
     out = tmp_path / "sweep"
     code, stdout, stderr = run_cli(["sweep", *assign, "--out", str(out)])
     assert code == 2
@@ -379,7 +368,7 @@ def test_every_case_is_checked_before_anything_runs(assign, words, tmp_path):
     assert stdout == "" and not out.exists()
 
 
-def test_an_unreachable_scheduler_is_one_usage_error(tmp_path):
+def test_an_unreachable_scheduler_is_one_usage_error(run_cli, tmp_path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -389,7 +378,7 @@ def test_an_unreachable_scheduler_is_one_usage_error(tmp_path):
     one_error_line(stderr, "sweep", "--scheduler", f"tcp://127.0.0.1:{port}", "no answer")
 
 
-# ------------------------------------------------------------------ item 4: light imports
+# ------------------------------------------------------------------------- light imports
 PROBE = """
 import sys
 import occontrol.cli as cli

@@ -1,4 +1,4 @@
-"""Issue 10, campaign: generated command lines, each with exactly one bad
+"""Campaign: generated command lines, each with exactly one bad
 option among valid ones, for deep-limit, sweep and compare. Every invocation
 must end in exit code 2 and exactly one error line naming the bad option,
 with no traceback, and must not start any work.
@@ -12,7 +12,6 @@ processes (the console path: exit status and stderr as a user sees them).
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import subprocess
 import sys
@@ -23,7 +22,6 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from occontrol.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("deep-limit", "sweep", "compare")
@@ -35,20 +33,21 @@ not_numbers = texts.filter(lambda t: not _is_float(t))
 non_finite = st.sampled_from(["nan", "inf", "-inf", "NaN", "Infinity", "1e999"])
 
 
-def _is_float(text: str) -> bool:
+def _parses(text: str, kind: type) -> bool:
+    """Whether ``kind(text)`` accepts the text."""
     try:
-        float(text)
+        kind(text)
     except ValueError:
         return False
     return True
+
+
+def _is_float(text: str) -> bool:
+    return _parses(text, float)
 
 
 def _is_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
+    return _parses(text, int)
 
 
 def bad_int(minimum: int) -> st.SearchStrategy[str]:
@@ -164,15 +163,6 @@ def no_work():
         yield
 
 
-def run_cli(argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
-
 
 def check(command: str, bad: str, code: int, stdout: str, stderr: str) -> None:
     lines = [line for line in stderr.splitlines() if line.strip()]
@@ -185,7 +175,7 @@ def check(command: str, bad: str, code: int, stdout: str, stderr: str) -> None:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(invocations())
-def test_generated_bad_invocations_in_process(invocation):
+def test_generated_bad_invocations_in_process(run_cli, invocation):
     command, bad, argv = invocation
     with tempfile.TemporaryDirectory() as tmp, no_work():
         out = Path(tmp) / "out"
@@ -225,7 +215,7 @@ PAIRS = [
 
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from(PAIRS), st.sampled_from(["deep-limit", "compare"]), st.integers(2, 300))
-def test_settings_that_do_not_fit_together(pair, command, n):
+def test_settings_that_do_not_fit_together(run_cli, pair, command, n):
     argv, bad = pair
     if command == "compare" and any(a.startswith("--transcription") for a in argv):
         argv, bad = ["--dataset=wine", "--width=3"], "--width"  # compare has no --transcription

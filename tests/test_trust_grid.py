@@ -1,4 +1,4 @@
-"""Trustworthy measurements and side-effect-free figures (issue 10, items 2 and 3).
+"""Trustworthy measurements and side-effect-free figures.
 
 - The H1 distance of two per-interval functions: sampled from one smooth f on
   the midpoints of the grids N and 2N, their distance is an O(h) discretisation

@@ -1,4 +1,4 @@
-"""No silent wrong answer from the modelling and solver API (issue 10).
+"""No silent wrong answer from the modelling and solver API.
 
 Each refusal checks the exception type and that the message names the
 argument; each acceptance checks the effect against an independent

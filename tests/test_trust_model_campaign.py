@@ -1,4 +1,4 @@
-"""Generated campaign over the modelling and solver API (issue 10, item 7).
+"""Generated campaign over the modelling and solver API.
 
 Each test draws arguments, well-formed and malformed alike, and computes
 what must happen from an oracle written here independently of the library:

@@ -1,4 +1,4 @@
-"""Trusting a refinement study (issue 10): fingerprinted level stores, failed
+"""Trusting a refinement study: fingerprinted level stores, failed
 levels retried, free-time orders, and a verdict on studies that do not converge.
 
 References:
@@ -39,7 +39,7 @@ import pytest
 
 import occontrol as oc
 from occontrol.fingerprint import array_digest
-from occontrol.refinement import ConvergenceStudy, Distance, Level, LevelStore, StoreMismatch, level_fingerprint
+from occontrol.refinement import ConvergenceStudy, LevelStore, StoreMismatch, level_fingerprint
 from occontrol.solver import solve as REAL_SOLVE
 
 refine_module = importlib.import_module("occontrol.refinement")
@@ -83,20 +83,6 @@ def lq(weight: float = 1.0):
     ocp.minimize_integral(x ** 2 + weight * u ** 2)
     return ocp
 
-
-def pendulum():
-    ocp = oc.OCP(t0=0.0, tf=3.0)
-    q = ocp.state("q")
-    w = ocp.state("w")
-    u = ocp.control("u")
-    ocp.dynamics(q, w)
-    ocp.dynamics(w, -9.81 * cs.sin(q) + u)
-    ocp.initial(q, 0.0)
-    ocp.initial(w, 0.0)
-    ocp.minimize_integral(u ** 2)
-    ocp.subject_to_terminal(q == math.pi)
-    ocp.subject_to_terminal(w == 0)
-    return ocp
 
 
 def free_time_lq():
@@ -156,11 +142,6 @@ class CountingSolve:
         return REAL_SOLVE(ocp, transcription, grid=grid, solver=self.solver_at.get(N, solver), **kwargs)
 
 
-def strict_json(text: str):
-    def refuse(name):
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=refuse)
-
 
 # ------------------------------------------------------------ 1. fingerprints
 def test_a_store_of_another_problem_of_the_same_size_is_refused(tmp_path):
@@ -170,7 +151,7 @@ def test_a_store_of_another_problem_of_the_same_size_is_refused(tmp_path):
     with pytest.raises(StoreMismatch, match=f"store: {store}.*N=8.*other settings"):
         oc.refine(other, oc.ExplicitEuler(), [8, 16], store=store)
     # asked to recompute, it solves the other problem and overwrites the store
-    again = oc.refine(other, oc.ExplicitEuler(), [8, 16], store=store, recompute=True)
+    again = oc.refine(other, oc.ExplicitEuler(), [8, 16], store=LevelStore(store, recompute=True))
     fresh = oc.refine(other, oc.ExplicitEuler(), [8, 16])
     assert [lv.reused for lv in again.levels] == [False, False]
     assert [lv.objective for lv in again.levels] == pytest.approx([lv.objective for lv in fresh.levels], rel=1e-12)
@@ -179,28 +160,33 @@ def test_a_store_of_another_problem_of_the_same_size_is_refused(tmp_path):
     assert [lv.reused for lv in reread.levels] == [True, True]
 
 
-def other_settings(change: str) -> dict:
-    ocp = pendulum()
-    kwargs = {"ocp": ocp, "transcription": oc.RK4()}
-    if change == "transcription":
-        kwargs["transcription"] = oc.Heun()
-    elif change == "guess":
-        kwargs["guess"] = {ocp.controls[0].symbol: 1.0}
-    elif change == "prolongation":
-        kwargs["prolongation"] = "constant"
-    elif change == "tol":
-        kwargs["solver"] = oc.Ipopt(tol=1e-6)
-    return kwargs
+@pytest.fixture
+def other_settings(pendulum):
+    """``other_settings(change)``: refine()'s arguments for the pendulum with one setting changed."""
+    def settings(change: str) -> dict:
+        ocp = pendulum()
+        kwargs = {"ocp": ocp, "transcription": oc.RK4()}
+        if change == "transcription":
+            kwargs["transcription"] = oc.Heun()
+        elif change == "guess":
+            kwargs["start"] = oc.StartPolicy(guess={ocp.controls[0].symbol: 1.0})
+        elif change == "prolongation":
+            kwargs["start"] = oc.StartPolicy(prolongation="constant")
+        elif change == "tol":
+            kwargs["solver"] = oc.Ipopt(tol=1e-6)
+        return kwargs
+    return settings
 
 
 @pytest.mark.parametrize("change, match", [("transcription", "N=8.*another problem"), ("guess", "N=8.*another start"),
                                            ("prolongation", "N=16.*another start"),
                                            ("tol", "N=8.*solver options")])
-def test_a_store_is_refused_for_another_transcription_start_or_tolerance(tmp_path, change, match):
+def test_a_store_is_refused_for_another_transcription_start_or_tolerance(other_settings, pendulum, tmp_path, change,
+                                                                          match):
     store = tmp_path / "levels"
     oc.refine(pendulum(), oc.RK4(), [8, 16], store=store)
     with pytest.raises(StoreMismatch, match=match):
-        oc.refine(grids=[8, 16], store=store, **other_settings(change))
+        oc.refine(ladder=[8, 16], store=store, **other_settings(change))
 
 
 def fingerprint_of(weight: float, solver=None) -> dict:
@@ -232,7 +218,7 @@ def test_the_fingerprint_is_the_same_in_another_process():
 
 
 # ----------------------------------------------------------- 2. failed levels
-def test_failed_levels_are_retried_and_limits_may_change(tmp_path, monkeypatch):
+def test_failed_levels_are_retried_and_limits_may_change(pendulum, tmp_path, monkeypatch):
     store = tmp_path / "levels"
     grids = [8, 16, 32]
     # the first run fails at N = 16 (an iteration limit), the others converge
@@ -255,7 +241,7 @@ def test_failed_levels_are_retried_and_limits_may_change(tmp_path, monkeypatch):
     assert counter.calls == [] and all(lv.reused for lv in third.levels)
 
 
-def test_a_stored_failure_is_never_reused(tmp_path):
+def test_a_stored_failure_is_never_reused(pendulum, tmp_path):
     store = tmp_path / "levels"
     failed = oc.refine(pendulum(), oc.RK4(), [8], store=store, solver=oc.Ipopt(max_iter=1))
     assert not failed.success and LevelStore(store).path(8).exists()
@@ -315,7 +301,7 @@ def euler_chain_by_hand(N: int) -> float:
 
 def test_hanging_chain_rk4_converges_to_the_catenary():
     ocp, x, s, u = hanging_chain()
-    study = oc.refine(ocp, oc.RK4(), [4, 8, 16, 32], guess=chain_guess(x, u))
+    study = oc.refine(ocp, oc.RK4(), [4, 8, 16, 32], start=oc.StartPolicy(guess=chain_guess(x, u)))
     assert study.success and study.converging is True, study.verdict()
     assert all(abs(o - 2.0) < 0.1 for o in study.orders()["objective_gap"]), study.orders()
     assert CATENARY == pytest.approx(5.0685, abs=5e-5)   # the published value, to its digits
@@ -325,10 +311,10 @@ def test_hanging_chain_rk4_converges_to_the_catenary():
     assert study.to_dict()["converging"] is True
 
 
-def test_hanging_chain_euler_is_flagged_not_converging(tmp_path):
+def test_hanging_chain_euler_is_flagged_not_converging(strict_json, tmp_path):
     ocp, x, s, u = hanging_chain()
     grids = [4, 8, 16, 32]
-    study = oc.refine(ocp, oc.ExplicitEuler(), grids, guess=chain_guess(x, u))
+    study = oc.refine(ocp, oc.ExplicitEuler(), grids, start=oc.StartPolicy(guess=chain_guess(x, u)))
     assert study.success                     # every discrete problem is solved ...
     # ... and they are the explicit-Euler problems themselves (hand-written NLP)
     for lv in study.levels[:3]:
@@ -347,20 +333,7 @@ def test_hanging_chain_euler_is_flagged_not_converging(tmp_path):
     assert ConvergenceStudy.load(tmp_path / "s.json").converging is False
 
 
-def fake_study(objectives, l2s, N0=4) -> ConvergenceStudy:
-    """Levels with given objectives and distances (no solves)."""
-    study = ConvergenceStudy()
-    Ns = [N0 * 2 ** k for k in range(len(objectives))]
-    study.levels = [Level(N=N, h=1.0 / N, objective=E, loss=E, reg_l2=0.0, reg_h1=0.0, status="fake",
-                          success=True, iterations=0, build_seconds=0.0, solve_seconds=0.0)
-                    for N, E in zip(Ns, objectives)]
-    study.solutions = [None] * len(Ns)
-    study.distances = [Distance(a, b, l2, l2, l2, abs(Eb - Ea))
-                       for a, b, Ea, Eb, l2 in zip(Ns, Ns[1:], objectives, objectives[1:], l2s)]
-    return study
-
-
-def test_verdict_rules():
+def test_verdict_rules(fake_study):
     # a clean first-order ladder: converging, limit by Richardson at the observed order
     ok = fake_study([1.5, 1.25, 1.125, 1.0625], [1.0, 0.5, 0.25])
     assert ok.converging is True and ok.limit_objective() == pytest.approx(1.0)

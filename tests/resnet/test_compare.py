@@ -1,4 +1,4 @@
-"""Gradient training against optimal control (issue 5): the objective PyTorch
+"""Gradient training against optimal control: the objective PyTorch
 trains is the NLP's, the optimisers run, the comparison reports honestly.
 
 References are independent of the code under test: the NLP objective is

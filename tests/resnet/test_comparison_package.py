@@ -1,4 +1,4 @@
-"""The gradient comparison as one subpackage behind occontrol.resnet (issue 11, sections 2 and 4): the README's
+"""The gradient comparison as one subpackage behind occontrol.resnet: the README's
 names come from the packages' __init__, and no module is shadowed by a function of the same name."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Typed rows of the comparison (issue 11, section 4): one vocabulary of outcomes with the solver's or trainer's
+"""Typed rows of the comparison: one vocabulary of outcomes with the solver's or trainer's
 words as detail, the compare.json dictionaries unchanged, divergence found from non-finite values."""
 
 from __future__ import annotations

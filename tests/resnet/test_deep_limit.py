@@ -1,4 +1,4 @@
-"""The deep-limit study (issue 4): run_deep_limit on two moons.
+"""The deep-limit study: run_deep_limit on two moons.
 
 - Short ladder N = 4..64, two random starts, Gauss-Newton, explicit Euler:
   the L2 distances between successive minimisers shrink by about 2x per
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import json
 
 import numpy as np
 import pytest
@@ -42,11 +41,6 @@ LEVEL_FIELDS = {"N", "objective", "loss", "reg_l2", "reg_h1", "status", "success
                 "solve_seconds", "train_accuracy", "test_accuracy"}
 DISTANCE_FIELDS = {"N", "N_next", "l2", "sup", "h1", "objective_gap"}
 
-
-def strict_json(text: str):
-    def refuse(name):
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=refuse)
 
 
 def forbid_solves(monkeypatch):
@@ -145,7 +139,7 @@ def test_progress_prints_one_line_per_solve(moons):
     assert all(" ok " in line and "reused" not in line for line in starts + levels)
 
 
-def test_study_json_has_the_fixed_fields(moons):
+def test_study_json_has_the_fixed_fields(strict_json, moons):
     doc = strict_json(moons["json"])
     assert isinstance(doc["schema"], int) and doc["schema"] == 1
     # problem: every setting, with its value
@@ -176,7 +170,7 @@ def test_study_json_has_the_fixed_fields(moons):
     assert doc["limit_objective"] == moons["result"].study.limit_objective()
 
 
-def test_objective_is_E_N_at_the_saved_weights_on_the_saved_data(moons):
+def test_objective_is_E_N_at_the_saved_weights_on_the_saved_data(strict_json, moons):
     out, doc = moons["out"], strict_json(moons["json"])
     data = load_npz(out / "data.npz")
     X, y = data["X_train"], data["y_train"].astype(float)
@@ -202,7 +196,7 @@ def test_objective_is_E_N_at_the_saved_weights_on_the_saved_data(moons):
         assert lv["test_accuracy"] == np.mean((s_test > 0) == (data["y_test"] == 1))
 
 
-def test_rerun_with_the_same_settings_reuses_every_solve(moons, monkeypatch):
+def test_rerun_with_the_same_settings_reuses_every_solve(strict_json, moons, monkeypatch):
     forbid_solves(monkeypatch)
     lines: list[str] = []
     again = run_deep_limit(MOONS, moons["out"], progress=lines.append)
@@ -271,7 +265,7 @@ def test_other_settings_after_an_interruption_are_refused(tmp_path, monkeypatch)
         run_deep_limit(dataclasses.replace(TINY, tau1=0.5), out)
 
 
-def test_a_forced_failure_is_recorded_as_failed(tmp_path):
+def test_a_forced_failure_is_recorded_as_failed(strict_json, tmp_path):
     config = dataclasses.replace(TINY, grids=(4, 8), max_iter=1)
     result = run_deep_limit(config, tmp_path)
     assert not result.study.success
@@ -289,7 +283,7 @@ def test_a_forced_failure_is_recorded_as_failed(tmp_path):
     assert "FAILED" in result.study.table()
 
 
-def test_branches_all_follows_every_start_and_records_each_branch(tmp_path):
+def test_branches_all_follows_every_start_and_records_each_branch(strict_json, tmp_path):
     config = dataclasses.replace(TINY, grids=(4, 8), n_starts=2, branches="all")
     result = run_deep_limit(config, tmp_path)
     assert result.failed == []

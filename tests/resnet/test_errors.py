@@ -25,15 +25,6 @@ def deep(data):
     return DeepLimitProblem(*data, DeepLimitSettings())
 
 
-@pytest.fixture
-def no_nlp(monkeypatch):
-    """Fail the test if anything tries to transcribe an OCP or call a solver."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("an NLP was built before the bad input was refused")
-    monkeypatch.setattr(oc.ExplicitRungeKutta, "discretize", refuse)
-    monkeypatch.setattr(oc.Collocation, "discretize", refuse)
-
-
 def test_the_no_nlp_guard_works(deep, no_nlp):
     with pytest.raises(AssertionError, match="an NLP was built"):
         solve_layers(deep, 2, solver=oc.Ipopt(max_iter=0))

@@ -1,4 +1,4 @@
-"""Exactness, the claim of the mission (issue 3, DESIGN.md).
+"""Exactness, the claim of the mission (DESIGN.md).
 
 Explicit Euler with piecewise-constant controls *is* the ResNet
 
@@ -247,7 +247,7 @@ def test_euler_nlp_is_the_resnet_at_a_converged_solution():
 
 
 @pytest.mark.parametrize("shooting", ["single", "multiple"])
-def test_exactness_at_the_issue_size(shooting):
+def test_exactness_at_the_prototype_size(shooting):
     """Two moons, n = 200, N = 64, tanh, logistic (the prototype measured 2.2e-16 / 1.1e-16 there)."""
     ds = load_dataset("moons", n=200, noise=0.2, seed=0)
     deep = DeepLimitProblem(ds.X_train, ds.y_train, DeepLimitSettings(**TAUS))

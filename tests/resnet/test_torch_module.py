@@ -1,4 +1,4 @@
-"""The torch side of the ResNet without an import cycle (issue 11, section 4): the layer map in its own module,
+"""The torch side of the ResNet without an import cycle: the layer map in its own module,
 a module-level TorchResNet class, and ResNet.from_torch as the inverse of ResNet.to_torch."""
 
 from __future__ import annotations

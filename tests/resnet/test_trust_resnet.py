@@ -1,4 +1,4 @@
-"""Issue 10, items 4 and 5: bad input to the ResNet application refused by name,
+"""Bad input to the ResNet application refused by name,
 failed solves that say so in every object and file, and scikit-learn's
 conventions for the estimators (ConvergenceWarning, random_state, warm_start,
 verbose).
@@ -27,15 +27,6 @@ from occontrol.resnet.estimator import ODEResNetClassifier, ODEResNetRegressor
 def moons():
     ds = load_dataset("moons", n=40, seed=0)
     return ds.X_train, ds.y_train
-
-
-@pytest.fixture
-def no_nlp(monkeypatch):
-    """Fail the test if anything tries to transcribe an OCP."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("an NLP was built before the bad input was refused")
-    monkeypatch.setattr(oc.ExplicitRungeKutta, "discretize", refuse)
-    monkeypatch.setattr(oc.Collocation, "discretize", refuse)
 
 
 def small_net(h=0.5, **kw) -> ResNet:

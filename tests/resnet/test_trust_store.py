@@ -1,4 +1,4 @@
-"""The deep-limit folder under issue 10: starts and levels fingerprinted,
+"""The deep-limit folder: starts and levels fingerprinted,
 limits free to change between runs, failures retried, one success rule for
 study.json, the table and the exit code, and weights files that say whether
 their solve failed.
@@ -9,17 +9,12 @@ N = 4, 8; about a second per run).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
-import io
-import json
 
 import pytest
 
 import occontrol as oc
-from occontrol.cli import main
-from occontrol.refinement import ConvergenceStudy, Distance, Level
 from occontrol.resnet.deep_limit import (DeepLimitConfig, DeepLimitResult, SettingsMismatch, load_weights,
                                          run_deep_limit)
 
@@ -32,17 +27,6 @@ TINY = DeepLimitConfig(n=60, noise=0.35, grids=(4, 8), n_starts=1)
 TINY_ARGS = ["deep-limit", "--grids", "4,8", "--n", "60", "--noise", "0.35", "--no-figures"]
 
 
-def strict_json(text: str):
-    def refuse(name):
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=refuse)
-
-
-def run_cli(argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 class CountingRun:
@@ -80,7 +64,7 @@ def test_starts_of_another_tau2_are_refused_without_settings_or_study_json(tmp_p
 
 
 # ----------------------------------------------------------- 2. failed levels
-def test_a_rerun_with_a_higher_iteration_limit_solves_the_failures(tmp_path, monkeypatch):
+def test_a_rerun_with_a_higher_iteration_limit_solves_the_failures(strict_json, tmp_path, monkeypatch):
     out = tmp_path / "run"
     failed = run_deep_limit(dataclasses.replace(TINY, max_iter=1), out)
     assert not failed.success and len(failed.failed) == 3
@@ -102,7 +86,7 @@ def test_a_rerun_with_a_higher_iteration_limit_solves_the_failures(tmp_path, mon
 
 
 # --------------------------------------------- 5. one rule; weights with status
-def test_a_failed_start_that_is_not_followed_fails_the_study_everywhere(tmp_path, monkeypatch):
+def test_a_failed_start_that_is_not_followed_fails_the_study_everywhere(run_cli, strict_json, tmp_path, monkeypatch):
     calls = []
 
     def second_start_fails(ocp, transcription=None, *, grid, solver=None, **kwargs):
@@ -137,19 +121,13 @@ def test_weights_of_a_failed_solve_say_so(tmp_path):
         assert info == {"status": lv.status, "success": True}
 
 
-def fake_result(objectives, l2s) -> DeepLimitResult:
-    study = ConvergenceStudy()
-    Ns = [4 * 2 ** k for k in range(len(objectives))]
-    study.levels = [Level(N=N, h=1.0 / N, objective=E, loss=E, reg_l2=0.0, reg_h1=0.0, status="fake",
-                          success=True, iterations=0, build_seconds=0.0, solve_seconds=0.0)
-                    for N, E in zip(Ns, objectives)]
-    study.solutions = [None] * len(Ns)
-    study.distances = [Distance(a, b, d, d, d, abs(Eb - Ea))
-                       for a, b, Ea, Eb, d in zip(Ns, Ns[1:], objectives, objectives[1:], l2s)]
-    return DeepLimitResult(study, starts=[])
+@pytest.fixture
+def fake_result(fake_study):
+    """``fake_result(objectives, l2s)``: a deep-limit result around a study with those levels (no solves)."""
+    return lambda objectives, l2s: DeepLimitResult(fake_study(objectives, l2s), starts=[])
 
 
-def test_a_study_flagged_not_converging_is_not_ok():
+def test_a_study_flagged_not_converging_is_not_ok(fake_result):
     converging = fake_result([1.5, 1.25, 1.125], [1.0, 0.5])
     assert converging.success and converging.ok
     apart = fake_result([1.5, 1.25, 1.125], [1.0, 2.0])   # the minimisers move apart

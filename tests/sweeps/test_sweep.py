@@ -77,7 +77,7 @@ def test_summary_matches_the_studies(four_cases):
         study = read_json(out / case.name / "study.json")
         assert row["case"] == case.name and row["tau2"] == case.swept["tau2"] and row["seed"] == case.swept["seed"]
         assert row["status"] == "ok"
-        # None where the ladder observed no reliable order (issue 10: no order is assumed)
+        # None where the ladder observed no reliable order (no order is assumed)
         assert row["limit_objective"] == approx_or_none(study["limit_objective"], rel=1e-12)
         for metric in ("l2", "sup", "h1", "objective_gap"):
             assert row[f"order_{metric}"] == pytest.approx(study["orders"][metric][-1], rel=1e-12)
@@ -153,7 +153,7 @@ def test_failing_cases_are_recorded_and_the_sweep_goes_on(tmp_path, scheduler):
     rows = {(row["max_iter"], row["seed"]): row for row in result.rows}
     assert not result.success and result.count("ok") == 1 and result.count("failed") == 3
     assert rows[1000, 0]["status"] == "ok" and rows[1000, 0]["finest_objective"] is not None
-    # two levels observe no order: no Richardson limit is made up (issue 10)
+    # two levels observe no order: no Richardson limit is made up
     assert rows[1000, 0]["limit_objective"] is None
     assert rows[1, 0]["status"] == "failed" and "Maximum_Iterations_Exceeded" in rows[1, 0]["reason"]
     for max_iter in (1000, 1):

@@ -22,7 +22,6 @@ from hypothesis.extra.numpy import arrays
 from scipy.integrate import quad
 
 import occontrol as oc
-from reference_problems import lq_problem, swing_up as pendulum_swing_up
 
 
 # ------------------------------------------------------------------ problems
@@ -46,8 +45,13 @@ def pendulum_regulator():
 TIGHT = oc.Ipopt(tol=1e-10)
 
 
-@pytest.mark.parametrize("make", [lq_problem, pendulum_regulator, pendulum_swing_up],
-                         ids=["lq", "pendulum-regulator", "swing-up"])
+@pytest.fixture
+def make(request, lq_problem, swing_up):
+    """The problem builder named by the parameter."""
+    return {"lq": lq_problem, "pendulum-regulator": pendulum_regulator, "swing-up": swing_up}[request.param]
+
+
+@pytest.mark.parametrize("make", ["lq", "pendulum-regulator", "swing-up"], indirect=True)
 @pytest.mark.parametrize("scheme", [oc.RK4, oc.ExplicitEuler])
 @pytest.mark.parametrize("controls", ["constant", "linear"])
 def test_single_and_multiple_shooting_agree(make, scheme, controls):

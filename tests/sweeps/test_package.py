@@ -1,4 +1,4 @@
-"""The sweep machinery as the package occontrol.sweeps (issue 11, section 4): SweepSpec owns the merging of a
+"""The sweep machinery as the package occontrol.sweeps: SweepSpec owns the merging of a
 spec file with the command line, its defaults and checks; a worker count is checked in one place."""
 
 from __future__ import annotations
