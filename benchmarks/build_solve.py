@@ -1,13 +1,13 @@
 """NLP build time and IPOPT solve time on the ResNet-shaped ensemble problem.
 
-The problem (the deep-limit ResNet of DESIGN.md, d = 2, n = 200 samples):
+The problem (the deep-limit ResNet, d = 2, n = 200 samples):
 
     X' = tanh(A(t) X + b(t) 1^T),  X(0) = X0 (2 x 200, two-moons-like data, fixed seed)
     minimise  (1/n) sum_i log(1 + exp(-s_i (W X_i(1) + c)))          (logistic loss, s_i = +-1)
               + tau1 int |theta|^2 + tau2 int |theta'|^2,   theta = (A, b),  tau1 = 1e-3, tau2 = 1e-2
               + tau_w (|W|^2 + c^2),                          tau_w = 1e-2
 
-with static classifier parameters W (1 x 2) and c (E_N of DESIGN.md), transcribed by explicit Euler with
+with static classifier parameters W (1 x 2) and c (E_N of ResNet.objective), transcribed by explicit Euler with
 piecewise-constant controls (the ResNet exactly), multiple shooting. The weight decay
 tau_w > 0 matters: the two moons are separable after the flow, and without it the loss
 has no minimiser (|W| -> inf), so IPOPT wanders instead of converging. The guess is the
