@@ -138,9 +138,10 @@ class ConvergenceStudy:
         self.levels: list[Level] = []
         self.distances: list[Distance] = []
         self.solutions: list[Solution | None] = []
-        # failed solves outside the ladder that the study depends on (e.g. the starts its
-        # first level was chosen from): they make the study fail like a failed level
+        # failed solves outside the ladder that the study depends on: they make the study fail like a failed level
         self.other_failures: list[str] = []
+        # failed starts the ladder was not followed from: reported (table, JSON), not fatal
+        self.failed_starts: list[str] = []
 
     # --------------------------------------------------------------- build
     def add(self, level: Level, solution: Solution | None, controls: list[str] | None = None) -> None:
@@ -295,6 +296,8 @@ class ConvergenceStudy:
             lines.append(f"FAILED levels (left out of distances and orders): {failed}")
         if self.other_failures:
             lines.append("FAILED other solves: " + "; ".join(self.other_failures))
+        if self.failed_starts:
+            lines.append("Failed starts, not followed (reported, not fatal): " + "; ".join(self.failed_starts))
         converging, reason = self.verdict()
         if converging is False:
             lines.append(f"NOT CONVERGING: {reason}")
@@ -311,7 +314,8 @@ class ConvergenceStudy:
                 "orders": self.orders(), "limit_objective": self.limit_objective(),
                 "limit_note": self.limit_note(), "converging": self.converging,
                 "converging_reason": self.verdict()[1],
-                "branch_jumps": self.branch_jumps(), "other_failures": list(self.other_failures)}
+                "branch_jumps": self.branch_jumps(), "other_failures": list(self.other_failures),
+                "failed_starts": list(self.failed_starts)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ConvergenceStudy":
@@ -322,6 +326,7 @@ class ConvergenceStudy:
         study.solutions = [None] * len(study.levels)
         study.distances = [Distance(**d) for d in data["distances"]]
         study.other_failures = list(data.get("other_failures", []))
+        study.failed_starts = list(data.get("failed_starts", []))
         return study
 
     def save(self, path: str | os.PathLike) -> Path:

@@ -8,10 +8,14 @@ its fingerprint), solves again what failed, and different settings are
 refused rather than mixed. Solver limits (max_iter, max_wall_time) may change
 between runs.
 
-One rule for the verdict: the study succeeds when every solve succeeded (the
-random starts, and every level of every followed branch); study.json's
-``success``, the table and the CLI's exit code all follow it, and a study
-whose followed branch is flagged not converging exits 1 too.
+One rule for the verdict: the study succeeds when at least one random start
+succeeded and every level of every followed branch succeeded. A failed start
+that is not followed is reported (progress line, table, study.json's
+``failed_starts`` and ``failed``) but does not fail the study; with
+``branches='all'`` every start is followed, so there a failed start is fatal.
+study.json's ``success``, the table's verdict line and the CLI's exit code all
+follow this rule, and a study whose followed branch is flagged not converging
+exits 1 too.
 """
 
 from __future__ import annotations
@@ -132,7 +136,7 @@ class DeepLimitResult:
 
     @property
     def failed(self) -> list[str]:
-        """Every failed solve, described."""
+        """Every failed solve, described (failed starts that were not followed included: reported, not fatal)."""
         out = _failed_starts(self.starts)
         for study in [self.study] + self.branches:
             out += [f"{study.label} N={lv.N}: {lv.status}" for lv in study.levels if not lv.success]
@@ -140,8 +144,20 @@ class DeepLimitResult:
 
     @property
     def success(self) -> bool:
-        """Every solve succeeded: the starts and every level of every followed branch."""
-        return not self.failed
+        """At least one start succeeded and every level of every followed branch succeeded.
+
+        A failed start that was not followed does not count; a followed one is
+        the first level of its branch, so it does (``branches='all'``).
+        """
+        started = not self.starts or any(s["success"] for s in self.starts)
+        return started and all(study.success for study in [self.study] + self.branches)
+
+    def verdict_line(self) -> str:
+        """One line saying whether the study succeeded, by the rule of :attr:`success`."""
+        if self.success:
+            note = (f"; {len(self.failed)} failed start(s) not followed, reported" if self.failed else "")
+            return "Study: succeeded (every level of every followed branch converged" + note + ")"
+        return "Study: FAILED (" + "; ".join(self.failed) + ")"
 
     @property
     def ok(self) -> bool:
@@ -350,8 +366,9 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
         studies.append(study)
         if rank == 0:
             networks = branch_networks
-    # the best start was chosen among all starts: a failed one makes the followed study fail too
-    studies[0].other_failures = _failed_starts(starts)
+    # a failed start that is not followed is reported, not fatal (a followed one is a failed first level)
+    followed = {starts[i]["seed"] for i in follow}
+    studies[0].failed_starts = _failed_starts([s for s in starts if s["seed"] not in followed])
     return DeepLimitResult(studies[0], starts, studies[1:], networks, data)
 
 
@@ -359,7 +376,7 @@ def study_json(result: DeepLimitResult) -> dict:
     """The study.json document: the followed branch's fields, plus starts and other branches."""
     doc = result.study.to_dict()
     doc["schema"] = SCHEMA
-    doc["success"] = result.success  # every solve, other branches included: the exit code's rule
+    doc["success"] = result.success  # the exit code's rule, other branches included
     doc["starts"] = result.starts
     doc["branches"] = [{"label": b.label, "limit_objective": b.limit_objective(), "success": b.success,
                         "converging": b.converging, "converging_reason": b.verdict()[1],

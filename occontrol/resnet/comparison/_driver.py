@@ -177,6 +177,20 @@ class CompareResult:
         return [f"ipopt {reg}: {line}" for reg, res in self.ipopt.items() for line in res.failed]
 
     @property
+    def success(self) -> bool:
+        """Every IPOPT ladder succeeded, by the deep-limit study's rule
+        (:attr:`~occontrol.resnet.deep_limit.DeepLimitResult.success`): a failed start that is not
+        followed is reported in :attr:`failed`, not fatal. Gradient runs never fail the comparison."""
+        return all(res.success for res in self.ipopt.values())
+
+    def verdict_line(self) -> str:
+        """One line saying whether the comparison succeeded, by the rule of :attr:`success`."""
+        if self.success:
+            note = f"; {len(self.failed)} failed start(s) not followed, reported" if self.failed else ""
+            return "Comparison: succeeded (every level of every IPOPT ladder converged" + note + ")"
+        return "Comparison: FAILED (" + "; ".join(self.failed) + ")"
+
+    @property
     def diverged(self) -> list[str]:
         """Every gradient run whose E_N or weights went non-finite, described."""
         return [f"{r.method} {r.setting} N={r.N}" for r in self.rows if r.outcome == "diverged"]
@@ -190,7 +204,7 @@ class CompareResult:
                           "ipopt_ladder": Setting.parse(s).regulariser} for s in self.config.settings],
             "ipopt": {reg: _ipopt_summary(res) for reg, res in self.ipopt.items()},
             "rows": [r.to_dict() for r in self.rows], "distances": self.distances,
-            "failed": self.failed, "diverged": self.diverged,
+            "success": self.success, "failed": self.failed, "diverged": self.diverged,
             "notes": NOTES})
 
     def _tau2(self, name: str) -> float:
@@ -222,7 +236,7 @@ NOTES = {
 def _ipopt_summary(res: DeepLimitResult) -> dict:
     study = res.study
     return {"label": study.label, "followed_seed": _followed_seed(res), "starts": res.starts,
-            "success": study.success, "limit_objective": study.limit_objective(),
+            "success": res.success, "limit_objective": study.limit_objective(),
             "levels": [lv.to_dict() for lv in study.levels], "failed": res.failed}
 
 
