@@ -85,9 +85,13 @@ def case_outcome(status: str) -> str:
 class Record:
     """A results record: a dataclass written and read through one pair of helpers."""
 
+    def values(self) -> dict[str, Any]:
+        """The fields (and what a subclass derives from them) as they are in memory."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     def to_dict(self) -> dict[str, Any]:
-        """The record as strict-JSON-ready plain data (non-finite floats as None)."""
-        return json_safe({f.name: getattr(self, f.name) for f in fields(self)})
+        """:meth:`values` as strict-JSON-ready plain data (non-finite floats as None)."""
+        return json_safe(self.values())
 
     @classmethod
     def from_dict(cls: type[R], data: Mapping[str, Any]) -> R:

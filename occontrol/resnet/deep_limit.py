@@ -31,7 +31,8 @@ import numpy as np
 from .._checks import as_choice, as_finite_float, as_positive_int
 from ..datasets import DATASETS, SHAPES, Dataset, load_dataset
 from ..io import DamagedFile, check_npz, folder_lock, read_json, write_json, write_npz
-from ..refine import (SCHEMA, ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
+from ..records import Record, solve_outcome, write_document
+from ..refine import (ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
                       level_fingerprint, refine, start_record)
 from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
@@ -44,7 +45,7 @@ from .strategy import HessianStrategy, as_strategy
 from .train import (_labels, check_classifier_growth, guess_from_network, network_from_solution,
                     random_network)
 
-__all__ = ["DeepLimitConfig", "DeepLimitResult", "run_deep_limit", "SettingsMismatch", "load_weights"]
+__all__ = ["DeepLimitConfig", "DeepLimitResult", "StartRecord", "run_deep_limit", "SettingsMismatch", "load_weights"]
 
 # settings that may change between runs in the same folder: they bound a solve but do not
 # define its answer (a converged level stays valid; a failed one is solved again)
@@ -122,6 +123,37 @@ class DeepLimitConfig(DeepLimitFields):
         """IPOPT with these limits and the options the strategy requires."""
         solver = Ipopt(**{f.name: getattr(self, f.name) for f in fields(SolverFields)})
         return cast(Ipopt, self.hessian_strategy().ipopt(solver))
+
+
+@dataclass
+class StartRecord(Record):
+    """One random start at the coarsest grid, as study.json's ``starts`` has it.
+
+    Attributes
+    ----------
+    seed, N : int
+    objective : float
+    status : str
+        IPOPT's status (``detail`` in JSON); ``outcome`` says converged or failed.
+    success : bool
+    iterations : int
+    reused : bool
+        Read from the folder's store, solved by an earlier run.
+    solve_seconds : float
+    """
+
+    seed: int
+    N: int
+    objective: float
+    status: str
+    success: bool
+    iterations: int
+    reused: bool
+    solve_seconds: float
+
+    def values(self) -> dict:
+        """The start's entry, with ``outcome`` and ``detail``."""
+        return {**super().values(), "outcome": solve_outcome(self.success, self.status), "detail": self.status}
 
 
 @dataclass
@@ -314,7 +346,9 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
         raise SettingsMismatch(f"out: {folder} holds solves made with other settings; choose another --out "
                                f"or remove the folder ({exc})") from exc
     if folder is not None:
-        write_json(folder / "study.json", study_json(result))
+        # a resumed folder's earlier study.json (without provenance if written before it was recorded)
+        # keeps its provenance in provenance_history
+        write_document(folder / "study.json", "study", study_json(result), record)
     return result
 
 
@@ -330,9 +364,8 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
         seed = config.seed + i
         store = _start_store(folder, seed) if folder is not None else None
         sol, reused = _solve_start(deep, config, N0, seed, store, solver, hess_lag)
-        starts.append({"seed": seed, "N": N0, "objective": sol.objective, "status": sol.status,
-                       "success": sol.success, "iterations": sol.iterations, "reused": reused,
-                       "solve_seconds": sol.solve_seconds})
+        starts.append(StartRecord(seed, N0, sol.objective, sol.status, sol.success, sol.iterations, reused,
+                                  sol.solve_seconds).values())
         start_sols.append(sol)
         say(f"start seed {seed:<3d} N={N0:<4d} {'ok' if sol.success else 'FAILED':<6s} {sol.status:<28s} "
             f"objective {sol.objective:.10g}  iter {sol.iterations:<4d} solve {sol.solve_seconds:6.2f}s"
@@ -375,7 +408,6 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
 def study_json(result: DeepLimitResult) -> dict:
     """The study.json document: the followed branch's fields, plus starts and other branches."""
     doc = result.study.to_dict()
-    doc["schema"] = SCHEMA
     doc["success"] = result.success  # the exit code's rule, other branches included
     doc["starts"] = result.starts
     doc["branches"] = [{"label": b.label, "limit_objective": b.limit_objective(), "success": b.success,

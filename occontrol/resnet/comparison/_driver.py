@@ -29,7 +29,8 @@ import numpy as np
 
 from ..._checks import as_choice, as_positive_int
 from ...datasets import Dataset, load_dataset
-from ...io import atomic_write, folder_lock, json_safe, write_json, write_npz
+from ...io import atomic_write, folder_lock, json_safe, write_npz
+from ...records import SCHEMAS, write_document
 from ._rows import GradientRow, IpoptRow
 from ._metrics import constant_from, gradient_norm, initial_network, theta_distance
 from ..config import COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields
@@ -41,7 +42,7 @@ from .._torch import import_torch
 
 __all__ = ["CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "compare"]
 
-SCHEMA = 1
+SCHEMA = SCHEMAS["compare"]
 RELS = {"1e-3": 1e-3, "1e-6": 1e-6}  # relative tolerances of "reached IPOPT's objective"
 
 
@@ -409,7 +410,7 @@ def _compare(config: CompareConfig, folder: Path | None, progress: Callable[[str
     for name in config.settings:
         _run_setting(result, Setting.parse(name), deep, data, folder, say)
         if folder is not None:
-            write_json(folder / "compare.json", result.to_dict())
+            write_document(folder / "compare.json", "compare", result.to_dict(), result.config.to_dict())
     result.complete = True
     if folder is not None:
         _write_outputs(result, folder, figures)
@@ -459,7 +460,7 @@ def _write_outputs(result: CompareResult, folder: Path, figures: bool) -> None:
     from ._report import compare_figures, markdown
 
     doc = result.to_dict()
-    write_json(folder / "compare.json", doc)
+    write_document(folder / "compare.json", "compare", doc, result.config.to_dict())
     text = markdown(doc)
     atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     histories = {f"{s}/{m}/N{N}": np.asarray(run.history, dtype=float) for (s, m, N), run in result.runs.items()}

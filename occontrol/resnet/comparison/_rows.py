@@ -1,7 +1,8 @@
 """The rows of a comparison, typed: one per (setting, N, method).
 
-A row's ``outcome`` is one word of :data:`OUTCOMES`; what the solver or the
-trainer said is kept as ``detail``. In compare.json a row is the dictionary
+A row's ``outcome`` is one word of :data:`OUTCOMES` (the words of the one
+vocabulary, :data:`occontrol.records.OUTCOMES`, that a finished run can have);
+what the solver or the trainer said is kept as ``detail``. In compare.json a row is the dictionary
 of :meth:`to_dict`, whose ``status`` is the text the file has always had
 (IPOPT's status, ``FAILED: <status>``, ``diverged``, ``steps budget``).
 """
@@ -12,16 +13,18 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from ..._checks import as_choice
+from ...records import OUTCOMES as ALL_OUTCOMES
+from ...records import Record
 
 __all__ = ["OUTCOMES", "IpoptRow", "GradientRow", "row_from_dict"]
 
 # converged: IPOPT met its tolerance; failed: IPOPT stopped without it; diverged: a gradient run's E_N or weights
 # went non-finite; budget: a gradient run used its steps or seconds (it has no convergence test)
-OUTCOMES = ("converged", "failed", "diverged", "budget")
+OUTCOMES = tuple(o for o in ALL_OUTCOMES if o != "incomplete")
 
 
 @dataclass
-class _Row:
+class _Row(Record):
     """What every row has.
 
     Attributes
@@ -84,7 +87,7 @@ class _Row:
 
     def to_dict(self) -> dict[str, Any]:
         """The row as compare.json has it (``status`` and ``success`` included)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out = self.values()
         return {"setting": self.setting, "N": self.N, "method": self.method, "status": self.status,
                 "success": self.success, **out}
 
