@@ -13,7 +13,7 @@ import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -74,7 +74,7 @@ class Level(Record):
         return json_safe(out)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Level":
+    def from_dict(cls, data: Mapping[str, Any]) -> "Level":
         """The level of a study.json entry: unknown keys are its metrics (outcome and detail are derived)."""
         names = {f for f in cls.__dataclass_fields__ if f != "metrics"}
         return cls(**{k: v for k, v in data.items() if k in names},

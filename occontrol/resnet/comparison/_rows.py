@@ -10,7 +10,7 @@ of :meth:`to_dict`, whose ``status`` is the text the file has always had
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 from ..._checks import as_choice
 from ...records import OUTCOMES as ALL_OUTCOMES
@@ -92,7 +92,7 @@ class _Row(Record):
                 "success": self.success, **out}
 
     @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> "_Row":
+    def from_dict(cls, doc: Mapping[str, Any]) -> "_Row":
         """A row from compare.json (files written before ``outcome`` existed too)."""
         values: dict[str, Any] = {f.name: doc.get(f.name) for f in fields(cls)}
         if values["outcome"] is None:
@@ -104,7 +104,7 @@ class _Row(Record):
         return self.to_dict()[key]
 
 
-def _legacy(doc: dict[str, Any]) -> tuple[str, str]:
+def _legacy(doc: Mapping[str, Any]) -> tuple[str, str]:
     """(outcome, detail) of a row written before ``outcome`` existed, from its status text."""
     status = str(doc.get("status"))
     if doc.get("method") == "ipopt":
