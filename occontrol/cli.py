@@ -255,7 +255,8 @@ def _run_deep_limit(args) -> int:
     print(f"study: {out / 'study.json'}")
     print(result.verdict_line())
     if result.failed:
-        print("FAILED solves:\n  " + "\n  ".join(result.failed), file=sys.stderr)
+        head = "FAILED solves" if not result.success else "Failed starts, not followed (reported, not fatal)"
+        print(f"{head}:\n  " + "\n  ".join(result.failed), file=sys.stderr)
     return 0 if result.ok else 1  # ok: the study succeeded (DeepLimitResult.success) and is not flagged not converging
 
 
@@ -391,7 +392,9 @@ def _run_compare(args) -> int:
         print("diverged gradient runs: " + ", ".join(result.diverged))
     print(result.verdict_line())
     if result.failed:
-        print("FAILED IPOPT solves:\n  " + "\n  ".join(result.failed), file=sys.stderr)
+        head = ("FAILED IPOPT solves" if not result.success
+                else "Failed IPOPT starts, not followed (reported, not fatal)")
+        print(f"{head}:\n  " + "\n  ".join(result.failed), file=sys.stderr)
     return 0 if result.success else 1  # failed starts that are not followed are reported, not fatal
 
 

@@ -243,3 +243,23 @@ def test_compare_json_is_stamped(tmp_path):
     assert doc["kind"] == "occontrol.compare" and doc["success"] is result.success is True
     assert {r["outcome"] for r in doc["rows"]} <= set(OUTCOMES)
     assert all(lv["outcome"] == "converged" for lv in doc["ipopt"]["h1"]["levels"])
+
+
+def test_a_sweep_case_follows_the_study_rule(tmp_path, monkeypatch):
+    import importlib
+
+    from occontrol.resnet.sweep import run_case
+    deep_limit_module = importlib.import_module("occontrol.resnet.deep_limit")
+    real_solve, calls = deep_limit_module.solve, []
+
+    def second_start_fails(ocp, transcription=None, *, grid, solver=None, **kwargs):
+        calls.append(grid)
+        if len(calls) == 2:
+            solver = oc.Ipopt(max_iter=1)
+        return real_solve(ocp, transcription, grid=grid, solver=solver, **kwargs)
+    monkeypatch.setattr(deep_limit_module, "solve", second_start_fails)
+    settings = {"n": 60, "noise": 0.35, "grids": [4, 8], "n_starts": 2}
+    outcome = run_case(settings, str(tmp_path))
+    assert outcome["status"] == "ok"
+    assert outcome["reason"] == ("failed starts, not followed (reported, not fatal): "
+                                 "start seed 1 at N=4: Maximum_Iterations_Exceeded")
