@@ -5,7 +5,9 @@ Only the standard library and the plain settings of
 parsed; CasADi, scikit-learn, torch, Dask and matplotlib come in when a
 command runs, so ``--help`` and usage errors answer at once.
 
-Exit codes: 0 done, 1 a solve (or a sweep case) failed, 2 a usage error,
+Exit codes: 0 done, 1 a study, a comparison or a sweep case failed (by the
+study's rule: a failed start that is not followed is reported, not fatal;
+see :attr:`occontrol.resnet.deep_limit.DeepLimitResult.success`), 2 a usage error,
 said in one line ``occontrol <command>: error: ...``: a bad option, settings
 that do not fit together, an output folder that cannot be used (a file,
 below a file, not writable, in use by another run, or holding a damaged file
