@@ -405,16 +405,17 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
     return DeepLimitResult(studies[0], starts, studies[1:], networks, data)
 
 
+# the keys of a ConvergenceStudy's document that study.json keeps for each other branch
+BRANCH_KEYS = ("label", "limit_objective", "success", "converging", "converging_reason", "levels", "distances",
+               "orders")
+
+
 def study_json(result: DeepLimitResult) -> dict:
     """The study.json document: the followed branch's fields, plus starts and other branches."""
     doc = result.study.to_dict()
     doc["success"] = result.success  # the exit code's rule, other branches included
     doc["starts"] = result.starts
-    doc["branches"] = [{"label": b.label, "limit_objective": b.limit_objective(), "success": b.success,
-                        "converging": b.converging, "converging_reason": b.verdict()[1],
-                        "levels": [lv.to_dict() for lv in b.levels],
-                        "distances": [d.to_dict() for d in b.distances], "orders": b.orders()}
-                       for b in result.branches]
+    doc["branches"] = [{k: branch[k] for k in BRANCH_KEYS} for branch in (b.to_dict() for b in result.branches)]
     doc["failed"] = result.failed
     return doc
 
