@@ -5,7 +5,9 @@ Only the standard library and the plain settings of
 parsed; CasADi, scikit-learn, torch, Dask and matplotlib come in when a
 command runs, so ``--help`` and usage errors answer at once.
 
-Exit codes: 0 done, 1 a solve (or a sweep case) failed, 2 a usage error,
+Exit codes: 0 done, 1 a study, a comparison or a sweep case failed (by the
+study's rule: a failed start that is not followed is reported, not fatal;
+see :attr:`occontrol.resnet.deep_limit.DeepLimitResult.success`), 2 a usage error,
 said in one line ``occontrol <command>: error: ...``: a bad option, settings
 that do not fit together, an output folder that cannot be used (a file,
 below a file, not writable, in use by another run, or holding a damaged file
@@ -253,9 +255,11 @@ def _run_deep_limit(args) -> int:
         for path in study_figures(result, out):
             print(f"figure: {path}")
     print(f"study: {out / 'study.json'}")
+    print(result.verdict_line())
     if result.failed:
-        print("FAILED solves:\n  " + "\n  ".join(result.failed), file=sys.stderr)
-    return 0 if result.ok else 1  # ok: every solve succeeded and the study is not flagged not converging
+        head = "FAILED solves" if not result.success else "Failed starts, not followed (reported, not fatal)"
+        print(f"{head}:\n  " + "\n  ".join(result.failed), file=sys.stderr)
+    return 0 if result.ok else 1  # ok: the study succeeded (DeepLimitResult.success) and is not flagged not converging
 
 
 def _sweep_parser(sub) -> None:
@@ -320,7 +324,8 @@ def _compare_parser(sub) -> None:
                                    "weights, and compare objectives, wall times, times to reach IPOPT's objective "
                                    "and accuracies; then measure |theta_N - theta_2N| per method with and without "
                                    "the H1 regulariser, from depth-consistent and i.i.d. initial weights. Needs "
-                                   "the extra occontrol[torch]. Exit code 1 if any IPOPT solve failed.")
+                                   "the extra occontrol[torch]. Exit code 1 if an IPOPT ladder failed (a failed start "
+                                   "that is not followed is reported, not fatal).")
     _add_model_options(p, d)
     g = p.add_argument_group("ladder and IPOPT")
     _add_fields(g, _CompareLadderFields, d, grids="layer counts N, as '8,16' or '8:64' (default %s)"
@@ -387,10 +392,12 @@ def _run_compare(args) -> int:
     print(f"table: {out / 'compare.md'}\nresults: {out / 'compare.json'}")
     if result.diverged:
         print("diverged gradient runs: " + ", ".join(result.diverged))
+    print(result.verdict_line())
     if result.failed:
-        print("FAILED IPOPT solves:\n  " + "\n  ".join(result.failed), file=sys.stderr)
-        return 1
-    return 0
+        head = ("FAILED IPOPT solves" if not result.success
+                else "Failed IPOPT starts, not followed (reported, not fatal)")
+        print(f"{head}:\n  " + "\n  ".join(result.failed), file=sys.stderr)
+    return 0 if result.success else 1  # failed starts that are not followed are reported, not fatal
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -50,21 +50,29 @@ class DamagedFile(ValueError):
         super().__init__(f"{self.path} is damaged ({why}); delete it (or its folder) to recompute")
 
 
-def json_safe(x: Any) -> Any:
-    """Plain Python containers with non-finite floats as None (strict JSON)."""
-    if isinstance(x, dict):
-        return {str(k): json_safe(v) for k, v in x.items()}
+def json_safe(x: Any, other: Callable[[Any], Any] | None = None) -> Any:
+    """Plain Python containers with non-finite floats as None (strict JSON): the one JSON sanitiser.
+
+    Mappings become dicts with string keys, tuples and arrays lists, numpy
+    (and other ``tolist()``) values plain numbers. A value of any other type
+    is kept as it is, or passed through ``other`` when given (``repr`` makes
+    anything writable).
+    """
+    if isinstance(x, Mapping):
+        return {str(k): json_safe(v, other) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [json_safe(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return json_safe(x.tolist())
+        return [json_safe(v, other) for v in x]
+    if isinstance(x, np.bool_):
+        return bool(x)
     if isinstance(x, (np.floating, float)):
         return float(x) if math.isfinite(x) else None
     if isinstance(x, (np.integer,)):
         return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    if hasattr(x, "tolist") and callable(x.tolist):  # numpy arrays, torch tensors
+        return json_safe(x.tolist(), other)
+    return x if other is None else other(x)
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object], suffix: str = "") -> Path:

@@ -13,9 +13,9 @@ import inspect
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ParamSpec, TypeVar
+from typing import Any, Callable, Mapping, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from .fingerprint import array_digest, combine, problem_fingerprint, solver_fing
 from .grid import Grid, as_grid, interval_function_distance, piecewise_linear_distance, prolong
 from .guess import initial_guess
 from .io import json_safe, read_json, write_json, write_npz
+from .records import SCHEMAS, Record, markdown_table, provenance, solve_outcome
 from .problem import OCP
 from .solution import Solution
 from .solver import CasadiSolver, Ipopt, discretize, solve
@@ -32,18 +33,20 @@ from .transcription.discrete import Transcription
 __all__ = ["Level", "Distance", "ConvergenceStudy", "refine", "StartPolicy", "Reporter", "doubling", "SCHEMA",
            "prolonged_guess", "control_distance", "LevelStore", "StoreMismatch"]
 
-SCHEMA = 1
+SCHEMA = SCHEMAS["study"]
 METRICS = ("l2", "sup", "h1", "objective_gap")
 ROUNDING = 1e-9  # objective gaps (relative) and distances below this are rounding, not convergence
 MIN_ORDER, MAX_ORDER = 0.25, 8.0  # observed orders outside are not used for extrapolation
 
 
 @dataclass
-class Level:
+class Level(Record):
     """One solve of the ladder. A failed level keeps its numbers but ``success`` is False.
 
     ``h`` is the longest step; with a free final time it is a fraction of the
     horizon (each level has its own tf; orders use the grid's refinement ratio).
+    In JSON the ``metrics`` are flattened into the level, beside ``outcome``
+    (:func:`occontrol.records.solve_outcome`) and ``detail`` (IPOPT's status).
     """
 
     N: int
@@ -60,20 +63,31 @@ class Level:
     reused: bool = False
     metrics: dict = field(default_factory=dict)
 
+    @property
+    def outcome(self) -> str:
+        """'converged' or 'failed' (:data:`occontrol.records.OUTCOMES`)."""
+        return solve_outcome(self.success, self.status)
+
     def to_dict(self) -> dict:
-        out = asdict(self)
+        """The level as study.json has it: the fields, the metrics flattened, outcome and detail."""
+        out = self.values()
         out.update(out.pop("metrics"))
+        out.update(outcome=self.outcome, detail=self.status)
         return json_safe(out)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Level":
+    def from_dict(cls, data: Mapping[str, Any]) -> "Level":
+        """The level of a study.json entry: unknown keys are its metrics (outcome and detail are derived)."""
         names = {f for f in cls.__dataclass_fields__ if f != "metrics"}
         return cls(**{k: v for k, v in data.items() if k in names},
-                   metrics={k: v for k, v in data.items() if k not in names})
+                   metrics={k: v for k, v in data.items() if k not in names and k not in _DERIVED})
+
+
+_DERIVED = ("outcome", "detail")  # written by Level.to_dict from status and success
 
 
 @dataclass
-class Distance:
+class Distance(Record):
     """Distances between the minimisers on grids N and N_next."""
 
     N: int
@@ -83,9 +97,6 @@ class Distance:
     h1: float
     objective_gap: float
     branch_jump: bool = False
-
-    def to_dict(self) -> dict:
-        return json_safe(asdict(self))
 
 
 def _control_function(sol: Solution, names: list[str] | None) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -140,9 +151,12 @@ class ConvergenceStudy:
         self.levels: list[Level] = []
         self.distances: list[Distance] = []
         self.solutions: list[Solution | None] = []
-        # failed solves outside the ladder that the study depends on (e.g. the starts its
-        # first level was chosen from): they make the study fail like a failed level
+        # failed solves outside the ladder that the study depends on: they make the study fail like a failed level
         self.other_failures: list[str] = []
+        # failed starts the ladder was not followed from: reported (table, JSON), not fatal
+        self.failed_starts: list[str] = []
+        # what produced the study (versions, machine, settings); None: read from a file written without it
+        self.provenance: dict | None = provenance(self.problem)
 
     # --------------------------------------------------------------- build
     def add(self, level: Level, solution: Solution | None, controls: list[str] | None = None) -> None:
@@ -273,7 +287,7 @@ class ConvergenceStudy:
         metric_names = self.shown if self.shown is not None else sorted({k for lv in self.levels for k in lv.metrics})
         head = ["N", "status", "objective", "iter", "build s", "solve s", "L2 dist", "sup dist", "H1 dist",
                 "|dE|"] + metric_names
-        rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        rows = []
         by_next = {d.N_next: d for d in self.distances}
         for lv in self.levels:
             d = by_next.get(lv.N)
@@ -285,7 +299,7 @@ class ConvergenceStudy:
                 dist[0] += " (jump)"
             cells = [str(lv.N), status, _fmt(lv.objective, 10), str(lv.iterations), f"{lv.build_seconds:.2f}",
                      f"{lv.solve_seconds:.2f}"] + dist + [_fmt(lv.metrics.get(k)) for k in metric_names]
-            rows.append("| " + " | ".join(cells) + " |")
+            rows.append(cells)
         orders = self.orders()
         lines = ["", "Observed orders: " + "; ".join(
             f"{m} " + ", ".join(_fmt(o) for o in orders[m]) for m in METRICS if orders[m])]
@@ -297,12 +311,14 @@ class ConvergenceStudy:
             lines.append(f"FAILED levels (left out of distances and orders): {failed}")
         if self.other_failures:
             lines.append("FAILED other solves: " + "; ".join(self.other_failures))
+        if self.failed_starts:
+            lines.append("Failed starts, not followed (reported, not fatal): " + "; ".join(self.failed_starts))
         converging, reason = self.verdict()
         if converging is False:
             lines.append(f"NOT CONVERGING: {reason}")
         if self.branch_jumps():
             lines.append(f"Branch jumps at N = {self.branch_jumps()}")
-        return "\n".join(rows + lines)
+        return "\n".join([markdown_table(head, rows)] + lines)
 
     # ------------------------------------------------------------------ io
     def to_dict(self) -> dict:
@@ -313,7 +329,8 @@ class ConvergenceStudy:
                 "orders": self.orders(), "limit_objective": self.limit_objective(),
                 "limit_note": self.limit_note(), "converging": self.converging,
                 "converging_reason": self.verdict()[1],
-                "branch_jumps": self.branch_jumps(), "other_failures": list(self.other_failures)}
+                "branch_jumps": self.branch_jumps(), "other_failures": list(self.other_failures),
+                "failed_starts": list(self.failed_starts), "provenance": self.provenance}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ConvergenceStudy":
@@ -322,11 +339,14 @@ class ConvergenceStudy:
         study = cls(data.get("problem", {}), data.get("label", ""))
         study.levels = [Level.from_dict(d) for d in data["levels"]]
         study.solutions = [None] * len(study.levels)
-        study.distances = [Distance(**d) for d in data["distances"]]
+        study.distances = [Distance.from_dict(d) for d in data["distances"]]
         study.other_failures = list(data.get("other_failures", []))
+        study.failed_starts = list(data.get("failed_starts", []))
+        study.provenance = data.get("provenance")
         return study
 
     def save(self, path: str | os.PathLike) -> Path:
+        """Write :meth:`to_dict` (with its schema and the provenance of the run that made the study)."""
         return write_json(path, self.to_dict())
 
     @classmethod
@@ -433,7 +453,8 @@ class LevelStore:
     def save(self, sol: Solution, fingerprint: dict | None = None) -> None:
         meta = {"status": sol.status, "success": sol.success, "iterations": sol.iterations,
                 "build_seconds": sol.build_seconds, "solve_seconds": sol.solve_seconds, "solver": sol.solver,
-                "fingerprint": fingerprint}
+                "fingerprint": fingerprint, "outcome": solve_outcome(sol.success, sol.status),
+                "provenance": provenance()}
         write_npz(self.path(sol.N), w=sol.w, lam_x=sol.lam_x if sol.lam_x is not None else np.zeros(0),
                   lam_g=sol.lam_g if sol.lam_g is not None else np.zeros(0), meta=np.str_(json.dumps(meta)))
 

@@ -11,6 +11,7 @@ import numpy as np
 from ._checks import holds_bool
 from .io import json_safe
 from .problem import Variable
+from .records import solve_outcome
 from .transcription.discrete import DiscreteProblem
 
 __all__ = ["Solution"]
@@ -146,13 +147,18 @@ class Solution:
             out = self._shape_series(var, z[self._rows(var), :])
         return out[0] if scalar else np.array(out)
 
+    @property
+    def outcome(self) -> str:
+        """'converged' or 'failed': the solve's word of :data:`occontrol.records.OUTCOMES` (``status`` is IPOPT's)."""
+        return solve_outcome(self.success, self.status)
+
     # ------------------------------------------------------------------- io
     def to_dict(self) -> dict:
-        """JSON-safe summary: status, objective, timings, grid and all values."""
+        """JSON-safe summary: status (and outcome), objective, timings, grid and all values."""
         ocp = self.problem.ocp
         values = {v.name: self.value(v.symbol) for v in ocp.variables}
         return json_safe({
-            "success": self.success, "status": self.status, "solver": self.solver,
+            "success": self.success, "status": self.status, "outcome": self.outcome, "solver": self.solver,
             "objective": self.objective, "objective_parts": self.objective_parts,
             "regularization_parts": self.regularization_parts,
             "iterations": self.iterations, "build_seconds": self.build_seconds,

@@ -8,10 +8,14 @@ its fingerprint), solves again what failed, and different settings are
 refused rather than mixed. Solver limits (max_iter, max_wall_time) may change
 between runs.
 
-One rule for the verdict: the study succeeds when every solve succeeded (the
-random starts, and every level of every followed branch); study.json's
-``success``, the table and the CLI's exit code all follow it, and a study
-whose followed branch is flagged not converging exits 1 too.
+One rule for the verdict: the study succeeds when at least one random start
+succeeded and every level of every followed branch succeeded. A failed start
+that is not followed is reported (progress line, table, study.json's
+``failed_starts`` and ``failed``) but does not fail the study; with
+``branches='all'`` every start is followed, so there a failed start is fatal.
+study.json's ``success``, the table's verdict line and the CLI's exit code all
+follow this rule, and a study whose followed branch is flagged not converging
+exits 1 too.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ import numpy as np
 from .._checks import as_choice, as_finite_float, as_positive_int
 from ..datasets import DATASETS, SHAPES, Dataset, load_dataset
 from ..io import DamagedFile, check_npz, folder_lock, read_json, write_json, write_npz
-from ..refinement import (SCHEMA, ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
+from ..records import Record, solve_outcome, write_document
+from ..refinement import (ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
                       level_fingerprint, refine, start_record)
 from ..solution import Solution
 from ..solver import Ipopt, discretize, solve
@@ -40,7 +45,7 @@ from .strategy import HessianStrategy, as_strategy
 from .train import (check_classifier_growth, guess_from_network, network_from_solution, random_network,
                     training_labels)
 
-__all__ = ["DeepLimitConfig", "DeepLimitResult", "run_deep_limit", "SettingsMismatch", "load_weights"]
+__all__ = ["DeepLimitConfig", "DeepLimitResult", "StartRecord", "run_deep_limit", "SettingsMismatch", "load_weights"]
 
 # settings that may change between runs in the same folder: they bound a solve but do not
 # define its answer (a converged level stays valid; a failed one is solved again)
@@ -121,6 +126,37 @@ class DeepLimitConfig(DeepLimitFields):
 
 
 @dataclass
+class StartRecord(Record):
+    """One random start at the coarsest grid, as study.json's ``starts`` has it.
+
+    Attributes
+    ----------
+    seed, N : int
+    objective : float
+    status : str
+        IPOPT's status (``detail`` in JSON); ``outcome`` says converged or failed.
+    success : bool
+    iterations : int
+    reused : bool
+        Read from the folder's store, solved by an earlier run.
+    solve_seconds : float
+    """
+
+    seed: int
+    N: int
+    objective: float
+    status: str
+    success: bool
+    iterations: int
+    reused: bool
+    solve_seconds: float
+
+    def values(self) -> dict:
+        """The start's entry, with ``outcome`` and ``detail``."""
+        return {**super().values(), "outcome": solve_outcome(self.success, self.status), "detail": self.status}
+
+
+@dataclass
 class DeepLimitResult:
     """The followed branch, every start at the coarsest grid, and other branches if asked."""
 
@@ -132,7 +168,7 @@ class DeepLimitResult:
 
     @property
     def failed(self) -> list[str]:
-        """Every failed solve, described."""
+        """Every failed solve, described (failed starts that were not followed included: reported, not fatal)."""
         out = _failed_starts(self.starts)
         for study in [self.study] + self.branches:
             out += [f"{study.label} N={lv.N}: {lv.status}" for lv in study.levels if not lv.success]
@@ -140,8 +176,20 @@ class DeepLimitResult:
 
     @property
     def success(self) -> bool:
-        """Every solve succeeded: the starts and every level of every followed branch."""
-        return not self.failed
+        """At least one start succeeded and every level of every followed branch succeeded.
+
+        A failed start that was not followed does not count; a followed one is
+        the first level of its branch, so it does (``branches='all'``).
+        """
+        started = not self.starts or any(s["success"] for s in self.starts)
+        return started and all(study.success for study in [self.study] + self.branches)
+
+    def verdict_line(self) -> str:
+        """One line saying whether the study succeeded, by the rule of :attr:`success`."""
+        if self.success:
+            note = (f"; {len(self.failed)} failed start(s) not followed, reported" if self.failed else "")
+            return "Study: succeeded (every level of every followed branch converged" + note + ")"
+        return "Study: FAILED (" + "; ".join(self.failed) + ")"
 
     @property
     def ok(self) -> bool:
@@ -298,7 +346,9 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
         raise SettingsMismatch(f"out: {folder} holds solves made with other settings; choose another --out "
                                f"or remove the folder ({exc})") from exc
     if folder is not None:
-        write_json(folder / "study.json", study_json(result))
+        # a resumed folder's earlier study.json (without provenance if written before it was recorded)
+        # keeps its provenance in provenance_history
+        write_document(folder / "study.json", "study", study_json(result), record)
     return result
 
 
@@ -314,9 +364,8 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
         seed = config.seed + i
         store = _start_store(folder, seed) if folder is not None else None
         sol, reused = _solve_start(deep, config, N0, seed, store, solver, hess_lag)
-        starts.append({"seed": seed, "N": N0, "objective": sol.objective, "status": sol.status,
-                       "success": sol.success, "iterations": sol.iterations, "reused": reused,
-                       "solve_seconds": sol.solve_seconds})
+        starts.append(StartRecord(seed, N0, sol.objective, sol.status, sol.success, sol.iterations, reused,
+                                  sol.solve_seconds).values())
         start_sols.append(sol)
         say(f"start seed {seed:<3d} N={N0:<4d} {'ok' if sol.success else 'FAILED':<6s} {sol.status:<28s} "
             f"objective {sol.objective:.10g}  iter {sol.iterations:<4d} solve {sol.solve_seconds:6.2f}s"
@@ -350,22 +399,23 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
         studies.append(study)
         if rank == 0:
             networks = branch_networks
-    # the best start was chosen among all starts: a failed one makes the followed study fail too
-    studies[0].other_failures = _failed_starts(starts)
+    # a failed start that is not followed is reported, not fatal (a followed one is a failed first level)
+    followed = {starts[i]["seed"] for i in follow}
+    studies[0].failed_starts = _failed_starts([s for s in starts if s["seed"] not in followed])
     return DeepLimitResult(studies[0], starts, studies[1:], networks, data)
+
+
+# the keys of a ConvergenceStudy's document that study.json keeps for each other branch
+BRANCH_KEYS = ("label", "limit_objective", "success", "converging", "converging_reason", "levels", "distances",
+               "orders")
 
 
 def study_json(result: DeepLimitResult) -> dict:
     """The study.json document: the followed branch's fields, plus starts and other branches."""
     doc = result.study.to_dict()
-    doc["schema"] = SCHEMA
-    doc["success"] = result.success  # every solve, other branches included: the exit code's rule
+    doc["success"] = result.success  # the exit code's rule, other branches included
     doc["starts"] = result.starts
-    doc["branches"] = [{"label": b.label, "limit_objective": b.limit_objective(), "success": b.success,
-                        "converging": b.converging, "converging_reason": b.verdict()[1],
-                        "levels": [lv.to_dict() for lv in b.levels],
-                        "distances": [d.to_dict() for d in b.distances], "orders": b.orders()}
-                       for b in result.branches]
+    doc["branches"] = [{k: branch[k] for k in BRANCH_KEYS} for branch in (b.to_dict() for b in result.branches)]
     doc["failed"] = result.failed
     return doc
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import os
 import re
 import socket
@@ -21,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ..io import DamagedFile, atomic_write, read_json, write_json
+from ..io import DamagedFile, atomic_write, json_safe, read_json, write_json
+from ..records import SCHEMAS, case_outcome, document, write_document
 
 __all__ = ["Case", "expand", "case_name", "read_marker", "same_settings", "execute", "lost_record", "check_cases",
            "MARKER", "SCHEMA"]
 
-SCHEMA = 1
+SCHEMA = SCHEMAS["sweep-case"]
 MARKER = "case.json"      # written last: its presence means the case is complete (ok or failed)
 ATTEMPT = "attempt.json"  # written first: how many times the case has been started
 ERROR = "error.txt"       # the traceback of a case that raised
@@ -140,18 +140,8 @@ def same_settings(record: Mapping[str, Any], case: Case) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    """Results as strict JSON: numpy scalars to Python, NaN and inf to None."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if hasattr(value, "tolist") and callable(value.tolist):  # numpy scalar or array
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return repr(value)
+    """Results as strict JSON: numpy scalars to Python, NaN and inf to None, anything else as its repr."""
+    return json_safe(value, repr)
 
 
 def _stamp() -> str:
@@ -178,7 +168,8 @@ def execute(run: Callable[[dict, str], dict], settings: dict, folder: str, retry
     attempt = int(previous.get("attempt", 0)) + 1
     started = _stamp()
     host = socket.gethostname()
-    write_json(path / ATTEMPT, {"attempt": attempt, "started": started, "host": host, "pid": os.getpid()})
+    write_document(path / ATTEMPT, "sweep-attempt", {"attempt": attempt, "started": started, "host": host,
+                                                     "pid": os.getpid()}, settings)
     for stale in (MARKER, ERROR):  # an earlier attempt's verdict would mislead (retrying a failed case)
         if (path / stale).exists():
             (path / stale).unlink()
@@ -192,23 +183,29 @@ def execute(run: Callable[[dict, str], dict], settings: dict, folder: str, retry
         status, reason, results = "failed", f"{type(exc).__name__}: {exc}", {}
         text = traceback.format_exc()
         atomic_write(path / ERROR, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    record = {"schema": SCHEMA, "name": path.name, "settings": settings, "status": status,
+    record = {"name": path.name, "settings": settings, "status": status,
               "reason": None if reason is None else str(reason), "results": _plain(results),
               "attempt": attempt, "started": started, "finished": _stamp(),
               "seconds": time.perf_counter() - clock, "host": host}
-    write_json(path / MARKER, record)
-    return record
+    return _write_marker(path, record, existing)
+
+
+def _write_marker(folder: Path, record: dict, previous: dict | None) -> dict:
+    """Write case.json (schema, outcome and detail, provenance); return it as written."""
+    body = {**record, "outcome": case_outcome(record["status"]), "detail": record["reason"]}
+    doc = document("sweep-case", body, record["settings"], previous)
+    write_json(folder / MARKER, doc)
+    return doc
 
 
 def lost_record(case: Case, folder: Path, error: BaseException) -> dict:
     """The marker of a case whose task never returned (its worker died, say), written by the client."""
     previous = read_json(folder / ATTEMPT) if (folder / ATTEMPT).exists() else {}
-    record = {"schema": SCHEMA, "name": case.name, "settings": case.settings, "status": "failed",
+    record = {"name": case.name, "settings": case.settings, "status": "failed",
               "reason": f"the task did not return: {type(error).__name__}: {error}", "results": {},
               "attempt": int(previous.get("attempt", 0)), "started": previous.get("started"),
               "finished": _stamp(), "seconds": None, "host": previous.get("host")}
-    write_json(folder / MARKER, record)
-    return record
+    return _write_marker(folder, record, None)
 
 
 def check_cases(cases: Sequence[Case], check: Callable[[dict], Any]) -> None:

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ..io import folder_lock, write_json
-from ._cases import SCHEMA, Case, check_cases, execute, expand, lost_record, read_marker, same_settings
+from ..io import folder_lock
+from ..records import write_document
+from ._cases import Case, check_cases, execute, expand, lost_record, read_marker, same_settings
 from ._spec import DEFAULT_WORKERS, check_scheduler, check_workers
 from ._summary import summary_row, write_summary
 
@@ -243,8 +244,9 @@ def _sweep(cases: list[Case], base: Mapping[str, Any], grid: Mapping[str, Sequen
     records = {case.name: _complete(case, out, retry_failed) for case in cases}
     todo = [case for case in cases if records[case.name] is None]
     skipped = [case.name for case in cases if records[case.name] is not None]
-    write_json(out / "sweep.json", {"schema": SCHEMA, "task": task.name, "base": dict(base), "grid": dict(grid),
-                                    "cases": [case.name for case in cases]})
+    write_document(out / "sweep.json", "sweep", {"task": task.name, "base": dict(base), "grid": dict(grid),
+                                                 "cases": [case.name for case in cases]},
+                   {"base": dict(base), "grid": dict(grid)})
     where = f"scheduler {scheduler}" if scheduler else f"a local cluster of {n_workers} workers"
     say(f"sweep: {len(cases)} cases, {len(skipped)} complete already, {len(todo)} to run on {where}; "
         f"results in {out}")

@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..io import atomic_write, write_json
-from ._cases import SCHEMA, Case
+from ..io import atomic_write
+from ..records import case_outcome, markdown_table, write_document
+from ._cases import Case
 
 __all__ = ["summary_row", "summary_columns", "write_summary", "text_table"]
 
 # Row fields that are not settings or results, in the order they are shown.
-STATUS_FIELDS = ("case", "status", "reason")
+STATUS_FIELDS = ("case", "status", "outcome", "reason")
 RUN_FIELDS = ("seconds", "attempt", "host")
 
 
@@ -21,9 +22,10 @@ def summary_row(case: Case, record: dict | None) -> dict:
     """The row of one case from its marker (None: the case has not completed)."""
     row: dict[str, Any] = {"case": case.name, **case.settings}
     if record is None:
-        row.update(status="incomplete", reason="no marker: not run yet, or interrupted")
+        row.update(status="incomplete", outcome=case_outcome("incomplete"),
+                   reason="no marker: not run yet, or interrupted")
         return row
-    row.update(status=record["status"], reason=record.get("reason"))
+    row.update(status=record["status"], outcome=case_outcome(record["status"]), reason=record.get("reason"))
     for key, value in record.get("results", {}).items():
         row[f"result_{key}" if key in row else key] = value  # a result never overwrites a setting
     row.update({k: record.get(k) for k in RUN_FIELDS})
@@ -31,11 +33,11 @@ def summary_row(case: Case, record: dict | None) -> dict:
 
 
 def summary_columns(rows: Sequence[dict], cases: Sequence[Case], swept: Sequence[str]) -> list[str]:
-    """case, swept settings, other settings, status, reason, results (first seen order), run fields."""
+    """case, swept settings, other settings, status, outcome, reason, results (first seen order), run fields."""
     settings = list(dict.fromkeys(k for case in cases for k in case.settings))
     results = dict.fromkeys(k for row in rows for k in row
                             if k not in STATUS_FIELDS + RUN_FIELDS and k not in settings)
-    return ["case", *swept, *[k for k in settings if k not in swept], "status", "reason", *results,
+    return ["case", *swept, *[k for k in settings if k not in swept], "status", "outcome", "reason", *results,
             *[k for k in RUN_FIELDS if any(k in row for row in rows)]]
 
 
@@ -52,8 +54,8 @@ def write_summary(out: Path, rows: Sequence[dict], cases: Sequence[Case], base: 
     """summary.json (with the spec and counts) and summary.csv, atomically; return both paths."""
     head = summary_columns(rows, cases, list(grid))
     counts = {status: sum(row["status"] == status for row in rows) for status in ("ok", "failed", "incomplete")}
-    doc = {"schema": SCHEMA, "base": base, "grid": grid, "counts": counts, "columns": head, "cases": list(rows)}
-    paths = [write_json(out / "summary.json", doc)]
+    doc = {"base": base, "grid": grid, "counts": counts, "columns": head, "cases": list(rows)}
+    paths = [write_document(out / "summary.json", "sweep-summary", doc, {"base": base, "grid": grid})]
 
     def write_csv(tmp: str) -> None:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -71,6 +73,4 @@ def text_table(rows: Sequence[dict], keys: Sequence[str]) -> str:
         if isinstance(value, float):
             return f"{value:.4g}"
         return "-" if value is None else str(value)
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(fmt(row.get(k)) for k in keys) + " |" for row in rows]
-    return "\n".join(lines)
+    return markdown_table(keys, [[fmt(row.get(k)) for k in keys] for row in rows])

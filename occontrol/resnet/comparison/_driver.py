@@ -29,7 +29,8 @@ import numpy as np
 
 from ..._checks import as_choice, as_positive_int
 from ...datasets import Dataset, load_dataset
-from ...io import atomic_write, folder_lock, json_safe, write_json, write_npz
+from ...io import atomic_write, folder_lock, json_safe, write_npz
+from ...records import SCHEMAS, write_document
 from ._rows import GradientRow, IpoptRow
 from ._metrics import constant_from, gradient_norm, initial_network, theta_distance
 from ..config import COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields
@@ -41,7 +42,7 @@ from .._torch import import_torch
 
 __all__ = ["CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "compare"]
 
-SCHEMA = 1
+SCHEMA = SCHEMAS["compare"]
 RELS = {"1e-3": 1e-3, "1e-6": 1e-6}  # relative tolerances of "reached IPOPT's objective"
 
 
@@ -177,6 +178,20 @@ class CompareResult:
         return [f"ipopt {reg}: {line}" for reg, res in self.ipopt.items() for line in res.failed]
 
     @property
+    def success(self) -> bool:
+        """Every IPOPT ladder succeeded, by the deep-limit study's rule
+        (:attr:`~occontrol.resnet.deep_limit.DeepLimitResult.success`): a failed start that is not
+        followed is reported in :attr:`failed`, not fatal. Gradient runs never fail the comparison."""
+        return all(res.success for res in self.ipopt.values())
+
+    def verdict_line(self) -> str:
+        """One line saying whether the comparison succeeded, by the rule of :attr:`success`."""
+        if self.success:
+            note = f"; {len(self.failed)} failed start(s) not followed, reported" if self.failed else ""
+            return "Comparison: succeeded (every level of every IPOPT ladder converged" + note + ")"
+        return "Comparison: FAILED (" + "; ".join(self.failed) + ")"
+
+    @property
     def diverged(self) -> list[str]:
         """Every gradient run whose E_N or weights went non-finite, described."""
         return [f"{r.method} {r.setting} N={r.N}" for r in self.rows if r.outcome == "diverged"]
@@ -190,7 +205,7 @@ class CompareResult:
                           "ipopt_ladder": Setting.parse(s).regulariser} for s in self.config.settings],
             "ipopt": {reg: _ipopt_summary(res) for reg, res in self.ipopt.items()},
             "rows": [r.to_dict() for r in self.rows], "distances": self.distances,
-            "failed": self.failed, "diverged": self.diverged,
+            "success": self.success, "failed": self.failed, "diverged": self.diverged,
             "notes": NOTES})
 
     def _tau2(self, name: str) -> float:
@@ -224,7 +239,7 @@ NOTES = {
 def _ipopt_summary(res: DeepLimitResult) -> dict:
     study = res.study
     return {"label": study.label, "followed_seed": _followed_seed(res), "starts": res.starts,
-            "success": study.success, "limit_objective": study.limit_objective(),
+            "success": res.success, "limit_objective": study.limit_objective(),
             "levels": [lv.to_dict() for lv in study.levels], "failed": res.failed}
 
 
@@ -398,7 +413,7 @@ def _compare(config: CompareConfig, folder: Path | None, progress: Callable[[str
     for name in config.settings:
         _run_setting(result, Setting.parse(name), deep, data, folder, say)
         if folder is not None:
-            write_json(folder / "compare.json", result.to_dict())
+            write_document(folder / "compare.json", "compare", result.to_dict(), result.config.to_dict())
     result.complete = True
     if folder is not None:
         _write_outputs(result, folder, figures)
@@ -448,7 +463,7 @@ def _write_outputs(result: CompareResult, folder: Path, figures: bool) -> None:
     from ._report import compare_figures, markdown
 
     doc = result.to_dict()
-    write_json(folder / "compare.json", doc)
+    write_document(folder / "compare.json", "compare", doc, result.config.to_dict())
     text = markdown(doc)
     atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     histories = {f"{s}/{m}/N{N}": np.asarray(run.history, dtype=float) for (s, m, N), run in result.runs.items()}

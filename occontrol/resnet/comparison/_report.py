@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ...plot import colors, new_figure, save_figure
+from ...records import markdown_table
 from ..figures import theta_figure, theta_names
 
 __all__ = ["markdown", "compare_figures", "summary_table", "distance_table"]
@@ -45,7 +46,7 @@ def summary_table(rows: list[dict]) -> str:
     """One markdown row per (N, method) of one setting."""
     head = ["N", "method", "status", "E_N", "gap to IPOPT", "rel gap", "seconds", "iter / steps",
             "t to 1e-3", "t to 1e-6", "train acc", "test acc", "abs grad", "L2 to IPOPT"]
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out = []
     for r in sorted(rows, key=lambda r: (r["N"], r["method"] != "ipopt")):
         ipopt = r["method"] == "ipopt"
         seconds = (f"{r['seconds']:.2f} (ladder {r['ladder_seconds']:.1f})" if ipopt else _f(r["seconds"], ".2f"))
@@ -56,33 +57,29 @@ def summary_table(rows: list[dict]) -> str:
                  _reach_cell(r, "1e-3"), _reach_cell(r, "1e-6"),
                  _f(r["train_accuracy"], ".3f"), _f(r["test_accuracy"], ".3f"), _f(r["grad_norm"], ".1e"),
                  "" if ipopt else _f(r["l2_to_ipopt"], ".3g")]
-        out.append("| " + " | ".join(cells) + " |")
-    return "\n".join(out)
+        out.append(cells)
+    return markdown_table(head, out)
 
 
 def distance_table(distances: dict, grids: list[int]) -> str:
     """L2 distances ||theta_N - theta_2N|| (H1 seminorm in brackets), one row per (setting, method)."""
     pairs = list(zip(grids, grids[1:]))
     head = ["setting", "method"] + [f"{a} to {b}" for a, b in pairs]
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out = []
     for setting, methods in distances.items():
         for method, ds in methods.items():
             by_pair = {(d["N"], d["N_next"]): d for d in ds}
             cells = [f"{by_pair[p]['l2']:.3g} [{by_pair[p]['h1']:.3g}]" if p in by_pair else "-" for p in pairs]
-            out.append("| " + " | ".join([setting, method] + cells) + " |")
-    return "\n".join(out)
+            out.append([setting, method] + cells)
+    return markdown_table(head, out)
 
 
 def _detail_table(distances: dict) -> str:
     head = ["setting", "method", "N to N'", "L2", "sup", "H1 seminorm", "L2 ratio"]
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for setting, methods in distances.items():
-        for method, ds in methods.items():
-            for d in ds:
-                out.append("| " + " | ".join([setting, method, f"{d['N']} to {d['N_next']}", f"{d['l2']:.4g}",
-                                              f"{d['sup']:.4g}", f"{d['h1']:.4g}", _f(d["l2_ratio"], ".3g")])
-                           + " |")
-    return "\n".join(out)
+    out = [[setting, method, f"{d['N']} to {d['N_next']}", f"{d['l2']:.4g}", f"{d['sup']:.4g}", f"{d['h1']:.4g}",
+            _f(d["l2_ratio"], ".3g")]
+           for setting, methods in distances.items() for method, ds in methods.items() for d in ds]
+    return markdown_table(head, out)
 
 
 def markdown(doc: dict) -> str:
@@ -118,7 +115,10 @@ def markdown(doc: dict) -> str:
                   distance_table(doc["distances"], p["grids"]), "", "### All distances", "",
                   _detail_table(doc["distances"]), ""]
     if doc["failed"]:
-        lines += ["## FAILED IPOPT solves", ""] + [f"- {f}" for f in doc["failed"]] + [""]
+        fatal = doc.get("success") is False  # files written before "success" existed: the old heading
+        lines += ["## FAILED IPOPT solves" + ("" if fatal or "success" not in doc else
+                                              " (starts not followed: reported, not fatal)"), ""]
+        lines += [f"- {f}" for f in doc["failed"]] + [""]
     if doc["diverged"]:
         lines += ["## Diverged gradient runs", ""] + [f"- {d}" for d in doc["diverged"]] + [""]
     return "\n".join(lines)

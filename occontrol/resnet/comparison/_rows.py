@@ -1,7 +1,8 @@
 """The rows of a comparison, typed: one per (setting, N, method).
 
-A row's ``outcome`` is one word of :data:`OUTCOMES`; what the solver or the
-trainer said is kept as ``detail``. In compare.json a row is the dictionary
+A row's ``outcome`` is one word of :data:`OUTCOMES` (the words of the one
+vocabulary, :data:`occontrol.records.OUTCOMES`, that a finished run can have);
+what the solver or the trainer said is kept as ``detail``. In compare.json a row is the dictionary
 of :meth:`to_dict`, whose ``status`` is the text the file has always had
 (IPOPT's status, ``FAILED: <status>``, ``diverged``, ``steps budget``).
 """
@@ -9,19 +10,21 @@ of :meth:`to_dict`, whose ``status`` is the text the file has always had
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 from ..._checks import as_choice
+from ...records import OUTCOMES as ALL_OUTCOMES
+from ...records import Record
 
 __all__ = ["OUTCOMES", "IpoptRow", "GradientRow", "row_from_dict"]
 
 # converged: IPOPT met its tolerance; failed: IPOPT stopped without it; diverged: a gradient run's E_N or weights
 # went non-finite; budget: a gradient run used its steps or seconds (it has no convergence test)
-OUTCOMES = ("converged", "failed", "diverged", "budget")
+OUTCOMES = tuple(o for o in ALL_OUTCOMES if o != "incomplete")
 
 
 @dataclass
-class _Row:
+class _Row(Record):
     """What every row has.
 
     Attributes
@@ -84,12 +87,12 @@ class _Row:
 
     def to_dict(self) -> dict[str, Any]:
         """The row as compare.json has it (``status`` and ``success`` included)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out = self.values()
         return {"setting": self.setting, "N": self.N, "method": self.method, "status": self.status,
                 "success": self.success, **out}
 
     @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> "_Row":
+    def from_dict(cls, doc: Mapping[str, Any]) -> "_Row":
         """A row from compare.json (files written before ``outcome`` existed too)."""
         values: dict[str, Any] = {f.name: doc.get(f.name) for f in fields(cls)}
         if values["outcome"] is None:
@@ -101,7 +104,7 @@ class _Row:
         return self.to_dict()[key]
 
 
-def _legacy(doc: dict[str, Any]) -> tuple[str, str]:
+def _legacy(doc: Mapping[str, Any]) -> tuple[str, str]:
     """(outcome, detail) of a row written before ``outcome`` existed, from its status text."""
     status = str(doc.get("status"))
     if doc.get("method") == "ipopt":
