@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
-from .resnet.config import (COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields, DataFields, DeepLimitFields,
+from .resnet.config import (COMPARE_GRIDS, CompareFields, DataFields, DeepLimitFields,
                             LadderFields, ModelFields, SolverFields)
 
 __all__ = ["main"]
@@ -38,6 +38,10 @@ _StudyModelFields = dataclasses.make_dataclass(
 _CompareLadderFields = dataclasses.make_dataclass(
     "_CompareLadderFields", [(f.name, f.type, f) for f in dataclasses.fields(LadderFields)
                              if f.name in ("grids", "strategy", "n_starts")])
+
+# the comparison's own options: every field of CompareFields but the problem and ladder it holds in `deep`
+_GradientFields = dataclasses.make_dataclass(
+    "_GradientFields", [(f.name, f.type, f) for f in dataclasses.fields(CompareFields) if f.name != "deep"])
 
 # settings whose command-line option is not --<name with dashes>
 OPTION_OF = {"n_starts": "--starts", "warm": "--cold", "max_steps": "--steps", "max_seconds": "--seconds",
@@ -166,7 +170,8 @@ def _parse_of(spec: tuple) -> Callable[[str], Any] | None:
         return None
     kind, *bounds = spec
     return {"integer": lambda: _integer(*bounds), "number": lambda: _number(*bounds),
-            "positive": lambda: _number(0.0, strict=True), "grids": lambda: _grids}[kind]()
+            "positive": lambda: _number(0.0, strict=True), "grids": lambda: _grids,
+            "names": lambda: _names(*bounds)}[kind]()
 
 
 def _add_fields(group: Any, cls: type, defaults: Any, **help_of: str) -> None:
@@ -332,29 +337,7 @@ def _compare_parser(sub) -> None:
                 % ",".join(map(str, COMPARE_GRIDS)))
     _add_fields(g, SolverFields, d)
     g = p.add_argument_group("gradient training (torch.optim, float64)")
-    g.add_argument("--methods", type=_names(OPTIMIZERS), default=c.methods,
-                   help="comma-separated, of adam, sgd, lbfgs (default all)")
-    g.add_argument("--lr-adam", type=_number(0.0, strict=True), default=c.lr_adam,
-                   help="Adam learning rate (default %(default)s)")
-    g.add_argument("--lr-sgd", type=_number(0.0, strict=True), default=c.lr_sgd,
-                   help="SGD learning rate (default %(default)s)")
-    g.add_argument("--lr-lbfgs", type=_number(0.0, strict=True), default=c.lr_lbfgs,
-                   help="L-BFGS initial step (default %(default)s)")
-    g.add_argument("--momentum", type=_number(0.0), default=c.momentum, help="SGD momentum (default %(default)s)")
-    g.add_argument("--batch-size", type=_integer(1), default=None,
-                   help="minibatch size for Adam and SGD (default: full batch; L-BFGS is always full batch)")
-    g.add_argument("--steps", type=_integer(0), default=c.steps,
-                   help="budget: optimiser steps per run; 0 for none, with --seconds (default %(default)s)")
-    g.add_argument("--seconds", type=_number(0.0, strict=True), default=None,
-                   help="budget: training seconds per run (with --steps, whichever ends first)")
-    g.add_argument("--record-every", type=_integer(1), default=c.record_every,
-                   help="record E_N every this many steps (default %(default)s)")
-    g.add_argument("--settings", type=_names(SETTINGS), default=SETTINGS,
-                   help=f"comma-separated, of {', '.join(SETTINGS)}, or all (default all)")
-    g.add_argument("--init-seed", type=_integer(0), default=None,
-                   help="seed of the initial weights (default: the start IPOPT's ladder followed)")
-    g.add_argument("--threads", type=_integer(1), default=c.threads,
-                   help="torch threads while training (default %(default)s)")
+    _add_fields(g, _GradientFields, c)
     p.add_argument("--out", type=_out, default="occontrol-results/compare",
                    help="output folder (default %(default)s); IPOPT's levels there are reused by a rerun")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
@@ -367,11 +350,8 @@ def _run_compare(args) -> int:
         from .resnet.comparison import CompareConfig
         if args.steps == 0:
             args.steps = None  # --steps 0: a budget in seconds only
-        config = CompareConfig(deep=_config_from(args), methods=args.methods, lr_adam=args.lr_adam,
-                               lr_sgd=args.lr_sgd, lr_lbfgs=args.lr_lbfgs, momentum=args.momentum,
-                               batch_size=args.batch_size, steps=args.steps, seconds=args.seconds,
-                               record_every=args.record_every, settings=args.settings, init_seed=args.init_seed,
-                               threads=args.threads)
+        config = CompareConfig(deep=_config_from(args),
+                               **{f.name: getattr(args, f.name) for f in dataclasses.fields(_GradientFields)})
     except (ValueError, TypeError) as exc:
         return _fail(args, exc)
     problem = _check_out(args.out)

@@ -260,3 +260,19 @@ def test_cli_options_are_the_fields_with_their_defaults():
     config = cli._config_from(args)
     assert config == DeepLimitConfig(n_starts=2, warm=False, tau_w=0.1, strategy="exact")
     assert cli._config_from(parser.parse_args(["deep-limit"])) == DeepLimitConfig()
+
+
+def test_compare_options_are_the_gradient_fields_with_their_defaults():
+    from occontrol.resnet.config import CompareFields
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["compare"]
+    actions = {a.dest: a for a in sub._actions}
+    for f in dataclasses.fields(CompareFields):
+        if f.name == "deep":  # the problem and ladder: the deep-limit fields, checked above
+            continue
+        action = actions[f.name]
+        assert action.default == f.default and action.help == f.metadata["help"], f.name
+    args = parser.parse_args(["compare", "--methods", "adam,lbfgs", "--lr-sgd", "0.5", "--settings", "all",
+                              "--init-seed", "3"])
+    assert (args.methods, args.lr_sgd, args.settings, args.init_seed) == (
+        ("adam", "lbfgs"), 0.5, CompareFields().settings, 3)

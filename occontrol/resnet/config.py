@@ -46,7 +46,8 @@ def setting(default: Any, help: str, *, parse: tuple = (), choices: tuple[str, .
     parse : tuple
         How the command line reads the value: ``("integer", minimum)``,
         ``("number", minimum)``, ``("positive",)`` (a finite number > 0),
-        ``("grids",)``, or ``()`` for a string.
+        ``("grids",)``, ``("names", choices)`` (comma-separated names among
+        ``choices``, or ``all``), or ``()`` for a string.
     choices : tuple of str, optional
         The allowed names.
     option : str, optional
@@ -136,18 +137,24 @@ class CompareFields:
     """
 
     deep: Any = None
-    methods: tuple[str, ...] = OPTIMIZERS
-    lr_adam: float = 1e-2
-    lr_sgd: float = 0.1
-    lr_lbfgs: float = 1.0
-    momentum: float = 0.9
-    batch_size: int | None = None
-    steps: int | None = 3000
-    seconds: float | None = None
-    record_every: int = 10
-    settings: tuple[str, ...] = SETTINGS
-    init_seed: int | None = None
-    threads: int = 1
+    methods: tuple[str, ...] = setting(OPTIMIZERS, "comma-separated, of adam, sgd, lbfgs (default all)",
+                                       parse=("names", OPTIMIZERS))
+    lr_adam: float = setting(1e-2, "Adam learning rate (default %(default)s)", parse=("positive",))
+    lr_sgd: float = setting(0.1, "SGD learning rate (default %(default)s)", parse=("positive",))
+    lr_lbfgs: float = setting(1.0, "L-BFGS initial step (default %(default)s)", parse=("positive",))
+    momentum: float = setting(0.9, "SGD momentum (default %(default)s)", parse=("number", 0.0))
+    batch_size: int | None = setting(None, "minibatch size for Adam and SGD (default: full batch; L-BFGS is "
+                                     "always full batch)", parse=("integer", 1))
+    steps: int | None = setting(3000, "budget: optimiser steps per run; 0 for none, with --seconds "
+                                "(default %(default)s)", parse=("integer", 0))
+    seconds: float | None = setting(None, "budget: training seconds per run (with --steps, whichever ends first)",
+                                    parse=("positive",))
+    record_every: int = setting(10, "record E_N every this many steps (default %(default)s)", parse=("integer", 1))
+    settings: tuple[str, ...] = setting(SETTINGS, f"comma-separated, of {', '.join(SETTINGS)}, or all "
+                                        "(default all)", parse=("names", SETTINGS))
+    init_seed: int | None = setting(None, "seed of the initial weights (default: the start IPOPT's ladder "
+                                    "followed)", parse=("integer", 0))
+    threads: int = setting(1, "torch threads while training (default %(default)s)", parse=("integer", 1))
 
 
 def resolve_loss(loss: str, dataset: str) -> str:
