@@ -234,17 +234,27 @@ def _usage_errors(*more: type[BaseException]) -> tuple[type[BaseException], ...]
     return (DamagedFile, FolderInUse, SettingsMismatch, *more)
 
 
-def _run_deep_limit(args) -> int:
-    try:
-        config = _config_from(args)
-    except (ValueError, TypeError) as exc:
-        return _fail(args, exc)
-    problem = _check_out(args.out)
-    if problem:
-        return _fail(args, problem)
+def _with_settings(make: Callable[[argparse.Namespace], Any]) -> Callable[..., Callable[[argparse.Namespace], int]]:
+    """Run a command with its settings ``make(args)`` and its output folder, both checked first: a
+    usage error there is one line and exit code 2, before anything heavy runs."""
+    def wrap(run: Callable[[argparse.Namespace, Any, Path], int]) -> Callable[[argparse.Namespace], int]:
+        def checked(args: argparse.Namespace) -> int:
+            try:
+                config = make(args)
+            except (ValueError, TypeError) as exc:
+                return _fail(args, exc)
+            problem = _check_out(args.out)
+            if problem:
+                return _fail(args, problem)
+            return run(args, config, Path(args.out))
+        return checked
+    return wrap
+
+
+@_with_settings(_config_from)
+def _run_deep_limit(args: argparse.Namespace, config: Any, out: Path) -> int:
     from .resnet.deep_limit import run_deep_limit
     from .resnet.figures import study_figures
-    out = Path(args.out)
     print(f"occontrol deep-limit: {config.dataset}, {_loss_line(args, config.loss)}, N = {list(config.grids)}, "
           f"{config.transcription}, {config.strategy}; results in {out}", flush=True)
     try:
@@ -345,20 +355,18 @@ def _compare_parser(sub) -> None:
     p.set_defaults(run=_run_compare, transcription="euler", cold=False, branches="best", prolongation="linear")
 
 
-def _run_compare(args) -> int:
-    try:
-        from .resnet.comparison import CompareConfig
-        if args.steps == 0:
-            args.steps = None  # --steps 0: a budget in seconds only
-        config = CompareConfig(deep=_config_from(args),
-                               **{f.name: getattr(args, f.name) for f in dataclasses.fields(_GradientFields)})
-    except (ValueError, TypeError) as exc:
-        return _fail(args, exc)
-    problem = _check_out(args.out)
-    if problem:
-        return _fail(args, problem)
+def _compare_config(args: argparse.Namespace) -> Any:
+    """The CompareConfig of the parsed options (``--steps 0``: a budget in seconds only)."""
+    from .resnet.comparison import CompareConfig
+    gradient = {f.name: getattr(args, f.name) for f in dataclasses.fields(_GradientFields)}
+    if gradient["steps"] == 0:
+        gradient["steps"] = None
+    return CompareConfig(deep=_config_from(args), **gradient)
+
+
+@_with_settings(_compare_config)
+def _run_compare(args: argparse.Namespace, config: Any, out: Path) -> int:
     from .resnet.comparison import compare
-    out = Path(args.out)
     print(f"occontrol compare: {config.deep.dataset}, {_loss_line(args, config.deep.loss)}, "
           f"N = {list(config.deep.grids)}, methods "
           f"{', '.join(config.methods)}, settings {', '.join(config.settings)}; results in {out}", flush=True)
