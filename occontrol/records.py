@@ -29,13 +29,16 @@ import importlib.metadata
 import os
 import platform
 import socket
+from collections.abc import Iterator
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence, TypeVar
+from typing import Any, Literal, Mapping, Sequence, TypeVar, Union
 
 from .io import DamagedFile, json_safe, read_json, write_json
 
-__all__ = ["Record", "OUTCOMES", "Outcome", "solve_outcome", "case_outcome", "SCHEMAS", "document",
+__all__ = ["Record", "KeyedRecord", "Keyed",
+           "OUTCOMES", "Outcome", "solve_outcome", "case_outcome", "SCHEMAS", "document",
            "write_document", "provenance", "ipopt_version", "markdown_table", "json_safe"]
 
 # converged: the solve met its tolerance (a sweep case: its task reported ok); failed: it stopped without
@@ -98,6 +101,47 @@ class Record:
         """The record of ``data``; keys that are not fields (added by later versions) are ignored."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class KeyedRecord(Record):
+    """A record that is also read by key, as the plain dict it replaces was (``row["status"]``,
+    ``row.get("reason")``, ``dict(row)``, :func:`~occontrol.io.json_safe`).
+
+    The keys are those of :meth:`Record.values` (for a record written flat,
+    the flattened view). It is registered as a read-only ``Mapping`` so the
+    JSON sanitiser writes it as its keys; note that its ``values()`` is the
+    record's dict of values, not a mapping's values view.
+    """
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, or ``default`` when the record has no such key."""
+        return self.values().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.values()
+
+    def keys(self) -> Any:
+        """The record's keys."""
+        return self.values().keys()
+
+    def items(self) -> Any:
+        """The record's (key, value) pairs."""
+        return self.values().items()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values())
+
+    def __len__(self) -> int:
+        return len(self.values())
+
+
+MappingABC.register(KeyedRecord)
+
+# what code that reads results by key accepts: a plain dict or a keyed record
+Keyed = Union[Mapping[str, Any], KeyedRecord]
 
 
 # ------------------------------------------------------------------ provenance
@@ -181,7 +225,7 @@ def document(kind: str, body: Mapping[str, Any], settings: Mapping[str, Any] | N
         raise ValueError(f"kind: expected one of {sorted(SCHEMAS)}, got {kind!r}")
     doc = {"schema": SCHEMAS[kind], **{k: v for k, v in body.items() if k != "schema"}}
     doc["provenance"] = provenance(settings)
-    if isinstance(previous, dict):
+    if isinstance(previous, Mapping):
         history = list(previous.get("provenance_history") or [])
         if previous.get("provenance") != doc["provenance"]:
             history.append(previous.get("provenance"))

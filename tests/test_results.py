@@ -263,3 +263,47 @@ def test_a_sweep_case_follows_the_study_rule(tmp_path, monkeypatch):
     assert outcome["status"] == "ok"
     assert outcome["reason"] == ("failed starts, not followed (reported, not fatal): "
                                  "start seed 1 at N=4: Maximum_Iterations_Exceeded")
+
+
+# ------------------------------------------------------------------ the sweep's records (issue 11, section 5)
+def test_case_record_round_trips_through_case_json_and_reads_by_key(tmp_path):
+    from occontrol.sweeps._cases import CaseRecord, read_marker
+    [case] = expand({"x": 1}, {"y": [2]})
+
+    def run(settings, folder):
+        return {"status": "ok", "reason": None, "results": {"e": 0.5, "inf": float("inf")}}
+    record = execute(run, case.settings, str(tmp_path / case.name))
+    assert isinstance(record, CaseRecord) and record.outcome == "converged"
+    assert record["status"] == record.status == "ok" and record.get("missing", 7) == 7 and "detail" in record
+    marker = strict(tmp_path / case.name / MARKER)
+    assert dict(record) == marker and record.to_dict() == marker
+    assert list(marker)[:3] == ["schema", "name", "settings"] and list(marker)[-1] == "provenance"
+    assert read_marker(tmp_path / case.name) == record == CaseRecord.from_dict({**marker, "later_key": 1})
+    # a marker written before the records (no provenance, no outcome) still reads and its case is skipped
+    old = {k: v for k, v in marker.items() if k not in ("provenance", "outcome", "detail", "schema")}
+    write_json(tmp_path / case.name / MARKER, old)
+    assert read_marker(tmp_path / case.name).results == {"e": 0.5, "inf": None}
+    assert execute(run, case.settings, str(tmp_path / case.name)).attempt == 1
+
+
+def test_summary_row_round_trips_and_keeps_the_flat_keys():
+    from occontrol.sweeps._cases import CaseRecord
+    from occontrol.sweeps._summary import SummaryRow
+    [case] = expand({"x": 1}, {"y": [2]})
+    marker = CaseRecord(case.name, case.settings, "failed", "why", {"x": 3.0, "e": 0.25}, 2, None, None, 1.5, "h")
+    row = summary_row(case, marker)
+    flat = row.to_dict()
+    assert flat == {"case": case.name, "x": 1, "y": 2, "status": "failed", "outcome": "failed", "reason": "why",
+                    "result_x": 3.0, "e": 0.25, "seconds": 1.5, "attempt": 2, "host": "h"}
+    assert summary_row(case, marker.to_dict()) == row          # from the marker's JSON as well
+    assert SummaryRow.from_dict(flat, settings=["x", "y"]) == row
+    missing = summary_row(case, None)
+    assert missing["outcome"] == "incomplete" and "seconds" not in missing
+    assert SummaryRow.from_dict(missing.to_dict(), settings=["x", "y"]) == missing
+
+
+def test_sweep_record_round_trips():
+    from occontrol.sweeps._run import SweepRecord
+    spec = SweepRecord("t", {"x": 1}, {"y": [2, 3]}, ["a", "b"])
+    doc = document("sweep", spec.to_dict())
+    assert doc["task"] == "t" and SweepRecord.from_dict(doc) == spec

@@ -16,15 +16,15 @@ import re
 import socket
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..io import DamagedFile, atomic_write, json_safe, read_json, write_json
-from ..records import SCHEMAS, case_outcome, document, write_document
+from ..records import SCHEMAS, Keyed, KeyedRecord, case_outcome, document, write_document
 
-__all__ = ["Case", "expand", "case_name", "read_marker", "same_settings", "execute", "lost_record", "check_cases",
-           "MARKER", "SCHEMA"]
+__all__ = ["Case", "CaseRecord", "expand", "case_name", "read_marker", "same_settings", "execute", "lost_record",
+           "check_cases", "MARKER", "SCHEMA"]
 
 SCHEMA = SCHEMAS["sweep-case"]
 MARKER = "case.json"      # written last: its presence means the case is complete (ok or failed)
@@ -71,6 +71,77 @@ def _text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "-".join(_text(v) for v in value)
     return str(value)
+
+
+@dataclass
+class CaseRecord(KeyedRecord):
+    """A sweep case's marker, case.json: how the case ended, its results, and its run.
+
+    Read by key as the dict it was (``record["status"]``); written as
+    case.json's keys: ``schema``, the fields, ``outcome`` and ``detail``
+    (derived from ``status`` and ``reason``), ``provenance`` and, for a case
+    run again, ``provenance_history``.
+
+    Attributes
+    ----------
+    name : str
+        The case folder's name.
+    settings : dict
+        Every setting of the case.
+    status : str
+        'ok' or 'failed'.
+    reason : str or None
+        Why it failed (or a note on an ok case).
+    results : dict
+        The task's results, strict JSON (non-finite as None).
+    attempt : int
+        How many times the case was started.
+    started, finished : str or None
+        Local time stamps of the attempt.
+    seconds : float or None
+        Wall time of the attempt (None: the task never returned).
+    host : str or None
+        Where it ran.
+    schema : int
+        The schema version of case.json.
+    provenance, provenance_history : optional
+        As written by :func:`occontrol.records.document` (None: not yet written).
+    """
+
+    name: str
+    settings: dict
+    status: str
+    reason: str | None = None
+    results: dict = field(default_factory=dict)
+    attempt: int = 0
+    started: str | None = None
+    finished: str | None = None
+    seconds: float | None = None
+    host: str | None = None
+    schema: int = SCHEMA
+    provenance: dict | None = None
+    provenance_history: list | None = None
+
+    @property
+    def outcome(self) -> str:
+        """'converged' or 'failed' (:func:`occontrol.records.case_outcome` of the status)."""
+        return case_outcome(self.status)
+
+    def body(self) -> dict[str, Any]:
+        """case.json's own keys: the fields of the run, outcome and detail (no schema, no provenance)."""
+        out = {k: v for k, v in super().values().items() if k not in _STAMP}
+        out.update(outcome=self.outcome, detail=self.reason)
+        return out
+
+    def values(self) -> dict[str, Any]:
+        """The keys of case.json, in its order (``provenance_history`` only when there is one)."""
+        out = {"schema": self.schema, **self.body(), "provenance": self.provenance}
+        if self.provenance_history is not None:
+            out["provenance_history"] = self.provenance_history
+        return out
+
+
+_STAMP = ("schema", "provenance", "provenance_history")  # written by occontrol.records.document
 
 
 def case_name(settings: Mapping[str, Any], swept: Mapping[str, Any]) -> str:
@@ -123,18 +194,19 @@ def expand(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[C
     return cases
 
 
-def read_marker(folder: str | os.PathLike) -> dict | None:
+def read_marker(folder: str | os.PathLike) -> CaseRecord | None:
     """The case's marker, or None while the case is not complete."""
     path = Path(folder) / MARKER
     if not path.exists():
         return None
     record = read_json(path)
-    if not isinstance(record, dict) or record.get("status") not in ("ok", "failed"):
+    if not isinstance(record, dict) or record.get("status") not in ("ok", "failed") \
+            or not isinstance(record.get("settings"), dict):
         raise DamagedFile(path, "not a case marker")
-    return record
+    return CaseRecord.from_dict({"name": Path(folder).name, **record})
 
 
-def same_settings(record: Mapping[str, Any], case: Case) -> bool:
+def same_settings(record: Keyed, case: Case) -> bool:
     """Whether a marker was written for exactly ``case``'s settings (a guard against hash collisions)."""
     return _canonical(record.get("settings"), "marker") == _canonical(case.settings, "settings")
 
@@ -148,7 +220,8 @@ def _stamp() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def execute(run: Callable[[dict, str], dict], settings: dict, folder: str, retry_failed: bool = False) -> dict:
+def execute(run: Callable[[dict, str], dict], settings: dict, folder: str,
+            retry_failed: bool = False) -> CaseRecord:
     """Run one case into ``folder`` (on a worker) and write its marker last.
 
     ``run(settings, folder)`` returns ``{"status": "ok" | "failed", "reason":
@@ -156,12 +229,12 @@ def execute(run: Callable[[dict, str], dict], settings: dict, folder: str, retry
     recorded as a failed case, with the traceback in ``error.txt``, so one
     case never stops the sweep. Returns the marker's record (plain data).
     A case already complete (a failed one too, unless ``retry_failed``) is
-    not run again: its marker is returned.
+    not run again: its marker is returned (a :class:`CaseRecord`).
     """
     path = Path(folder)
     existing = read_marker(path)
     # Dask recomputes a finished task whose result died with its worker: the marker says it is done
-    if existing is not None and (existing["status"] == "ok" or not retry_failed):
+    if existing is not None and (existing.status == "ok" or not retry_failed):
         return existing
     path.mkdir(parents=True, exist_ok=True)
     previous = read_json(path / ATTEMPT) if (path / ATTEMPT).exists() else {}
@@ -183,28 +256,25 @@ def execute(run: Callable[[dict, str], dict], settings: dict, folder: str, retry
         status, reason, results = "failed", f"{type(exc).__name__}: {exc}", {}
         text = traceback.format_exc()
         atomic_write(path / ERROR, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    record = {"name": path.name, "settings": settings, "status": status,
-              "reason": None if reason is None else str(reason), "results": _plain(results),
-              "attempt": attempt, "started": started, "finished": _stamp(),
-              "seconds": time.perf_counter() - clock, "host": host}
+    record = CaseRecord(path.name, settings, status, None if reason is None else str(reason), _plain(results),
+                        attempt, started, _stamp(), time.perf_counter() - clock, host)
     return _write_marker(path, record, existing)
 
 
-def _write_marker(folder: Path, record: dict, previous: dict | None) -> dict:
+def _write_marker(folder: Path, record: CaseRecord, previous: CaseRecord | None) -> CaseRecord:
     """Write case.json (schema, outcome and detail, provenance); return it as written."""
-    body = {**record, "outcome": case_outcome(record["status"]), "detail": record["reason"]}
-    doc = document("sweep-case", body, record["settings"], previous)
+    doc = document("sweep-case", record.body(), record.settings, previous)
     write_json(folder / MARKER, doc)
-    return doc
+    return CaseRecord.from_dict(doc)
 
 
-def lost_record(case: Case, folder: Path, error: BaseException) -> dict:
+def lost_record(case: Case, folder: Path, error: BaseException) -> CaseRecord:
     """The marker of a case whose task never returned (its worker died, say), written by the client."""
     previous = read_json(folder / ATTEMPT) if (folder / ATTEMPT).exists() else {}
-    record = {"name": case.name, "settings": case.settings, "status": "failed",
-              "reason": f"the task did not return: {type(error).__name__}: {error}", "results": {},
-              "attempt": int(previous.get("attempt", 0)), "started": previous.get("started"),
-              "finished": _stamp(), "seconds": None, "host": previous.get("host")}
+    record = CaseRecord(case.name, case.settings, "failed",
+                        f"the task did not return: {type(error).__name__}: {error}", {},
+                        int(previous.get("attempt", 0)), previous.get("started"), _stamp(), None,
+                        previous.get("host"))
     return _write_marker(folder, record, None)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..plot import new_figure, save_figure
+from ..records import Keyed
 
 __all__ = ["first_numeric", "trend_figure", "by_case_figure"]
 
@@ -18,16 +19,16 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def first_numeric(rows: Sequence[dict], swept: Sequence[str]) -> str | None:
+def first_numeric(rows: Sequence[Keyed], swept: Sequence[str]) -> str | None:
     """The first swept setting whose values are all numbers (the natural x axis)."""
     return next((k for k in swept if rows and all(_number(row.get(k)) for row in rows)), None)
 
 
-def _label(row: dict, keys: Sequence[str]) -> str:
+def _label(row: Keyed, keys: Sequence[str]) -> str:
     return ", ".join(f"{k}={row.get(k)}" for k in keys)
 
 
-def trend_figure(rows: Sequence[dict], swept: Sequence[str], column: str, path: str | os.PathLike,
+def trend_figure(rows: Sequence[Keyed], swept: Sequence[str], column: str, path: str | os.PathLike,
                  title: str = "") -> Path | None:
     """``column`` against the first numeric swept setting, one line per combination of the others.
 
@@ -40,7 +41,7 @@ def trend_figure(rows: Sequence[dict], swept: Sequence[str], column: str, path: 
     others = [k for k in swept if k != x]
     fig = new_figure(figsize=(6.4, 4.2))
     ax = fig.subplots()
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[Keyed]] = {}
     for row in valued:
         groups.setdefault(_label(row, others), []).append(row)
     for label, group in groups.items():
@@ -64,7 +65,7 @@ def trend_figure(rows: Sequence[dict], swept: Sequence[str], column: str, path: 
     return Path(path)
 
 
-def by_case_figure(rows: Sequence[dict], swept: Sequence[str], columns: Sequence[str],
+def by_case_figure(rows: Sequence[Keyed], swept: Sequence[str], columns: Sequence[str],
                    path: str | os.PathLike, title: str = "", xlabel: str = "") -> Path | None:
     """One row per case (labelled by its swept settings), one marker per column.
 

@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..io import folder_lock
-from ..records import write_document
-from ._cases import Case, check_cases, execute, expand, lost_record, read_marker, same_settings
+from ..records import Record, write_document
+from ._cases import Case, CaseRecord, check_cases, execute, expand, lost_record, read_marker, same_settings
 from ._spec import DEFAULT_WORKERS, check_scheduler, check_workers
-from ._summary import summary_row, write_summary
+from ._summary import SummaryRow, summary_row, write_summary
 
-__all__ = ["SweepTask", "SweepResult", "sweep", "SchedulerUnreachable", "CONNECT_SECONDS"]
+__all__ = ["SweepTask", "SweepResult", "SweepRecord", "sweep", "SchedulerUnreachable", "CONNECT_SECONDS"]
 
 CONNECT_SECONDS = 5  # how long to wait for a scheduler to answer
 
@@ -80,8 +80,9 @@ class SweepResult:
     Attributes
     ----------
     out : Path
-    rows : list of dict
-        One per case: settings, status ('ok', 'failed' or 'incomplete'), reason, results.
+    rows : list of SummaryRow
+        One per case: settings, status ('ok', 'failed' or 'incomplete'), reason, results
+        (read by key, as the rows of summary.json).
     ran, skipped : list of str
         Names of the cases run now, and of those complete before.
     files : list of Path
@@ -89,7 +90,7 @@ class SweepResult:
     """
 
     out: Path
-    rows: list[dict]
+    rows: list[SummaryRow]
     ran: list[str]
     skipped: list[str]
     files: list[Path] = field(default_factory=list)
@@ -104,13 +105,24 @@ class SweepResult:
         return all(row["status"] == "ok" for row in self.rows)
 
 
-def _complete(case: Case, out: Path, retry_failed: bool) -> dict | None:
+@dataclass
+class SweepRecord(Record):
+    """sweep.json's own keys: the task, the spec, and the case folders in the product's order."""
+
+    task: str
+    base: dict
+    grid: dict
+    cases: list
+
+
+def _complete(case: Case, out: Path, retry_failed: bool) -> CaseRecord | None:
+    """The marker of a complete case to skip (None: the case runs)."""
     record = read_marker(out / case.name)
     if record is None:
         return None
     if not same_settings(record, case):
         raise ValueError(f"out: {out / case.name} holds a case with other settings; remove that folder")
-    if retry_failed and record["status"] != "ok":
+    if retry_failed and record.status != "ok":
         return None
     return record
 
@@ -135,14 +147,14 @@ def _client(scheduler: str | None, n_workers: int):
         yield client
 
 
-def _line(done: int, total: int, case: Case, record: dict, headline: str | None) -> str:
-    state = "ok" if record["status"] == "ok" else "FAILED"
-    value = record.get("results", {}).get(headline) if headline else None
+def _line(done: int, total: int, case: Case, record: CaseRecord, headline: str | None) -> str:
+    state = "ok" if record.status == "ok" else "FAILED"
+    value = record.results.get(headline) if headline else None
     extra = f"  {headline} {value:.10g}" if isinstance(value, (int, float)) else ""
-    seconds = record.get("seconds")
+    seconds = record.seconds
     extra += f"  ({seconds:.1f} s)" if isinstance(seconds, (int, float)) else ""
-    if record["status"] != "ok":
-        extra += f"  reason: {record.get('reason')}"
+    if record.status != "ok":
+        extra += f"  reason: {record.reason}"
     return f"cases done {done}/{total}  {state:<6s} {case.label}{extra}"
 
 
@@ -173,7 +185,7 @@ def _run(todo: list[Case], out: Path, task: SweepTask, scheduler: str | None, n_
     return completed
 
 
-def _figures(out: Path, rows: list[dict], swept: list[str], task: SweepTask) -> list[Path]:
+def _figures(out: Path, rows: list[SummaryRow], swept: list[str], task: SweepTask) -> list[Path]:
     from ._figures import by_case_figure, trend_figure  # matplotlib only when drawing
     paths = [trend_figure(rows, swept, column, out / f"{column}.png") for column in task.trends]
     paths += [by_case_figure(rows, swept, columns, out / f"{name}.png", title=title, xlabel=xlabel)
@@ -244,9 +256,8 @@ def _sweep(cases: list[Case], base: Mapping[str, Any], grid: Mapping[str, Sequen
     records = {case.name: _complete(case, out, retry_failed) for case in cases}
     todo = [case for case in cases if records[case.name] is None]
     skipped = [case.name for case in cases if records[case.name] is not None]
-    write_document(out / "sweep.json", "sweep", {"task": task.name, "base": dict(base), "grid": dict(grid),
-                                                 "cases": [case.name for case in cases]},
-                   {"base": dict(base), "grid": dict(grid)})
+    spec = SweepRecord(task.name, dict(base), dict(grid), [case.name for case in cases])
+    write_document(out / "sweep.json", "sweep", spec.to_dict(), {"base": dict(base), "grid": dict(grid)})
     where = f"scheduler {scheduler}" if scheduler else f"a local cluster of {n_workers} workers"
     say(f"sweep: {len(cases)} cases, {len(skipped)} complete already, {len(todo)} to run on {where}; "
         f"results in {out}")

@@ -4,35 +4,87 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..io import atomic_write
-from ..records import case_outcome, markdown_table, write_document
-from ._cases import Case
+from ..records import Keyed, KeyedRecord, case_outcome, markdown_table, write_document
+from ._cases import Case, CaseRecord
 
-__all__ = ["summary_row", "summary_columns", "write_summary", "text_table"]
+__all__ = ["SummaryRow", "summary_row", "summary_columns", "write_summary", "text_table"]
 
 # Row fields that are not settings or results, in the order they are shown.
 STATUS_FIELDS = ("case", "status", "outcome", "reason")
 RUN_FIELDS = ("seconds", "attempt", "host")
 
 
-def summary_row(case: Case, record: dict | None) -> dict:
-    """The row of one case from its marker (None: the case has not completed)."""
-    row: dict[str, Any] = {"case": case.name, **case.settings}
-    if record is None:
-        row.update(status="incomplete", outcome=case_outcome("incomplete"),
-                   reason="no marker: not run yet, or interrupted")
+@dataclass
+class SummaryRow(KeyedRecord):
+    """One row of a sweep's summary: the case, its settings, how it ended, its results, its run.
+
+    Read by key as the flat row it is in summary.json and summary.csv
+    (``row["status"]``, ``row[setting]``, ``row[result]``); a result named
+    like a setting is ``result_<name>``. An incomplete case has no run keys.
+
+    Attributes
+    ----------
+    case : str
+        The case folder's name.
+    settings : dict
+        Every setting of the case.
+    status : str
+        'ok', 'failed' or 'incomplete'.
+    reason : str or None
+    results : dict
+    seconds, attempt, host : optional
+        From the marker (absent from the row of an incomplete case).
+    """
+
+    case: str
+    settings: dict
+    status: str
+    reason: str | None = None
+    results: dict = field(default_factory=dict)
+    seconds: float | None = None
+    attempt: int | None = None
+    host: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """'converged', 'failed' or 'incomplete' (:func:`occontrol.records.case_outcome`)."""
+        return case_outcome(self.status)
+
+    def values(self) -> dict[str, Any]:
+        """The flat row: case, settings, status, outcome, reason, results, then the run fields."""
+        row: dict[str, Any] = {"case": self.case, **self.settings, "status": self.status,
+                               "outcome": self.outcome, "reason": self.reason}
+        for key, value in self.results.items():
+            row[f"result_{key}" if key in row else key] = value  # a result never overwrites a setting
+        if self.status != "incomplete":
+            row.update(seconds=self.seconds, attempt=self.attempt, host=self.host)
         return row
-    row.update(status=record["status"], outcome=case_outcome(record["status"]), reason=record.get("reason"))
-    for key, value in record.get("results", {}).items():
-        row[f"result_{key}" if key in row else key] = value  # a result never overwrites a setting
-    row.update({k: record.get(k) for k in RUN_FIELDS})
-    return row
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], settings: Sequence[str] = ()) -> "SummaryRow":
+        """The row of a summary.json entry; ``settings`` names its settings (the other keys are results)."""
+        fixed = {"case", "status", "outcome", "reason", *(RUN_FIELDS if data.get("status") != "incomplete" else ())}
+        results = {k[len("result_"):] if k.startswith("result_") and k[len("result_"):] in settings else k: v
+                   for k, v in data.items() if k not in fixed and k not in settings}
+        return cls(data["case"], {k: data[k] for k in settings if k in data}, data["status"], data.get("reason"),
+                   results, **{k: data.get(k) for k in RUN_FIELDS})
 
 
-def summary_columns(rows: Sequence[dict], cases: Sequence[Case], swept: Sequence[str]) -> list[str]:
+def summary_row(case: Case, record: Keyed | None) -> SummaryRow:
+    """The row of one case from its marker (None: the case has not completed)."""
+    if record is None:
+        return SummaryRow(case.name, dict(case.settings), "incomplete", "no marker: not run yet, or interrupted")
+    marker = record if isinstance(record, CaseRecord) else CaseRecord.from_dict({"name": case.name, **record})
+    return SummaryRow(case.name, dict(case.settings), marker.status, marker.reason, dict(marker.results),
+                      marker.seconds, marker.attempt, marker.host)
+
+
+def summary_columns(rows: Sequence[Keyed], cases: Sequence[Case], swept: Sequence[str]) -> list[str]:
     """case, swept settings, other settings, status, outcome, reason, results (first seen order), run fields."""
     settings = list(dict.fromkeys(k for case in cases for k in case.settings))
     results = dict.fromkeys(k for row in rows for k in row
@@ -49,12 +101,12 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def write_summary(out: Path, rows: Sequence[dict], cases: Sequence[Case], base: dict,
+def write_summary(out: Path, rows: Sequence[Keyed], cases: Sequence[Case], base: dict,
                   grid: dict) -> list[Path]:
     """summary.json (with the spec and counts) and summary.csv, atomically; return both paths."""
     head = summary_columns(rows, cases, list(grid))
     counts = {status: sum(row["status"] == status for row in rows) for status in ("ok", "failed", "incomplete")}
-    doc = {"base": base, "grid": grid, "counts": counts, "columns": head, "cases": list(rows)}
+    doc = {"base": base, "grid": grid, "counts": counts, "columns": head, "cases": [dict(row) for row in rows]}
     paths = [write_document(out / "summary.json", "sweep-summary", doc, {"base": base, "grid": grid})]
 
     def write_csv(tmp: str) -> None:
@@ -67,7 +119,7 @@ def write_summary(out: Path, rows: Sequence[dict], cases: Sequence[Case], base: 
     return paths
 
 
-def text_table(rows: Sequence[dict], keys: Sequence[str]) -> str:
+def text_table(rows: Sequence[Keyed], keys: Sequence[str]) -> str:
     """A markdown table of ``keys`` for the terminal."""
     def fmt(value: Any) -> str:
         if isinstance(value, float):
