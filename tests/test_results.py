@@ -307,3 +307,27 @@ def test_sweep_record_round_trips():
     spec = SweepRecord("t", {"x": 1}, {"y": [2, 3]}, ["a", "b"])
     doc = document("sweep", spec.to_dict())
     assert doc["task"] == "t" and SweepRecord.from_dict(doc) == spec
+
+
+# ------------------------------------------------------------------ the deep-limit study's records
+def test_problem_and_study_records_round_trip(tmp_path):
+    from occontrol.resnet.deep_limit import ProblemRecord, StudyRecord, load_study
+    from occontrol.resnet.sweep import CaseResults, case_results
+    from occontrol.sweeps import TaskOutcome
+    problem = ProblemRecord({"n": 60, "transcription": "rk4"}, 2, 3, 2, 60)
+    assert problem.to_dict() == {"n": 60, "transcription": "rk4", "d": 2, "m": 3, "K": 2, "n_train": 60}
+    assert ProblemRecord.from_dict(problem.to_dict()) == problem and "accuracy_note" not in problem
+    noted = ProblemRecord({"n": 60}, 2, 3, 2, 60, "a note")
+    assert ProblemRecord.from_dict(noted.to_dict()) == noted and noted["accuracy_note"] == "a note"
+    result = run_deep_limit(TINY, tmp_path / "run")
+    loaded = load_study(tmp_path / "run")
+    doc = strict(tmp_path / "run" / "study.json")
+    assert isinstance(loaded, StudyRecord) and loaded.to_dict() == doc and loaded["levels"] == doc["levels"]
+    assert loaded.starts == result.starts and isinstance(result.starts[0], StartRecord)
+    assert loaded.success is result.success is True and StudyRecord.from_dict(loaded.to_dict()) == loaded
+    numbers = case_results(result)
+    assert CaseResults.from_dict(numbers.to_dict()) == numbers
+    assert numbers["levels"] == 2 and numbers.finest_N == 8
+    assert numbers.iterations == result.starts[0].iterations + result.study.levels[1].iterations
+    outcome = TaskOutcome("ok", None, numbers.to_dict())
+    assert TaskOutcome.from_dict(outcome.to_dict()) == outcome and outcome["results"]["finest_N"] == 8

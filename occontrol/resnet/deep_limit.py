@@ -24,14 +24,14 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, cast
+from typing import Any, Callable, Mapping, cast
 
 import numpy as np
 
 from .._checks import as_choice, as_finite_float, as_positive_int
 from ..datasets import DATASETS, SHAPES, Dataset, load_dataset
 from ..io import DamagedFile, check_npz, folder_lock, read_json, write_json, write_npz
-from ..records import Record, solve_outcome, write_document
+from ..records import KeyedRecord, solve_outcome, write_document
 from ..refinement import (ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
                       level_fingerprint, refine, start_record)
 from ..solution import Solution
@@ -126,8 +126,8 @@ class DeepLimitConfig(DeepLimitFields):
 
 
 @dataclass
-class StartRecord(Record):
-    """One random start at the coarsest grid, as study.json's ``starts`` has it.
+class StartRecord(KeyedRecord):
+    """One random start at the coarsest grid, as study.json's ``starts`` has it (read by key too).
 
     Attributes
     ----------
@@ -161,10 +161,14 @@ class DeepLimitResult:
     """The followed branch, every start at the coarsest grid, and other branches if asked."""
 
     study: ConvergenceStudy
-    starts: list[dict]
+    starts: list[StartRecord]
     branches: list[ConvergenceStudy] = field(default_factory=list)
     networks: dict[int, ResNet] = field(default_factory=dict)
     data: Dataset | None = None
+
+    def __post_init__(self) -> None:
+        # starts given as study.json's entries (plain dicts) are read into records
+        self.starts = [s if isinstance(s, StartRecord) else StartRecord.from_dict(s) for s in self.starts]
 
     @property
     def failed(self) -> list[str]:
@@ -181,7 +185,7 @@ class DeepLimitResult:
         A failed start that was not followed does not count; a followed one is
         the first level of its branch, so it does (``branches='all'``).
         """
-        started = not self.starts or any(s["success"] for s in self.starts)
+        started = not self.starts or any(s.success for s in self.starts)
         return started and all(study.success for study in [self.study] + self.branches)
 
     def verdict_line(self) -> str:
@@ -197,8 +201,8 @@ class DeepLimitResult:
         return self.success and self.study.converging is not False
 
 
-def _failed_starts(starts: list[dict]) -> list[str]:
-    return [f"start seed {s['seed']} at N={s['N']}: {s['status']}" for s in starts if not s["success"]]
+def _failed_starts(starts: list[StartRecord]) -> list[str]:
+    return [f"start seed {s.seed} at N={s.N}: {s.status}" for s in starts if not s.success]
 
 
 def _network(deep: DeepLimitProblem, sol: Solution, config: DeepLimitConfig) -> ResNet:
@@ -226,14 +230,49 @@ def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out
     return metrics
 
 
-def _problem_record(config: DeepLimitConfig, deep: DeepLimitProblem) -> dict:
-    record = {**config.to_dict(), "d": deep.d, "m": deep.m, "K": deep.K, "n_train": deep.n}
-    if config.transcription == "collocation":
-        record["accuracy_note"] = "collocation controls evaluated by an RK4 forward pass"
-    return record
+@dataclass
+class ProblemRecord(KeyedRecord):
+    """The study's problem, as settings.json and study.json's ``problem`` have it: the configuration's
+    fields flattened, the data's sizes, and a note on how collocation's accuracies are evaluated.
+
+    Attributes
+    ----------
+    config : dict
+        :meth:`DeepLimitConfig.to_dict`.
+    d, m, K, n_train : int
+        Features, width, classes and training points.
+    accuracy_note : str, optional
+        Present (collocation only) when the accuracies come from an RK4 forward pass.
+    """
+
+    config: dict
+    d: int
+    m: int
+    K: int
+    n_train: int
+    accuracy_note: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The flat record (no ``accuracy_note`` key when there is none)."""
+        out = {**self.config, "d": self.d, "m": self.m, "K": self.K, "n_train": self.n_train}
+        if self.accuracy_note is not None:
+            out["accuracy_note"] = self.accuracy_note
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ProblemRecord":
+        """The record of a settings.json; every key that is not a size or the note is the configuration's."""
+        own = ("d", "m", "K", "n_train", "accuracy_note")
+        return cls({k: v for k, v in data.items() if k not in own}, data["d"], data["m"], data["K"],
+                   data["n_train"], data.get("accuracy_note"))
 
 
-def _check_folder(out: Path, record: dict) -> None:
+def _problem_record(config: DeepLimitConfig, deep: DeepLimitProblem) -> ProblemRecord:
+    note = "collocation controls evaluated by an RK4 forward pass" if config.transcription == "collocation" else None
+    return ProblemRecord(config.to_dict(), deep.d, deep.m, deep.K, deep.n, note)
+
+
+def _check_folder(out: Path, record: ProblemRecord) -> None:
     """Refuse a folder that holds (part of) a study with other settings.
 
     settings.json is written before the first solve, so an interrupted run is
@@ -338,7 +377,7 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
             _check_folder(folder, record)
             _check_starts(folder, deep, config, solver, hess_lag)
             folder.mkdir(parents=True, exist_ok=True)
-            write_json(folder / "settings.json", record)
+            write_json(folder / "settings.json", record.to_dict())
             write_npz(folder / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test,
                       y_test=data.y_test)
         result = _run(config, deep, data, record, folder, solver, hess_lag, say)
@@ -348,24 +387,24 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
     if folder is not None:
         # a resumed folder's earlier study.json (without provenance if written before it was recorded)
         # keeps its provenance in provenance_history
-        write_document(folder / "study.json", "study", study_json(result), record)
+        write_document(folder / "study.json", "study", study_json(result).to_dict(), record.to_dict())
     return result
 
 
-def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record: dict, folder: Path | None,
+def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record: ProblemRecord, folder: Path | None,
          solver, hess_lag, say: Callable[[str], None]) -> DeepLimitResult:
     transcription = config.transcription_object()
     N0 = config.grids[0]
 
     # 1. random non-constant starts at the coarsest grid
-    starts: list[dict[str, Any]] = []
+    starts: list[StartRecord] = []
     start_sols: list[Solution] = []
     for i in range(config.n_starts):
         seed = config.seed + i
         store = _start_store(folder, seed) if folder is not None else None
         sol, reused = _solve_start(deep, config, N0, seed, store, solver, hess_lag)
         starts.append(StartRecord(seed, N0, sol.objective, sol.status, sol.success, sol.iterations, reused,
-                                  sol.solve_seconds).values())
+                                  sol.solve_seconds))
         start_sols.append(sol)
         say(f"start seed {seed:<3d} N={N0:<4d} {'ok' if sol.success else 'FAILED':<6s} {sol.status:<28s} "
             f"objective {sol.objective:.10g}  iter {sol.iterations:<4d} solve {sol.solve_seconds:6.2f}s"
@@ -377,9 +416,9 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
     networks: dict[int, ResNet] = {}
     studies = []
     for rank, i in enumerate(follow):
-        seed = starts[i]["seed"]
+        seed = starts[i].seed
         label = f"branch from seed {seed}"
-        say(f"-- following the {'best ' if rank == 0 else ''}{label} (objective {starts[i]['objective']:.10g} "
+        say(f"-- following the {'best ' if rank == 0 else ''}{label} (objective {starts[i].objective:.10g} "
             f"at N={N0})")
         branch_networks: dict[int, ResNet] = {}
         # only the followed (best) branch writes weights_N*.npz
@@ -390,7 +429,7 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
             return guess_from_network(deep, random_network(deep, N, seed))
         start = StartPolicy(guess=cold, warm=config.warm, prolongation=config.prolongation, first=start_sols[i])
         reporter = Reporter(progress=say, metrics=metrics, shown=["train_accuracy", "test_accuracy"], label=label,
-                            problem_record=record)
+                            problem_record=record.to_dict())
         study = refine(deep.ocp, transcription, config.grids, start=start, store=level_folder, solver=solver,
                        hess_lag=hess_lag, reporter=reporter)
         for level_sol in study.solutions:
@@ -400,8 +439,8 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
         if rank == 0:
             networks = branch_networks
     # a failed start that is not followed is reported, not fatal (a followed one is a failed first level)
-    followed = {starts[i]["seed"] for i in follow}
-    studies[0].failed_starts = _failed_starts([s for s in starts if s["seed"] not in followed])
+    followed = {starts[i].seed for i in follow}
+    studies[0].failed_starts = _failed_starts([s for s in starts if s.seed not in followed])
     return DeepLimitResult(studies[0], starts, studies[1:], networks, data)
 
 
@@ -410,19 +449,56 @@ BRANCH_KEYS = ("label", "limit_objective", "success", "converging", "converging_
                "orders")
 
 
-def study_json(result: DeepLimitResult) -> dict:
+@dataclass
+class StudyRecord(KeyedRecord):
+    """study.json: the followed branch's document, with the study's verdict, every start and the other branches.
+
+    Read by key as the document (``record["levels"]``); the followed branch's
+    keys (:meth:`ConvergenceStudy.to_dict`, its schema and provenance as
+    written) are in ``study``.
+
+    Attributes
+    ----------
+    study : dict
+        The followed branch's document.
+    success : bool
+        The exit code's rule, other branches included (:attr:`DeepLimitResult.success`).
+    starts : list of StartRecord
+    branches : list of dict
+        The :data:`BRANCH_KEYS` of each other followed branch.
+    failed : list of str
+        Every failed solve, described.
+    """
+
+    study: dict
+    success: bool
+    starts: list[StartRecord] = field(default_factory=list)
+    branches: list[dict] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def values(self) -> dict[str, Any]:
+        """The flat document: the branch's keys, then success, starts, branches, failed."""
+        return {**self.study, "success": self.success, "starts": [s.to_dict() for s in self.starts],
+                "branches": self.branches, "failed": self.failed}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "StudyRecord":
+        """The record of a study.json (its other keys are the followed branch's)."""
+        own = ("success", "starts", "branches", "failed")
+        return cls({k: v for k, v in data.items() if k not in own}, data.get("success", False),
+                   [StartRecord.from_dict(s) for s in data.get("starts") or []], list(data.get("branches") or []),
+                   list(data.get("failed") or []))
+
+
+def study_json(result: DeepLimitResult) -> StudyRecord:
     """The study.json document: the followed branch's fields, plus starts and other branches."""
-    doc = result.study.to_dict()
-    doc["success"] = result.success  # the exit code's rule, other branches included
-    doc["starts"] = result.starts
-    doc["branches"] = [{k: branch[k] for k in BRANCH_KEYS} for branch in (b.to_dict() for b in result.branches)]
-    doc["failed"] = result.failed
-    return doc
+    branches = [{k: branch[k] for k in BRANCH_KEYS} for branch in (b.to_dict() for b in result.branches)]
+    return StudyRecord(result.study.to_dict(), result.success, list(result.starts), branches, result.failed)
 
 
-def load_study(out: str | os.PathLike) -> dict[str, Any]:
-    """study.json of a finished run."""
-    return read_json(Path(out) / "study.json")
+def load_study(out: str | os.PathLike) -> StudyRecord:
+    """study.json of a finished run (read by key as the document, or by attribute)."""
+    return StudyRecord.from_dict(read_json(Path(out) / "study.json"))
 
 
 def load_weights(path: str | os.PathLike) -> tuple[ResNet, dict[str, Any]]:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..sweeps import SweepResult, SweepTask, sweep
+from ..records import KeyedRecord
+from ..sweeps import SweepResult, SweepTask, TaskOutcome, sweep
 from .deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
 
-__all__ = ["DEEP_LIMIT", "check_settings", "run_case", "case_results", "sweep_deep_limit"]
+__all__ = ["DEEP_LIMIT", "CaseResults", "check_settings", "run_case", "case_results", "sweep_deep_limit"]
 
 ORDER_METRICS = ("l2", "sup", "h1", "objective_gap")
 
@@ -32,7 +34,40 @@ def _last(values: Sequence[float | None]) -> float | None:
     return next((v for v in reversed(values) if v is not None), None)
 
 
-def case_results(result: DeepLimitResult) -> dict[str, Any]:
+@dataclass
+class CaseResults(KeyedRecord):
+    """One summary row's numbers from a deep-limit study (the ``results`` of a sweep case), read by key too.
+
+    Attributes
+    ----------
+    limit_objective, finest_objective, test_accuracy : float or None
+        The extrapolated limit, the finest converged level's objective and test accuracy.
+    finest_N : int or None
+        The finest converged level.
+    order_l2, order_sup, order_h1, order_objective_gap : float or None
+        The last observed order of each distance.
+    levels_ok, levels, branch_jumps : int
+    iterations : int
+    solve_seconds, build_seconds : float
+    """
+
+    limit_objective: float | None
+    finest_N: int | None
+    finest_objective: float | None
+    test_accuracy: float | None
+    order_l2: float | None
+    order_sup: float | None
+    order_h1: float | None
+    order_objective_gap: float | None
+    levels_ok: int
+    levels: int
+    branch_jumps: int
+    iterations: int
+    solve_seconds: float
+    build_seconds: float
+
+
+def case_results(result: DeepLimitResult) -> CaseResults:
     """One summary row's numbers from a study.
 
     ``order_*`` is the last observed order of each distance; ``iterations`` and
@@ -46,19 +81,20 @@ def case_results(result: DeepLimitResult) -> dict[str, Any]:
     orders = study.orders()
     climbs = [lv for branch in [study, *result.branches] for lv in branch.levels[1:]]
     firsts = [branch.levels[0] for branch in [study, *result.branches] if branch.levels]
-    return {"limit_objective": study.limit_objective(),
-            "finest_N": finest.N if finest else None,
-            "finest_objective": finest.objective if finest else None,
-            "test_accuracy": finest.metrics.get("test_accuracy") if finest else None,
-            **{f"order_{m}": _last(orders[m]) for m in ORDER_METRICS},
-            "levels_ok": len(ok), "levels": len(study.levels), "branch_jumps": len(study.branch_jumps()),
-            "iterations": sum(s["iterations"] for s in result.starts) + sum(lv.iterations for lv in climbs),
-            "solve_seconds": sum(s["solve_seconds"] for s in result.starts) + sum(lv.solve_seconds for lv in climbs),
-            "build_seconds": sum(lv.build_seconds for lv in firsts + climbs)}
+    return CaseResults(
+        study.limit_objective(), finest.N if finest else None, finest.objective if finest else None,
+        finest.metrics.get("test_accuracy") if finest else None,
+        order_l2=_last(orders["l2"]), order_sup=_last(orders["sup"]), order_h1=_last(orders["h1"]),
+        order_objective_gap=_last(orders["objective_gap"]),
+        levels_ok=len(ok), levels=len(study.levels), branch_jumps=len(study.branch_jumps()),
+        iterations=sum(s.iterations for s in result.starts) + sum(lv.iterations for lv in climbs),
+        solve_seconds=sum(s.solve_seconds for s in result.starts) + sum(lv.solve_seconds for lv in climbs),
+        build_seconds=sum(lv.build_seconds for lv in firsts + climbs))
 
 
-def run_case(settings: dict, folder: str) -> dict:
-    """Run (or resume) one study into ``folder``; runs on a Dask worker, so it takes and returns plain data."""
+def run_case(settings: dict, folder: str) -> TaskOutcome:
+    """Run (or resume) one study into ``folder``; runs on a Dask worker, so it takes plain data and returns
+    a record of plain data."""
     config = check_settings(settings)
     # progress.log lets a person follow a long case on a remote worker (tail -f)
     with open(Path(folder) / "progress.log", "a", encoding="utf-8", buffering=1) as log:
@@ -67,7 +103,7 @@ def run_case(settings: dict, folder: str) -> dict:
     failed = "; ".join(result.failed) or None
     if result.success and failed is not None:
         failed = f"failed starts, not followed (reported, not fatal): {failed}"
-    return {"status": "ok" if result.success else "failed", "reason": failed, "results": case_results(result)}
+    return TaskOutcome("ok" if result.success else "failed", failed, case_results(result).to_dict())
 
 
 DEEP_LIMIT = SweepTask(

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._cases import MARKER, SCHEMA, Case, check_cases, expand
+from ._cases import MARKER, SCHEMA, Case, CaseRecord, TaskOutcome, check_cases, expand
 from ._run import CONNECT_SECONDS, SchedulerUnreachable, SweepResult, SweepTask, sweep
 from ._spec import (DEFAULT_OUT, DEFAULT_WORKERS, SweepSpec, check_workers, load_spec, parse_assignment,
                     parse_value)
 from ._summary import text_table
 
-__all__ = ["sweep", "SweepTask", "SweepResult", "SchedulerUnreachable", "CONNECT_SECONDS", "SweepSpec", "load_spec",
+__all__ = ["sweep", "SweepTask", "SweepResult", "TaskOutcome", "CaseRecord", "SchedulerUnreachable",
+           "CONNECT_SECONDS", "SweepSpec", "load_spec",
            "parse_assignment", "parse_value", "check_workers", "DEFAULT_OUT", "DEFAULT_WORKERS", "Case", "expand",
            "check_cases", "MARKER", "SCHEMA", "text_table", "trend_figure", "by_case_figure"]
 

@@ -23,8 +23,8 @@ from typing import Any, Callable, Mapping, Sequence
 from ..io import DamagedFile, atomic_write, json_safe, read_json, write_json
 from ..records import SCHEMAS, Keyed, KeyedRecord, case_outcome, document, write_document
 
-__all__ = ["Case", "CaseRecord", "expand", "case_name", "read_marker", "same_settings", "execute", "lost_record",
-           "check_cases", "MARKER", "SCHEMA"]
+__all__ = ["Case", "CaseRecord", "TaskOutcome", "expand", "case_name", "read_marker", "same_settings", "execute",
+           "lost_record", "check_cases", "MARKER", "SCHEMA"]
 
 SCHEMA = SCHEMAS["sweep-case"]
 MARKER = "case.json"      # written last: its presence means the case is complete (ok or failed)
@@ -144,6 +144,23 @@ class CaseRecord(KeyedRecord):
 _STAMP = ("schema", "provenance", "provenance_history")  # written by occontrol.records.document
 
 
+@dataclass
+class TaskOutcome(KeyedRecord):
+    """What a sweep task's ``run`` returns (a plain dict with these keys is accepted too).
+
+    Attributes
+    ----------
+    status : str
+        'ok' or 'failed'.
+    reason : str or None
+    results : mapping of name -> number or None
+    """
+
+    status: str
+    reason: str | None = None
+    results: Any = field(default_factory=dict)
+
+
 def case_name(settings: Mapping[str, Any], swept: Mapping[str, Any]) -> str:
     """``key=value_...`` of the swept settings, then 10 hex digits of a hash of every setting."""
     digest = hashlib.sha256(_canonical(dict(settings), "settings").encode()).hexdigest()[:10]
@@ -220,12 +237,12 @@ def _stamp() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def execute(run: Callable[[dict, str], dict], settings: dict, folder: str,
+def execute(run: Callable[[dict, str], Keyed], settings: dict, folder: str,
             retry_failed: bool = False) -> CaseRecord:
     """Run one case into ``folder`` (on a worker) and write its marker last.
 
-    ``run(settings, folder)`` returns ``{"status": "ok" | "failed", "reason":
-    str | None, "results": {name: number}}``. An exception it raises is
+    ``run(settings, folder)`` returns a :class:`TaskOutcome` or the plain dict
+    ``{"status": "ok" | "failed", "reason": str | None, "results": {name: number}}``. An exception it raises is
     recorded as a failed case, with the traceback in ``error.txt``, so one
     case never stops the sweep. Returns the marker's record (plain data).
     A case already complete (a failed one too, unless ``retry_failed``) is

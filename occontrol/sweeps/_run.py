@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..io import folder_lock
-from ..records import Record, write_document
+from ..records import Keyed, Record, write_document
 from ._cases import Case, CaseRecord, check_cases, execute, expand, lost_record, read_marker, same_settings
 from ._spec import DEFAULT_WORKERS, check_scheduler, check_workers
 from ._summary import SummaryRow, summary_row, write_summary
@@ -52,7 +52,7 @@ class SweepTask:
         Recorded in ``sweep.json``.
     run : callable (settings: dict, folder: str) -> dict
         A module-level function (workers import it by name) that runs one case
-        into ``folder`` and returns plain data: ``{"status": "ok" | "failed",
+        into ``folder`` and returns a ``TaskOutcome`` or plain data: ``{"status": "ok" | "failed",
         "reason": str | None, "results": {name: number or None}}``.
     check : callable (settings: dict) -> Any
         Raises ValueError or TypeError on settings that cannot run; called for
@@ -66,7 +66,7 @@ class SweepTask:
     """
 
     name: str
-    run: Callable[[dict, str], dict]
+    run: Callable[[dict, str], Keyed]
     check: Callable[[dict], Any]
     headline: str | None = None
     trends: tuple[str, ...] = ()
