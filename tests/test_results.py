@@ -331,3 +331,26 @@ def test_problem_and_study_records_round_trip(tmp_path):
     assert numbers.iterations == result.starts[0].iterations + result.study.levels[1].iterations
     outcome = TaskOutcome("ok", None, numbers.to_dict())
     assert TaskOutcome.from_dict(outcome.to_dict()) == outcome and outcome["results"]["finest_N"] == 8
+
+
+# ------------------------------------------------------------------ the comparison's records
+def test_comparison_records_round_trip(tmp_path):
+    pytest.importorskip("torch")
+    from occontrol.resnet.comparison._driver import CompareProblem, CompareRecord, IpoptSummary, Reach, _ipopt_summary
+    problem = CompareProblem({"n": 40, "tau2": 1e-3}, 2, 3, 2, 40, 20, "float64", {"numpy": np.__version__},
+                             {"cpus": 2})
+    flat = problem.to_dict()
+    assert flat["float"] == "float64" and flat["tau2"] == 1e-3 and "precision" not in flat
+    assert CompareProblem.from_dict(flat) == problem and problem["n_test"] == 20
+    assert Reach().to_dict() == {"reached": None, "seconds": None, "steps": None}
+    assert Reach.from_dict(Reach(True, 0.5, 10).to_dict()) == Reach(True, 0.5, 10)
+    summary = _ipopt_summary(run_deep_limit(TINY))
+    doc = json.loads(json.dumps(summary.to_dict(), allow_nan=False))
+    assert [lv["outcome"] for lv in doc["levels"]] == ["converged", "converged"] and doc["followed_seed"] == 0
+    back = IpoptSummary.from_dict(doc)
+    assert back.starts == summary.starts and [lv.N for lv in back.levels] == [4, 8]
+    assert back.to_dict() == doc
+    record = CompareRecord(True, flat, {}, [], {"h1": doc}, [], {}, True, [], [])
+    written = record.to_dict()
+    assert list(written)[:2] == ["schema", "kind"] and written["notes"]["gap"].startswith("objective - IPOPT")
+    assert CompareRecord.from_dict(document("compare", written)) == record

@@ -23,24 +23,26 @@ import os
 import platform
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from ..._checks import as_choice, as_positive_int
 from ...datasets import Dataset, load_dataset
 from ...io import atomic_write, folder_lock, json_safe, write_npz
-from ...records import SCHEMAS, write_document
+from ...records import SCHEMAS, Keyed, KeyedRecord, Record, write_document
+from ...refinement import Level
 from ._rows import GradientRow, IpoptRow
 from ._metrics import constant_from, gradient_norm, initial_network, theta_distance
 from ..config import COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields
-from ..deep_limit import DeepLimitConfig, DeepLimitResult, run_deep_limit
+from ..deep_limit import DeepLimitConfig, DeepLimitResult, StartRecord, run_deep_limit
 from ..gradient import GradientRun, GradientSettings, train_gradient
 from ..network import ResNet
 from ..problem import DeepLimitProblem
 from .._torch import import_torch
 
-__all__ = ["CompareConfig", "CompareResult", "Setting", "SETTINGS", "SCHEMA", "compare"]
+__all__ = ["CompareConfig", "CompareResult", "CompareRecord", "CompareProblem", "IpoptSummary", "Reach", "Setting",
+           "SETTINGS", "SCHEMA", "compare"]
 
 SCHEMA = SCHEMAS["compare"]
 RELS = {"1e-3": 1e-3, "1e-6": 1e-6}  # relative tolerances of "reached IPOPT's objective"
@@ -162,7 +164,7 @@ class CompareResult:
     """
 
     config: CompareConfig
-    problem: dict
+    problem: Keyed
     rows: list[IpoptRow | GradientRow] = field(default_factory=list)
     distances: dict = field(default_factory=dict)
     ipopt: dict[str, DeepLimitResult] = field(default_factory=dict)
@@ -198,15 +200,17 @@ class CompareResult:
 
     def to_dict(self) -> dict:
         """The compare.json document (strict JSON: NaN and inf are null)."""
-        return json_safe({
-            "schema": SCHEMA, "kind": "occontrol.compare", "complete": self.complete,
-            "problem": self.problem, "config": self.config.to_dict(),
-            "settings": [{**asdict(Setting.parse(s)), "tau2": self._tau2(s), "init_seed": self.init_seeds.get(s),
-                          "ipopt_ladder": Setting.parse(s).regulariser} for s in self.config.settings],
-            "ipopt": {reg: _ipopt_summary(res) for reg, res in self.ipopt.items()},
-            "rows": [r.to_dict() for r in self.rows], "distances": self.distances,
-            "success": self.success, "failed": self.failed, "diverged": self.diverged,
-            "notes": NOTES})
+        return self.record().to_dict()
+
+    def record(self) -> CompareRecord:
+        """The compare.json document as a record."""
+        return CompareRecord(
+            complete=self.complete, problem=json_safe(self.problem), config=self.config.to_dict(),
+            settings=[{**asdict(Setting.parse(s)), "tau2": self._tau2(s), "init_seed": self.init_seeds.get(s),
+                       "ipopt_ladder": Setting.parse(s).regulariser} for s in self.config.settings],
+            ipopt={reg: _ipopt_summary(res).to_dict() for reg, res in self.ipopt.items()},
+            rows=[r.to_dict() for r in self.rows], distances=self.distances, success=self.success,
+            failed=self.failed, diverged=self.diverged)
 
     def _tau2(self, name: str) -> float:
         return self.config.deep.tau2 if Setting.parse(name).h1 else 0.0
@@ -236,16 +240,140 @@ NOTES = {
 }
 
 
-def _ipopt_summary(res: DeepLimitResult) -> dict:
+@dataclass
+class CompareRecord(Record):
+    """compare.json's own keys (``schema`` and ``provenance`` are stamped by :func:`~occontrol.records.document`).
+
+    Attributes
+    ----------
+    complete : bool
+        False while settings remain (compare.json is rewritten after each).
+    problem : dict
+        :class:`CompareProblem` as written.
+    config : dict
+        :meth:`CompareConfig.to_dict`.
+    settings : list of dict
+        Each setting: regulariser, initialisation, tau2, init_seed and the IPOPT ladder it is measured against.
+    ipopt : dict
+        :class:`IpoptSummary` of each regulariser's ladder, as written.
+    rows : list of dict
+        Every row (:class:`IpoptRow`, :class:`GradientRow`) as written.
+    distances : dict
+        distances[setting][method] = list of {N, N_next, l2, sup, h1, l2_ratio}.
+    success : bool
+    failed, diverged : list of str
+    notes : dict
+        What the columns mean.
+    schema : int
+    kind : str
+    """
+
+    complete: bool
+    problem: dict
+    config: dict
+    settings: list
+    ipopt: dict
+    rows: list
+    distances: dict
+    success: bool
+    failed: list
+    diverged: list
+    notes: dict = field(default_factory=lambda: dict(NOTES))
+    schema: int = SCHEMA
+    kind: str = "occontrol.compare"
+
+    def values(self) -> dict[str, Any]:
+        """The keys in compare.json's order."""
+        out = super().values()
+        return {"schema": out.pop("schema"), "kind": out.pop("kind"), **out}
+
+
+@dataclass
+class CompareProblem(KeyedRecord):
+    """The compared problem as compare.json's ``problem`` has it (read by key too): the deep-limit
+    configuration flattened, the data's sizes, the arithmetic, and the machine the timings come from.
+
+    Attributes
+    ----------
+    config : dict
+        :meth:`DeepLimitConfig.to_dict`.
+    d, m, K, n_train, n_test : int
+    precision : str
+        The arithmetic of every method (``float`` in JSON).
+    versions, machine : dict
+        Package versions and the machine (load average at the start, torch threads).
+    """
+
+    config: dict
+    d: int
+    m: int
+    K: int
+    n_train: int
+    n_test: int
+    precision: str
+    versions: dict
+    machine: dict
+
+    def values(self) -> dict[str, Any]:
+        """The flat record."""
+        return {**self.config, "d": self.d, "m": self.m, "K": self.K, "n_train": self.n_train,
+                "n_test": self.n_test, "float": self.precision, "versions": self.versions, "machine": self.machine}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CompareProblem":
+        """The record of compare.json's ``problem``."""
+        own = ("d", "m", "K", "n_train", "n_test", "float", "versions", "machine")
+        return cls({k: v for k, v in data.items() if k not in own}, data["d"], data["m"], data["K"],
+                   data["n_train"], data["n_test"], data["float"], data["versions"], data["machine"])
+
+
+@dataclass
+class IpoptSummary(Record):
+    """One IPOPT ladder as compare.json's ``ipopt`` has it.
+
+    Attributes
+    ----------
+    label : str
+    followed_seed : int
+        The start the ladder followed.
+    starts : list of StartRecord
+    success : bool
+        By the deep-limit study's rule.
+    limit_objective : float or None
+    levels : list of Level
+    failed : list of str
+    """
+
+    label: str
+    followed_seed: int
+    starts: list[StartRecord]
+    success: bool
+    limit_objective: float | None
+    levels: list[Level]
+    failed: list[str]
+
+    def values(self) -> dict[str, Any]:
+        """The summary with its starts and levels as written."""
+        return {**super().values(), "starts": [s.to_dict() for s in self.starts],
+                "levels": [lv.to_dict() for lv in self.levels]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "IpoptSummary":
+        """The summary of compare.json's entry."""
+        return cls(data["label"], data["followed_seed"], [StartRecord.from_dict(s) for s in data["starts"]],
+                   data["success"], data.get("limit_objective"), [Level.from_dict(lv) for lv in data["levels"]],
+                   list(data.get("failed") or []))
+
+
+def _ipopt_summary(res: DeepLimitResult) -> IpoptSummary:
     study = res.study
-    return {"label": study.label, "followed_seed": _followed_seed(res), "starts": res.starts,
-            "success": res.success, "limit_objective": study.limit_objective(),
-            "levels": [lv.to_dict() for lv in study.levels], "failed": res.failed}
+    return IpoptSummary(study.label, _followed_seed(res), list(res.starts), res.success, study.limit_objective(),
+                        list(study.levels), res.failed)
 
 
 def _followed_seed(res: DeepLimitResult) -> int:
     # the ranking run_deep_limit follows: successful first, then the lowest objective
-    return min(res.starts, key=lambda s: (not s["success"], s["objective"]))["seed"]
+    return min(res.starts, key=lambda s: (not s.success, s.objective)).seed
 
 
 # ------------------------------------------------------------------ rows
@@ -255,7 +383,7 @@ def _finite(x: float | None) -> float | None:
 
 def _ipopt_rows(setting: Setting, res: DeepLimitResult, deep: DeepLimitProblem, tau2: float,
                 tau1: float, tau_w: float) -> list[IpoptRow]:
-    rows, ladder = [], sum(s["solve_seconds"] for s in res.starts)
+    rows, ladder = [], sum(s.solve_seconds for s in res.starts)
     for i, lv in enumerate(res.study.levels):
         # the first level is the best start itself: its solve is already counted among the starts
         ladder += lv.build_seconds + (lv.solve_seconds if i else 0.0)
@@ -271,15 +399,35 @@ def _ipopt_rows(setting: Setting, res: DeepLimitResult, deep: DeepLimitProblem, 
     return rows
 
 
-def _reach(run: GradientRun, target: float | None) -> dict:
+@dataclass
+class Reach(Record):
+    """Whether, and when, a gradient run reached IPOPT's objective within one relative tolerance.
+
+    Attributes
+    ----------
+    reached : bool or None
+        None: no target (IPOPT failed at that N).
+    seconds : float or None
+        Training seconds until reached (None: not reached, or no target).
+    steps : int or None
+        The recorded step at which it was reached.
+    """
+
+    reached: bool | None = None
+    seconds: float | None = None
+    steps: int | None = None
+
+
+def _reach(run: GradientRun, target: float | None) -> dict[str, dict[str, Any]]:
+    """A gradient row's ``time_to_reach``: each tolerance's :class:`Reach`, as written."""
     out: dict[str, dict[str, Any]] = {}
     for key, rel in RELS.items():
         if target is None:
-            out[key] = {"reached": None, "seconds": None, "steps": None}
+            out[key] = Reach().to_dict()
             continue
         seconds = run.time_to_reach(target, rel)
         step = next((s for s, sec, _ in run.history if sec == seconds), None) if seconds is not None else None
-        out[key] = {"reached": seconds is not None, "seconds": seconds, "steps": step}
+        out[key] = Reach(seconds is not None, seconds, step).to_dict()
     return out
 
 
@@ -339,19 +487,18 @@ def _distances(nets: dict[int, ResNet], horizon: float) -> list[dict]:
 
 
 # ------------------------------------------------------------------ driver
-def _problem_record(config: CompareConfig, deep: DeepLimitProblem, data: Dataset) -> dict:
+def _problem_record(config: CompareConfig, deep: DeepLimitProblem, data: Dataset) -> CompareProblem:
     torch = import_torch()
     import casadi
     import sklearn
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {**config.deep.to_dict(), "d": deep.d, "m": deep.m, "K": deep.K, "n_train": deep.n,
-            "n_test": int(data.X_test.shape[0]), "float": "float64",
-            "versions": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-                         "casadi": casadi.__version__,  # type: ignore[attr-defined]  # set at import, missing from its stubs
-                         "sklearn": sklearn.__version__},
-            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                        "load_average_at_start": list(load) if load else None,
-                        "torch_threads": config.threads}}
+    return CompareProblem(
+        config.deep.to_dict(), deep.d, deep.m, deep.K, deep.n, int(data.X_test.shape[0]), "float64",
+        versions={"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
+                  "casadi": casadi.__version__,  # type: ignore[attr-defined]  # set at import, missing from its stubs
+                  "sklearn": sklearn.__version__},
+        machine={"platform": platform.platform(), "cpus": os.cpu_count(),
+                 "load_average_at_start": list(load) if load else None, "torch_threads": config.threads})
 
 
 def _ipopt_ladder(config: CompareConfig, setting: Setting, folder: Path | None,
