@@ -31,9 +31,9 @@ import platform
 import socket
 from collections.abc import Iterator
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence, TypeVar, Union
+from typing import Any, ClassVar, Literal, Mapping, Sequence, TypeVar, Union
 
 from .io import DamagedFile, json_safe, read_json, write_json
 
@@ -84,9 +84,13 @@ def case_outcome(status: str) -> str:
         raise ValueError(f"status: expected one of {sorted(_CASE_OUTCOMES)}, got {status!r}") from None
 
 
-@dataclass
 class Record:
-    """A results record: a dataclass written and read through one pair of helpers."""
+    """A results record: a dataclass written and read through one pair of helpers.
+
+    The base is not a dataclass itself, so a record may be frozen or not.
+    """
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # set by @dataclass on every subclass (for the type checker)
 
     def values(self) -> dict[str, Any]:
         """The fields (and what a subclass derives from them) as they are in memory."""

@@ -24,14 +24,14 @@ from .fingerprint import array_digest, combine, problem_fingerprint, solver_fing
 from .grid import Grid, as_grid, interval_function_distance, piecewise_linear_distance, prolong
 from .guess import initial_guess
 from .io import json_safe, read_json, write_json, write_npz
-from .records import SCHEMAS, Record, markdown_table, provenance, solve_outcome
+from .records import SCHEMAS, KeyedRecord, Record, markdown_table, provenance, solve_outcome
 from .problem import OCP
 from .solution import Solution
 from .solver import CasadiSolver, Ipopt, discretize, solve
 from .transcription.discrete import Transcription
 
 __all__ = ["Level", "Distance", "ConvergenceStudy", "refine", "StartPolicy", "Reporter", "doubling", "SCHEMA",
-           "prolonged_guess", "control_distance", "LevelStore", "StoreMismatch"]
+           "prolonged_guess", "control_distance", "Distances", "LevelStore", "StoreMismatch"]
 
 SCHEMA = SCHEMAS["study"]
 METRICS = ("l2", "sup", "h1", "objective_gap")
@@ -112,15 +112,34 @@ def _control_function(sol: Solution, names: list[str] | None) -> tuple[np.ndarra
     return nodes, values, sol.problem.transcription.controls == "linear"
 
 
-def control_distance(a: Solution, b: Solution, names: list[str] | None = None) -> dict[str, float]:
+@dataclass(frozen=True)
+class Distances(KeyedRecord):
+    """The distance between two controls (or two networks' weights) as functions of time;
+    read by attribute, or by key as the dict it was (``d["l2"]``).
+
+    Attributes
+    ----------
+    l2, sup : float
+        L2 and sup norms of the difference (piecewise-constant view; piecewise-linear for nodal controls).
+    h1 : float
+        H1 seminorm of the difference of the piecewise-linear interpolants.
+    """
+
+    l2: float
+    sup: float
+    h1: float
+
+
+def control_distance(a: Solution, b: Solution, names: list[str] | None = None) -> Distances:
     """L2 and sup distance (piecewise-constant view) and H1 seminorm of the difference of the
     piecewise-linear interpolants (through interval midpoints, or nodes for linear controls)."""
     ta, va, nodal = _control_function(a, names)
     tb, vb, _ = _control_function(b, names)
     if nodal:
         out = piecewise_linear_distance(ta, va, tb, vb, ta[0], ta[-1])
-        return {"l2": out["l2"], "sup": out["sup"], "h1": out["h1"]}
-    return interval_function_distance(ta, va, tb, vb)
+    else:
+        out = interval_function_distance(ta, va, tb, vb)
+    return Distances(out["l2"], out["sup"], out["h1"])
 
 
 def _order(d_a: float, d_b: float, h_a: float, h_b: float) -> float | None:
@@ -169,7 +188,7 @@ class ConvergenceStudy:
             return
         prev_level, prev_sol = previous
         d = control_distance(prev_sol, solution, controls)
-        dist = Distance(prev_level.N, level.N, d["l2"], d["sup"], d["h1"],
+        dist = Distance(prev_level.N, level.N, d.l2, d.sup, d.h1,
                         abs(level.objective - prev_level.objective))
         # A branch jump: the minimisers moved apart instead of contracting.
         if self.distances and dist.l2 > self.distances[-1].l2:

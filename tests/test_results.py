@@ -354,3 +354,42 @@ def test_comparison_records_round_trip(tmp_path):
     written = record.to_dict()
     assert list(written)[:2] == ["schema", "kind"] and written["notes"]["gap"].startswith("objective - IPOPT")
     assert CompareRecord.from_dict(document("compare", written)) == record
+
+
+# ------------------------------------------------------------------ results returned, not written
+def test_objective_parts_are_a_frozen_record_that_adds_up():
+    from occontrol.resnet.network import ObjectiveParts
+    from occontrol.resnet.train import random_network
+    from occontrol.resnet import DeepLimitProblem
+    X = np.array([[0.0, 1.0, -1.0], [0.5, -0.5, 2.0]])
+    deep = DeepLimitProblem(X.T, np.array([0, 1, 1]))
+    net = random_network(deep, 4, 0)
+    parts = net.objective(deep.X_data, deep.Y, 1e-2, 1e-3, 1e-4)
+    assert isinstance(parts, ObjectiveParts) and parts["objective"] == parts.objective
+    assert parts.objective == pytest.approx(parts.loss + parts.reg_l2 + parts.reg_h1 + parts.weight_decay,
+                                            rel=1e-15)
+    theta = net.theta   # the H1 part by its definition, independently
+    assert parts.reg_h1 == pytest.approx(1e-3 / net.h * np.sum(np.diff(theta, axis=0) ** 2), rel=1e-12)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parts.loss = 0.0
+    assert ObjectiveParts.from_dict(parts.to_dict()) == parts and dict(parts).keys() == {
+        "objective", "loss", "reg_l2", "reg_h1", "weight_decay"}
+
+
+def test_distances_record_of_two_constant_controls():
+    from occontrol.refinement import Distances, control_distance
+
+    def constant(level: float, N: int):
+        ocp = oc.OCP(t0=0.0, tf=1.0)
+        x = ocp.state("x")
+        u = ocp.control("u")
+        ocp.dynamics(x, u)
+        ocp.initial(x, 0.0)
+        ocp.minimize_integral((u - level) ** 2)       # u = level on every grid
+        return oc.solve(ocp, oc.RK4(), grid=N)
+    d = control_distance(constant(1.0, 4), constant(3.0, 8))
+    # u differs by 2 everywhere on [0, 1]: L2 = sup = 2, and the difference has no slope
+    assert isinstance(d, Distances) and d["l2"] == d.l2
+    assert d.l2 == pytest.approx(2.0, rel=1e-7) and d.sup == pytest.approx(2.0, rel=1e-7)
+    assert d.h1 == pytest.approx(0.0, abs=1e-6)
+    assert Distances.from_dict(d.to_dict()) == d

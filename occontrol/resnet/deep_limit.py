@@ -223,8 +223,7 @@ def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out
         if config.transcription != "collocation":
             # E_N (ResNet.objective) at the saved weights on the saved data (numpy), not the NLP's value
             parts = net.objective(deep.X_data, deep.Y, config.tau1, config.tau2, config.tau_w)
-            values.update(objective=parts["objective"], loss=parts["loss"], reg_l2=parts["reg_l2"],
-                          reg_h1=parts["reg_h1"], weight_decay=parts["weight_decay"])
+            values.update(parts.values())
             values["nlp_objective"] = sol.objective
         return values
     return metrics

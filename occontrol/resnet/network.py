@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from scipy.special import expit
 
 from .._checks import as_choice, as_finite_array, as_finite_float, as_positive_int
 from ..io import write_npz
+from ..records import KeyedRecord
 from ._layers import SCHEMES, rk_layer
 from .activations import ACTIVATIONS
 from .losses import get_loss
@@ -20,10 +22,33 @@ from .losses import get_loss
 if TYPE_CHECKING:
     from .torch_export import TorchResNet
 
-__all__ = ["ResNet", "SCHEMES", "rk_layer"]
+__all__ = ["ResNet", "ObjectiveParts", "SCHEMES", "rk_layer"]
 
 # arrays every ResNet file has (classes, scheme, status and success are optional)
 _REQUIRED = ("A", "b", "W", "c", "h", "activation", "lift", "loss")
+
+
+@dataclass(frozen=True)
+class ObjectiveParts(KeyedRecord):
+    """E_N and its parts (:meth:`ResNet.objective`); read by attribute, or by key (``parts["objective"]``).
+
+    Attributes
+    ----------
+    objective : float
+        E_N, the sum of the four parts.
+    loss : float
+        The mean loss over the samples.
+    reg_l2, reg_h1 : float
+        tau1 h sum |theta_k|^2 and tau2 / h sum |theta_{k+1} - theta_k|^2.
+    weight_decay : float
+        tau_w (|W|^2 + |c|^2).
+    """
+
+    objective: float
+    loss: float
+    reg_l2: float
+    reg_h1: float
+    weight_decay: float
 
 
 class ResNet:
@@ -163,7 +188,7 @@ class ResNet:
         resid = np.sum((y - pred) ** 2)
         return float(1 - resid / np.sum((y - y.mean(axis=0)) ** 2))
 
-    def objective(self, X: Any, Y: np.ndarray, tau1: float, tau2: float, tau_w: float = 0.0) -> dict:
+    def objective(self, X: Any, Y: np.ndarray, tau1: float, tau2: float, tau_w: float = 0.0) -> ObjectiveParts:
         """E_N and its parts, for targets Y of shape (K, n) (as encoded for the loss).
 
         E_N = (1/n) sum_i loss(W X_i(T) + c, y_i) + tau1 h sum_k |theta_k|^2
@@ -171,7 +196,8 @@ class ResNet:
         theta_k = (A_k, b_k) the weights of layer k and X_i(T) the final state of sample i:
         the discrete objective of the deep-limit OCP under explicit Runge-Kutta.
 
-        Returns {'objective', 'loss', 'reg_l2', 'reg_h1', 'weight_decay'}.
+        Returns :class:`ObjectiveParts` (objective, loss, reg_l2, reg_h1,
+        weight_decay; read by attribute, or by key as the dict it was).
         """
         S = self.W @ self.forward(X) + self.c[:, None]
         loss = get_loss(self.loss).numpy(S, np.asarray(Y, dtype=float))
@@ -179,8 +205,7 @@ class ResNet:
         reg_l2 = tau1 * self.h * float(np.sum(theta ** 2))
         reg_h1 = tau2 / self.h * float(np.sum(np.diff(theta, axis=0) ** 2))
         decay = tau_w * float(np.sum(self.W ** 2) + np.sum(self.c ** 2))
-        return {"objective": loss + reg_l2 + reg_h1 + decay, "loss": loss, "reg_l2": reg_l2,
-                "reg_h1": reg_h1, "weight_decay": decay}
+        return ObjectiveParts(loss + reg_l2 + reg_h1 + decay, loss, reg_l2, reg_h1, decay)
 
     # ------------------------------------------------------------------- io
     def to_arrays(self) -> dict:

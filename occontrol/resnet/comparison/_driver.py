@@ -434,7 +434,7 @@ def _reach(run: GradientRun, target: float | None) -> dict[str, dict[str, Any]]:
 def _gradient_row(setting: Setting, N: int, method: str, run: GradientRun, init: ResNet,
                   deep: DeepLimitProblem, data: Dataset, tau1: float, tau2: float, tau_w: float,
                   ipopt_row: IpoptRow | None, ipopt_net: ResNet | None, settings: GradientSettings) -> GradientRow:
-    start = init.objective(deep.X_data, deep.Y, tau1, tau2, tau_w)["objective"]
+    start = init.objective(deep.X_data, deep.Y, tau1, tau2, tau_w).objective
     ok_target = ipopt_row is not None and ipopt_row.success and ipopt_row.objective is not None
     target = ipopt_row.objective if ok_target and ipopt_row is not None else None
     common: dict[str, Any] = dict(init=setting.init, lr=settings.lr, batch_size=settings.batch_size,
@@ -446,15 +446,15 @@ def _gradient_row(setting: Setting, N: int, method: str, run: GradientRun, init:
     net = run.network
     parts = net.objective(deep.X_data, deep.Y, tau1, tau2, tau_w)
     by_steps = settings.max_steps is not None and run.steps >= settings.max_steps
-    gap = parts["objective"] - target if target is not None else None
+    gap = parts.objective - target if target is not None else None
     return GradientRow(
         setting.name, N, method, "budget", "steps budget" if by_steps else "seconds budget",
-        objective=parts["objective"], loss=parts["loss"], reg_l2=parts["reg_l2"], reg_h1=parts["reg_h1"],
+        objective=parts.objective, loss=parts.loss, reg_l2=parts.reg_l2, reg_h1=parts.reg_h1,
         torch_objective=run.objective, gap=gap, rel_gap=gap / abs(target) if gap is not None and target else None,
         constant_from_step=constant_from(run), train_accuracy=net.score(data.X_train, data.y_train),
         test_accuracy=net.score(data.X_test, data.y_test),
         grad_norm=gradient_norm(net, deep.X_data, deep.Y, tau1, tau2, tau_w),
-        l2_to_ipopt=theta_distance(net, ipopt_net, deep.settings.horizon)["l2"]
+        l2_to_ipopt=theta_distance(net, ipopt_net, deep.settings.horizon).l2
         if ipopt_net is not None and ipopt_row is not None and ipopt_row.success else None, **common)
 
 
@@ -480,7 +480,7 @@ def _distances(nets: dict[int, ResNet], horizon: float) -> list[dict]:
     """Between consecutive entries of ``nets`` (successful runs only, sorted by N)."""
     Ns, out = sorted(nets), []  # type: list[int], list[dict[str, Any]]
     for a, b in zip(Ns, Ns[1:]):
-        d: dict[str, Any] = dict(theta_distance(nets[a], nets[b], horizon))
+        d: dict[str, Any] = theta_distance(nets[a], nets[b], horizon).values()
         d["l2_ratio"] = out[-1]["l2"] / d["l2"] if out and d["l2"] > 0 else None
         out.append({"N": a, "N_next": b, **d})
     return out

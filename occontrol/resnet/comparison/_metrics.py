@@ -12,6 +12,7 @@ from ..._checks import as_choice, as_positive_int
 from ...grid import Grid, interval_function_distance
 from ..gradient import GradientRun
 from ..network import ResNet
+from ...refinement import Distances
 from ..problem import DeepLimitProblem
 from .._torch import import_torch
 from ..train import fit_classifier, random_network
@@ -48,7 +49,7 @@ def initial_network(deep: DeepLimitProblem, N: int, seed: int, init: str) -> Res
     return iid_network(deep, N, seed)
 
 
-def theta_distance(a: ResNet, b: ResNet, horizon: float = 1.0) -> dict[str, float]:
+def theta_distance(a: ResNet, b: ResNet, horizon: float = 1.0) -> Distances:
     """||theta_a - theta_b|| as functions of t on [0, horizon], exactly as the refinement study.
 
     L2 and sup of the piecewise-constant functions (the ResNet view); H1
@@ -57,7 +58,8 @@ def theta_distance(a: ResNet, b: ResNet, horizon: float = 1.0) -> dict[str, floa
     """
     ta = Grid.uniform_grid(a.N).times(0.0, horizon)
     tb = Grid.uniform_grid(b.N).times(0.0, horizon)
-    return interval_function_distance(ta, a.theta, tb, b.theta)
+    out = interval_function_distance(ta, a.theta, tb, b.theta)
+    return Distances(out["l2"], out["sup"], out["h1"])
 
 
 def gradient_norm(net: ResNet, X: np.ndarray, Y: np.ndarray, tau1: float, tau2: float, tau_w: float) -> float:
