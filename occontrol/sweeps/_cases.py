@@ -73,8 +73,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+class CaseStatus:
+    """The outcome of a sweep case's ``status`` (shared by the marker and the summary row)."""
+
+    status: str
+
+    @property
+    def outcome(self) -> str:
+        """'converged', 'failed' or 'incomplete' (:func:`occontrol.records.case_outcome` of the status)."""
+        return case_outcome(self.status)
+
+
 @dataclass
-class CaseRecord(KeyedRecord):
+class CaseRecord(CaseStatus, KeyedRecord):
     """A sweep case's marker, case.json: how the case ended, its results, and its run.
 
     Read by key as the dict it was (``record["status"]``); written as
@@ -121,11 +132,6 @@ class CaseRecord(KeyedRecord):
     schema: int = SCHEMA
     provenance: dict | None = None
     provenance_history: list | None = None
-
-    @property
-    def outcome(self) -> str:
-        """'converged' or 'failed' (:func:`occontrol.records.case_outcome` of the status)."""
-        return case_outcome(self.status)
 
     def body(self) -> dict[str, Any]:
         """case.json's own keys: the fields of the run, outcome and detail (no schema, no provenance)."""

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..io import atomic_write
-from ..records import Keyed, KeyedRecord, case_outcome, markdown_table, write_document
-from ._cases import Case, CaseRecord
+from ..records import Keyed, KeyedRecord, markdown_table, write_document
+from ._cases import Case, CaseRecord, CaseStatus
 
 __all__ = ["SummaryRow", "summary_row", "summary_columns", "write_summary", "text_table"]
 
@@ -20,7 +20,7 @@ RUN_FIELDS = ("seconds", "attempt", "host")
 
 
 @dataclass
-class SummaryRow(KeyedRecord):
+class SummaryRow(CaseStatus, KeyedRecord):
     """One row of a sweep's summary: the case, its settings, how it ended, its results, its run.
 
     Read by key as the flat row it is in summary.json and summary.csv
@@ -49,11 +49,6 @@ class SummaryRow(KeyedRecord):
     seconds: float | None = None
     attempt: int | None = None
     host: str | None = None
-
-    @property
-    def outcome(self) -> str:
-        """'converged', 'failed' or 'incomplete' (:func:`occontrol.records.case_outcome`)."""
-        return case_outcome(self.status)
 
     def values(self) -> dict[str, Any]:
         """The flat row: case, settings, status, outcome, reason, results, then the run fields."""
