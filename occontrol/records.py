@@ -5,7 +5,8 @@ markdown-table helper.
 Records are dataclasses written with :meth:`Record.to_dict` (through the one
 JSON sanitiser, :func:`occontrol.io.json_safe`) and read with
 :meth:`Record.from_dict`, which ignores keys it does not know (a file written
-by a newer occontrol still reads).
+by a newer occontrol still reads). A :class:`KeyedRecord` is also read by key,
+as the plain dict it replaced was (``row["status"]``).
 
 Every record that reports a solve or a run says how it ended with one word of
 :data:`OUTCOMES` (``outcome``), and keeps what the solver or the runner said

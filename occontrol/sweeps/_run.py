@@ -50,7 +50,7 @@ class SweepTask:
     ----------
     name : str
         Recorded in ``sweep.json``.
-    run : callable (settings: dict, folder: str) -> dict
+    run : callable (settings: dict, folder: str) -> TaskOutcome or dict
         A module-level function (workers import it by name) that runs one case
         into ``folder`` and returns a ``TaskOutcome`` or plain data: ``{"status": "ok" | "failed",
         "reason": str | None, "results": {name: number or None}}``.
