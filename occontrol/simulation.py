@@ -303,7 +303,8 @@ def _segment_integrator(model: ModelFunctions, plugin: str, abstol: float, relto
 
 def _breaks(t0: float, times: np.ndarray, sources: dict[str, Any]) -> np.ndarray:
     """Segment ends: t0, the output times and every control switch before the last output."""
-    points = np.concatenate([[t0], times] + [s.breaks for s in sources.values()])
+    pieces: list[np.ndarray] = [np.array([t0]), times, *(s.breaks for s in sources.values())]
+    points = np.concatenate(pieces)
     points = np.unique(points[(points >= t0) & (points <= times[-1])])
     tol = 1e-12 * max(times[-1] - t0, 1.0)
     keep = np.concatenate([[True], np.diff(points) > tol])
