@@ -23,6 +23,7 @@ import numpy as np
 
 from ._checks import as_choice, as_finite_array, as_finite_float, as_positive_int
 from .problem import OCP, Variable
+from .solution import Solution
 from .transcription.model import ModelFunctions
 
 __all__ = ["INTEGRATORS", "Trajectory", "simulate"]
@@ -32,12 +33,6 @@ INTEGRATORS = ("cvodes", "idas", "rk")
 
 def _is_solution(obj: Any) -> bool:  # the duck type guess.py reads
     return hasattr(obj, "at") and hasattr(obj, "problem")
-
-
-def _series_shape(var: Variable, packed: np.ndarray) -> np.ndarray:
-    """(size, m) packed columns (column-major) -> (m, *value_shape)."""
-    m = packed.shape[1]
-    return packed.T.reshape((m,) + var.shape[::-1]).transpose((0, 2, 1)).reshape((m,) + var.value_shape)
 
 
 # ------------------------------------------------------------ control sources
@@ -132,10 +127,10 @@ class Trajectory:
         if var.kind == "parameter":
             return np.broadcast_to(self._parameters[var.name], (times.size,) + var.value_shape)
         if var.kind == "control":
-            return _series_shape(var, self._controls[var.name](times).T)
+            return Solution._shape_series(var, self._controls[var.name](times).T)
         rows = self._states[self._blocks[var.name], :]
         packed = rows if exact_nodes else np.array([np.interp(times, self.t, r) for r in rows])
-        return _series_shape(var, packed.reshape(var.size, times.size))
+        return Solution._shape_series(var, packed.reshape(var.size, times.size))
 
     def value(self, symbol: Any) -> np.ndarray | float:
         """Values at the output times: states and controls (m, *shape); a parameter its value."""

@@ -14,7 +14,7 @@ import pytest
 import occontrol as oc
 from occontrol.guess import initial_guess
 
-from helpers import lq, nlp_forbidden
+from helpers import lq, mixed, nlp_forbidden
 
 
 def vdp() -> tuple[oc.OCP, cs.MX, cs.MX]:
@@ -87,6 +87,19 @@ def test_x0_and_free_initial_state():
     t = np.linspace(0.0, 1.0, 3)
     traj = oc.simulate(ocp, np.zeros(2), t, x0={x: 0.5})
     np.testing.assert_allclose(traj.value(x), 0.5 * np.exp(2 * t), rtol=1e-8)
+
+
+def test_matrix_state_keeps_its_shape():
+    """M' = -p M column by column: M(t) = M0 e^(-p t), values shaped (m, 2, 3); x' = (x1, u) with u = 0."""
+    ocp, s = mixed()
+    m0 = np.arange(6.0).reshape(2, 3)
+    t = np.linspace(0.0, 2.0, 5)
+    traj = oc.simulate(ocp, {s["u"]: lambda _: 0.0}, t, x0={s["M"]: m0}, parameters={s["p"]: 0.7},
+                       abstol=1e-12, reltol=1e-12)
+    np.testing.assert_allclose(traj.value(s["M"]), m0[None] * np.exp(-0.7 * t)[:, None, None], atol=1e-9)
+    np.testing.assert_allclose(traj.value(s["x"]), np.column_stack([np.ones(5), np.zeros(5)]), atol=1e-12)
+    assert traj.at(s["M"], [0.1, 0.2]).shape == (2, 2, 3)
+    assert traj.value(s["p"]) == 0.7
 
 
 # ------------------------------------------------------------ the scheme's order
