@@ -292,3 +292,55 @@ def test_at_t0_reuses_one_symbol_per_variable_and_end():
     assert hash(ocp.at_t0(x)) != hash(ocp.at_tf(x))
     p = ocp.parameter("p")
     assert hash(ocp.at_t0(p)) == hash(p)  # a parameter is the same at both ends
+
+
+def test_rows_fixed_by_initial_are_dropped_row_by_row():
+    """at_t0([x; y]) == [1; 2] with x(0) = 1 fixed and y(0) free: the x row is constant (checked, dropped), the y
+    row stays: min int u^2 + v^2, x' = u, y' = v, x(1) = 0 and y(1) free: y(0) = y(1) = 2, u = -1, objective 1."""
+    ocp = oc.OCP(0.0, 1.0)
+    x, y = ocp.state("x"), ocp.state("y")
+    u, v = ocp.control("u"), ocp.control("v")
+    ocp.dynamics(x, u)
+    ocp.dynamics(y, v)
+    ocp.initial(x, 1.0)
+    ocp.minimize_integral(u**2 + v**2)
+    ocp.subject_to(ocp.at_t0(cs.vertcat(x, y)) == cs.DM([1.0, 2.0]))
+    ocp.subject_to_terminal(x == 0)
+    for transcription in (oc.RK4(), oc.RK4(shooting="single"), oc.Collocation()):
+        problem = oc.discretize(ocp, transcription, grid=4)
+        assert problem.constraint_slices["boundary"].stop - problem.constraint_slices["boundary"].start == 1
+        sol = oc.solve(ocp, transcription, grid=4)
+        assert sol.success
+        assert abs(sol.objective - 1.0) < 1e-8
+        np.testing.assert_allclose(sol.value(y), 2.0, atol=1e-8)
+
+
+def test_free_final_time_in_a_boundary_condition():
+    """Minimum time for x' = u, |u| <= 1, from x(0) = 0 to at_tf(x) == at_tf(t) / 2 + 1/2: x(tf) = tf reaches it
+    first at tf = 1 (tf / 2 + 1/2 = tf)."""
+    ocp = oc.OCP(0.0, oc.FreeTime(guess=2.0, lower=0.1, upper=5.0))
+    x = ocp.state("x")
+    u = ocp.control("u", lower=-1.0, upper=1.0)
+    ocp.dynamics(x, u)
+    ocp.subject_to(ocp.at_t0(x) == 0.0)
+    ocp.subject_to(ocp.at_tf(x) == ocp.at_tf(ocp.t) / 2 + 0.5)
+    ocp.minimize_terminal(ocp.tf)
+    sol = oc.solve(ocp, oc.RK4(), grid=8)
+    assert sol.success
+    assert abs(sol.tf - 1.0) < 1e-7
+    np.testing.assert_allclose(sol.value(u), 1.0, atol=1e-6)
+
+
+def test_periodic_matrix_state():
+    """A matrix (ensemble) state with periodic columns: x' = -a x + u (shared u), each column tracking sin t with
+    the same data is the scalar periodic LQ problem twice: objective twice the scalar one."""
+    ocp = oc.OCP(0.0, PERIOD)
+    X = ocp.state("X", (1, 2))
+    u = ocp.control("u")
+    ocp.dynamics(X, -A_DECAY * X + u)
+    ocp.minimize_integral(2 * u**2 + cs.sumsqr(X - cs.sin(ocp.t)))
+    ocp.subject_to(ocp.at_t0(X) == ocp.at_tf(X))
+    sol = oc.solve(ocp, oc.RK4(controls="linear"), grid=20)
+    scalar = oc.solve(periodic_lq()[0], oc.RK4(controls="linear"), grid=20)
+    assert sol.success
+    assert abs(sol.objective - 2 * scalar.objective) < 1e-7
