@@ -20,6 +20,7 @@ _EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "Convergenc
             "StartPolicy": "refinement", "Reporter": "refinement", "Solution": "solution", "Ipopt": "solver",
             "CasadiSolver": "solver", "solve": "solver", "discretize": "solver", "sweep": "sweeps",
             "SweepTask": "sweeps", "SweepResult": "sweeps",
+            "simulate": "simulation", "Trajectory": "simulation",
             **{name: "datasets" for name in ("DATASETS", "Dataset", "load_dataset")},
             **{name: "transcription" for name in ("RK4", "ButcherTableau", "Collocation", "DiscreteProblem",
                                                   "ExplicitEuler", "ExplicitRungeKutta", "Heun", "Ralston",
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers and IDEs
     from .solution import Solution  # noqa: F401
     from .solver import CasadiSolver, Ipopt, discretize, solve  # noqa: F401
     from .datasets import DATASETS, Dataset, load_dataset  # noqa: F401
+    from .simulation import Trajectory, simulate  # noqa: F401
     from .sweeps import SweepResult, SweepTask, sweep  # noqa: F401
     from .transcription import (RK4, ButcherTableau, Collocation, DiscreteProblem, ExplicitEuler,  # noqa: F401
                                 ExplicitRungeKutta, Heun, Ralston, Transcription)  # noqa: F401

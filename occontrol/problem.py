@@ -16,9 +16,10 @@ import numpy as np
 
 from ._checks import as_bound, as_finite_array, as_finite_float, check_bounds_order
 
-__all__ = ["OCP", "FreeTime", "Variable", "Constraint"]
+__all__ = ["OCP", "FreeTime", "Variable", "Constraint", "BoundaryValue"]
 
 _KINDS = ("state", "control", "parameter")
+_ENDS = ("t0", "tf")
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,27 @@ class Constraint:
     text: str = field(default="")
     static: bool = False  # on parameters (and tf) only: imposed once, not per node
     fixed_at_t0: bool = False  # at t0 a function of fixed data only: checked here, not given to the solver
+    # Boundary conditions: which rows are functions of fixed data only (checked by OCP.check, not solved).
+    fixed_rows: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class BoundaryValue:
+    """The value of a state or a control at one end of the horizon (see :meth:`OCP.at_t0`).
+
+    Attributes
+    ----------
+    var : Variable
+        The state or control.
+    end : {'t0', 'tf'}
+        Which end: the initial or the final time.
+    symbol : casadi.MX
+        The symbol that stands for ``var`` at ``end`` in expressions.
+    """
+
+    var: Variable
+    end: str
+    symbol: cs.MX
 
 
 def _shape_of(shape: Any, name: str) -> tuple[int, int]:
@@ -159,6 +181,22 @@ def _as_mx(expr: Any, name: str, allow_inf: bool = True) -> cs.MX:
     return cs.MX(cs.DM(np.atleast_1d(arr) if arr.ndim < 2 else arr))
 
 
+def _refuse_violated(con: Constraint, values: dict[int, Any], rows: np.ndarray, what: str) -> None:
+    """Raise if ``con`` at the symbol values ``values`` (by hash) violates its bounds in one of ``rows``."""
+    symbols = cs.symvar(con.expr)
+    fn = cs.Function("fixed_data", symbols, [con.expr])
+    g = np.asarray(fn(*[np.broadcast_to(values[hash(s)], s.shape) for s in symbols]), dtype=float).ravel()
+    # IPOPT relaxes constraint bounds by 1e-8 (relative); a smaller excess is not infeasible.
+    slack = 1e-8 * np.maximum(1.0, np.abs(np.where(np.isfinite(con.lower), con.lower, con.upper)))
+    bad = rows & (np.isnan(g) | (g < con.lower - slack) | (g > con.upper + slack))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"subject_to constraint {con.text!r}: the fixed initial state violates {what} "
+            f"(entry {i} of the constraint expression is {g[i]}, required in [{con.lower[i]}, "
+            f"{con.upper[i]}]), so no solution exists")
+
+
 class OCP:
     """A continuous-time optimal-control problem on [t0, tf].
 
@@ -202,6 +240,10 @@ class OCP:
         self.regularization: dict[int, tuple[float, float]] = {}
         self.path_constraints: list[Constraint] = []
         self.terminal_constraints: list[Constraint] = []
+        # Values at t0 / tf made by at_t0 / at_tf, keyed by their symbol's hash, and what uses them.
+        self.boundary_values: dict[int, BoundaryValue] = {}
+        self.boundary_constraints: list[Constraint] = []
+        self.boundary_costs: list[cs.MX] = []
 
     # ----------------------------------------------------------------- symbols
     @property
@@ -282,6 +324,84 @@ class OCP:
     def parameters(self) -> list[Variable]:
         return [v for v in self.variables if v.kind == "parameter"]
 
+    # ---------------------------------------------------------- boundary values
+    def at_t0(self, expr: Any) -> cs.MX:
+        """``expr`` at the initial time: its states and controls replaced by their values at t0.
+
+        The controls' value at t0 is the first interval's (piecewise-constant
+        controls) or the first node's (piecewise-linear); ``t`` becomes t0.
+        A constraint built from at_t0 / at_tf values, parameters and tf and
+        given to :meth:`subject_to` is a boundary condition, imposed once
+        (e.g. a periodic orbit: ``ocp.subject_to(ocp.at_t0(x) == ocp.at_tf(x))``);
+        such values may also appear in :meth:`minimize_terminal`.
+
+        Parameters
+        ----------
+        expr : casadi.MX
+            An expression of this OCP's states, controls, parameters, t and tf.
+        """
+        return self._at("t0", expr)
+
+    def at_tf(self, expr: Any) -> cs.MX:
+        """``expr`` at the final time: states and controls replaced by their values at tf.
+
+        The controls' value at tf is the last interval's or the last node's;
+        ``t`` becomes tf. See :meth:`at_t0`.
+        """
+        return self._at("tf", expr)
+
+    def _at(self, end: str, expr: Any) -> cs.MX:
+        argument = f"at_{end} expr"
+        if not isinstance(expr, cs.MX):
+            raise TypeError(f"{argument}: expected a CasADi expression of this OCP's states, controls, "
+                            f"parameters and t, got {type(expr).__name__}")
+        expr = _as_mx(expr, argument)
+        self._check_symbols(expr, argument, _KINDS)
+        return self._substitute_end(expr, end)
+
+    def _substitute_end(self, expr: cs.MX, end: str) -> cs.MX:
+        """``expr`` with its plain states, controls and t replaced by their values at ``end``."""
+        old, new = [], []
+        for sym in cs.symvar(expr):
+            var = self._by_hash.get(hash(sym))
+            if var is not None and var.kind in ("state", "control"):
+                old.append(sym)
+                new.append(self._boundary_symbol(var, end))
+        if cs.depends_on(expr, self.t):
+            old.append(self.t)
+            new.append(cs.MX(self.t0) if end == "t0" else self._tf_symbol)
+        return cs.substitute([expr], old, new)[0] if old else expr
+
+    def _boundary_symbol(self, var: Variable, end: str) -> cs.MX:
+        """The symbol of ``var`` at ``end``, made once and then reused."""
+        for value in self.boundary_values.values():
+            if value.var is var and value.end == end:
+                return value.symbol
+        symbol = cs.MX.sym(f"{var.name}_{end}", *var.shape)
+        self.boundary_values[hash(symbol)] = BoundaryValue(var, end, symbol)
+        return symbol
+
+    def _uses_boundary(self, expr: cs.MX) -> bool:
+        return any(hash(s) in self.boundary_values for s in cs.symvar(expr))
+
+    def _check_boundary(self, expr: cs.MX, argument: str, plain: tuple[str, ...] = ()) -> None:
+        """Refuse in a boundary expression anything but at_t0/at_tf values, parameters, tf and ``plain`` kinds."""
+        for sym in cs.symvar(expr):
+            h = hash(sym)
+            if h in self.boundary_values or h == hash(self._tf_symbol):
+                continue
+            var = self._by_hash.get(h)
+            if var is None:
+                if h == hash(self.t):
+                    raise ValueError(f"{argument}: mixes the time symbol t with at_t0/at_tf values; "
+                                     "write ocp.at_t0(t) or ocp.at_tf(t)")
+                raise ValueError(f"{argument}: uses the symbol {sym.name()!r}, which is not declared "
+                                 "by this OCP (a symbol from another OCP?)")
+            if var.kind != "parameter" and var.kind not in plain:
+                raise ValueError(f"{argument}: mixes the {var.kind} {var.name!r} (a value along the path) "
+                                 f"with at_t0/at_tf values (taken once); wrap it as ocp.at_t0({var.name}) "
+                                 f"or ocp.at_tf({var.name})")
+
     def _check_symbols(self, expr: cs.MX, argument: str, kinds: tuple[str, ...],
                        time: bool = True) -> None:
         allowed_extra = {hash(self._tf_symbol)}
@@ -293,6 +413,9 @@ class OCP:
                 continue
             var = self._by_hash.get(h)
             if var is None:
+                if h in self.boundary_values:
+                    raise ValueError(f"{argument}: uses the boundary value {sym.name()!r} (from at_t0/at_tf), "
+                                     "which only subject_to and minimize_terminal accept")
                 if h == hash(self.t):
                     raise ValueError(f"{argument}: the time symbol t may not appear here")
                 raise ValueError(f"{argument}: uses the symbol {sym.name()!r}, which is not declared "
@@ -343,6 +466,11 @@ class OCP:
     def minimize_terminal(self, expr: Any) -> None:
         """Add a cost on the final states, the parameters and tf."""
         expr = self._scalar_cost(expr, "minimize_terminal expr")
+        if self._uses_boundary(expr):
+            # With at_t0/at_tf values in it, a plain state still means its final value.
+            self._check_boundary(expr, "minimize_terminal expr", plain=("state",))
+            self.boundary_costs.append(self._substitute_end(expr, "tf"))
+            return
         self._check_symbols(expr, "minimize_terminal expr", ("state", "parameter"), time=False)
         self.terminal_costs.append(expr)
 
@@ -394,6 +522,10 @@ class OCP:
         """
         argument = "subject_to constraint"
         con = self._parse(constraint, argument, lower, upper)
+        if self._uses_boundary(con.expr):
+            self._check_boundary(con.expr, argument)
+            self.boundary_constraints.append(con)
+            return
         self._check_symbols(con.expr, argument, _KINDS)
         depends = {self._by_hash[hash(s)].kind for s in cs.symvar(con.expr) if hash(s) in self._by_hash}
         free_tf = self.free_time is not None and cs.depends_on(con.expr, self._tf_symbol)
@@ -477,6 +609,35 @@ class OCP:
                     raise ValueError(f"initial value of {var.name!r} lies outside its bounds")
         for con in self.path_constraints:
             self._check_fixed_data(con)
+        for con in self.boundary_constraints:
+            self._check_fixed_boundary(con)
+
+    def _check_fixed_boundary(self, con: Constraint) -> None:
+        """Mark the rows of a boundary condition that depend on fixed data alone; refuse violated ones.
+
+        Such a row (``at_t0(x) == 1`` with ``x(t0)`` fixed by :meth:`initial`)
+        is a constant for the solver: a satisfied one is dropped (a constant
+        equality row leaves IPOPT too few degrees of freedom), a violated one
+        means no solution exists.
+        """
+        values: dict[int, Any] = {}
+        if self.free_time is None:
+            values[hash(self._tf_symbol)] = self._tf_value
+        for h, bv in self.boundary_values.items():
+            if bv.end == "t0" and bv.var.initial is not None:
+                values[h] = bv.var.initial
+        symbols = cs.symvar(con.expr)
+        free = [cs.vec(s) for s in symbols if hash(s) not in values]
+        fixed = np.ones(con.lower.size, dtype=bool)
+        if free:
+            rows = cs.jacobian(con.expr, cs.vertcat(*free)).sparsity().get_triplet()[0]
+            fixed[np.asarray(rows, dtype=int)] = False
+        con.fixed_rows = fixed
+        if not fixed.any():
+            return
+        # The free symbols do not reach the fixed rows: any value will do for them.
+        _refuse_violated(con, {h: values.get(h, 0.0) for h in map(hash, symbols)}, fixed,
+                         "this boundary condition")
 
     def _check_fixed_data(self, con: Constraint) -> None:
         """Refuse a path constraint that the fixed data alone already violate at t0.
@@ -494,17 +655,7 @@ class OCP:
         con.fixed_at_t0 = all(hash(sym) in values for sym in symbols)
         if not con.fixed_at_t0:
             return
-        fn = cs.Function("fixed_data", symbols, [con.expr])
-        g = np.asarray(fn(*[values[hash(sym)] for sym in symbols]), dtype=float).ravel()
-        # IPOPT relaxes constraint bounds by 1e-8 (relative); a smaller excess is not infeasible.
-        slack = 1e-8 * np.maximum(1.0, np.abs(np.where(np.isfinite(con.lower), con.lower, con.upper)))
-        bad = np.isnan(g) | (g < con.lower - slack) | (g > con.upper + slack)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"subject_to constraint {con.text!r}: the fixed initial state violates it at t0={self.t0} "
-                f"(entry {i} of the constraint expression is {g[i]}, required in [{con.lower[i]}, "
-                f"{con.upper[i]}]), so no solution exists")
+        _refuse_violated(con, values, np.ones(con.lower.size, dtype=bool), f"it at t0={self.t0}")
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{v.kind} {v.name}{list(v.shape)}" for v in self.variables)

@@ -36,6 +36,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Mapping, Sequence, TypeVar, Union
 
+from ._checks import as_choice
 from .io import DamagedFile, json_safe, read_json, write_json
 
 __all__ = ["Record", "KeyedRecord", "Keyed",
@@ -79,10 +80,7 @@ def solve_outcome(success: bool | None, status: str | None = None) -> str:
 
 def case_outcome(status: str) -> str:
     """The outcome of a sweep case from its status ('ok', 'failed' or 'incomplete')."""
-    try:
-        return _CASE_OUTCOMES[status]
-    except KeyError:
-        raise ValueError(f"status: expected one of {sorted(_CASE_OUTCOMES)}, got {status!r}") from None
+    return _CASE_OUTCOMES[as_choice(status, "status", _CASE_OUTCOMES)]
 
 
 class Record:
@@ -226,8 +224,7 @@ def document(kind: str, body: Mapping[str, Any], settings: Mapping[str, Any] | N
     ValueError
         ``kind`` is not registered.
     """
-    if kind not in SCHEMAS:
-        raise ValueError(f"kind: expected one of {sorted(SCHEMAS)}, got {kind!r}")
+    as_choice(kind, "kind", SCHEMAS)
     doc = {"schema": SCHEMAS[kind], **{k: v for k, v in body.items() if k != "schema"}}
     doc["provenance"] = provenance(settings)
     if isinstance(previous, Mapping):

@@ -147,6 +147,22 @@ class Solution:
             out = self._shape_series(var, z[self._rows(var), :])
         return out[0] if scalar else np.array(out)
 
+    def simulate(self, integrator: str = "cvodes", **options: Any) -> Any:
+        """Re-integrate the continuous dynamics under this solution's controls from its x(t0).
+
+        Returns an :class:`occontrol.simulation.Trajectory` on the nodes whose ``gap``
+        (max |x_sim(t_k) - x_k| over nodes and states) and ``gap_by_state`` say how far
+        the discrete optimum is from a continuous one. ``options`` go to ``oc.simulate``.
+        """
+        from .simulation import simulate  # simulation.py reads Solutions
+        traj = simulate(self.problem.ocp, self, self.t, integrator=integrator, **options)
+        ocp = self.problem.ocp
+        by_state = {v.name: float(np.max(np.abs(np.asarray(traj.value(v.symbol)) - self.value(v.symbol)),
+                                         initial=0.0)) for v in ocp.states}
+        traj.gap_by_state = by_state
+        traj.gap = max(by_state.values(), default=0.0)
+        return traj
+
     @property
     def outcome(self) -> str:
         """'converged' or 'failed': the solve's word of :data:`occontrol.records.OUTCOMES` (``status`` is IPOPT's)."""

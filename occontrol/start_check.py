@@ -48,7 +48,8 @@ def _objective_message(problem: DiscreteProblem, w0: np.ndarray, f: float) -> st
     ocp = problem.ocp
     out = problem.readout(w0, problem.parameters)
     parts = {"running": float(out[4]), "terminal": float(out[5]), "regularization": float(out[6])}
-    texts = {"running": [str(c) for c in ocp.running_costs], "terminal": [str(c) for c in ocp.terminal_costs],
+    terminal = ocp.terminal_costs + ocp.boundary_costs
+    texts = {"running": [str(c) for c in ocp.running_costs], "terminal": [str(c) for c in terminal],
              "regularization": []}
     calls = {"running": "minimize_integral", "terminal": "minimize_terminal", "regularization": "regularize"}
     culprits = [k for k, v in parts.items() if not np.isfinite(v)] or ["running"]
@@ -83,6 +84,9 @@ def _constraint_message(problem: DiscreteProblem, w0: np.ndarray, i: int, value:
         con = _constraint_at(ocp.terminal_constraints, local)
         label = "constraint on parameters" if con.static else "terminal constraint"
         return f"guess: {label} {con.text!r} is {kind} at the initial guess"
+    if block == "boundary":
+        con = _constraint_at(ocp.boundary_constraints, int(model.boundary_rows[local]))
+        return f"guess: boundary condition {con.text!r} is {kind} at the initial guess"
     # Dynamics, collocation defects or single-shooting state bounds: one row per state entry.
     nz = model.nz
     row, column = local % nz, local // nz

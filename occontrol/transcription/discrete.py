@@ -280,6 +280,13 @@ class Transcription(ABC):
         if model.terminal_lower.size:
             b.constrain("terminal", model.terminal(states[:, -1], ctx.P, ctx.tf),
                         model.terminal_lower, model.terminal_upper)
+        if ocp.boundary_constraints or ocp.boundary_costs:  # from at_t0 / at_tf: node 0 and node N
+            u_nodes = ctx.control_nodes()
+            ends = (states[:, 0], u_nodes[:, 0], states[:, -1], u_nodes[:, -1], ctx.P, ctx.tf)
+            terminal_cost = terminal_cost + model.boundary_cost(*ends)
+            rows = model.boundary_rows
+            b.constrain("boundary", model.boundary(*ends)[rows.tolist()], model.boundary_lower[rows],
+                        model.boundary_upper[rows])
 
         objective = running + terminal_cost + regularization
         g = cs.vertcat(*[c[1] for c in b.constraints]) if b.constraints else cs.MX(0, 1)

@@ -69,6 +69,10 @@ class ModelFunctions:
         (z, p, tf) -> terminal cost.
     terminal : casadi.Function
         (z, p, tf) -> terminal-constraint expressions.
+    boundary, boundary_cost : casadi.Function
+        (z0, u0, zN, uN, p, tf) -> boundary-condition expressions (bounds in
+        ``boundary_lower`` / ``boundary_upper``; ``boundary_rows`` are those
+        given to the solver) and the cost of the at_t0/at_tf values.
     ensemble : dict
         State name -> number of columns integrated by a mapped per-column function.
     """
@@ -108,6 +112,38 @@ class ModelFunctions:
                                      z, u, p, t, tf, final=True)
         self.terminal_lower = np.concatenate([c.lower for c in ocp.terminal_constraints] or [np.zeros(0)])
         self.terminal_upper = np.concatenate([c.upper for c in ocp.terminal_constraints] or [np.zeros(0)])
+        self._boundary_functions(ocp)
+
+    def _boundary_functions(self, ocp: OCP) -> None:
+        """The boundary conditions and costs (from at_t0/at_tf) as functions of both ends' packed values."""
+        ends = {"t0": (cs.MX.sym("z0", self.nz), cs.MX.sym("u0", self.nu)),
+                "tf": (cs.MX.sym("zN", self.nz), cs.MX.sym("uN", self.nu))}
+        p, tf = cs.MX.sym("p", self.np), cs.MX.sym("tf")
+        blocks = {id(b.var): b for b in self.state_blocks + self.control_blocks}
+        inputs, values = [], []
+        for bv in ocp.boundary_values.values():
+            z, u = ends[bv.end]
+            b = blocks[id(bv.var)]
+            inputs.append(bv.symbol)
+            values.append(cs.reshape((z if bv.var.kind == "state" else u)[b.offset:b.stop], *bv.var.shape))
+        inputs += [v.symbol for v in ocp.parameters] + [ocp.tf_symbol]
+        values += [cs.reshape(p[b.offset:b.stop], *b.var.shape) for b in self.parameter_blocks] + [tf]
+        packed = [ends["t0"][0], ends["t0"][1], ends["tf"][0], ends["tf"][1], p, tf]
+        names = ["z0", "u0", "zN", "uN", "p", "tf"]
+        cons = ocp.boundary_constraints
+
+        def function(name: str, expr: cs.MX) -> cs.Function:
+            raw = cs.Function(name, inputs, [expr]).expand()
+            return cs.Function(name, packed, [raw(*values)], names, [name])
+
+        self.boundary = function("boundary", cs.vertcat(*[c.expr for c in cons]) if cons else cs.MX(0, 1))
+        self.boundary_cost = function("boundary_cost", sum(ocp.boundary_costs, cs.MX(0.0)))
+        self.boundary_lower = np.concatenate([c.lower for c in cons] or [np.zeros(0)])
+        self.boundary_upper = np.concatenate([c.upper for c in cons] or [np.zeros(0)])
+        # Rows of fixed data alone were checked by OCP.check; they would be constant rows for the solver.
+        self.boundary_rows = np.flatnonzero(np.concatenate(
+            [~c.fixed_rows if c.fixed_rows is not None else np.ones(c.lower.size, bool) for c in cons]
+            or [np.zeros(0, bool)]))
 
     # ----------------------------------------------------------- packing
     def _unpack(self, z, u, p) -> list:
