@@ -91,13 +91,13 @@ class Record:
 
     __dataclass_fields__: ClassVar[dict[str, Any]]  # set by @dataclass on every subclass (for the type checker)
 
-    def values(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The fields (and what a subclass derives from them) as they are in memory."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def to_dict(self) -> dict[str, Any]:
-        """:meth:`values` as strict-JSON-ready plain data (non-finite floats as None)."""
-        return json_safe(self.values())
+        """`as_dict()` as strict-JSON-ready plain data (non-finite floats as None)."""
+        return json_safe(self.as_dict())
 
     @classmethod
     def from_dict(cls: type[R], data: Mapping[str, Any]) -> R:
@@ -110,35 +110,38 @@ class KeyedRecord(Record):
     """A record that is also read by key, as the plain dict it replaces was (``row["status"]``,
     ``row.get("reason")``, ``dict(row)``, :func:`~occontrol.io.json_safe`).
 
-    The keys are those of :meth:`Record.values` (for a record written flat,
+    The keys are those of :meth:`Record.as_dict` (for a record written flat,
     the flattened view). It is registered as a read-only ``Mapping`` so the
-    JSON sanitiser writes it as its keys; note that its ``values()`` is the
-    record's dict of values, not a mapping's values view.
+    JSON sanitiser writes it as its keys.
     """
 
     def __getitem__(self, key: str) -> Any:
-        return self.values()[key]
+        return self.as_dict()[key]
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key``, or ``default`` when the record has no such key."""
-        return self.values().get(key, default)
+        return self.as_dict().get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return key in self.values()
+        return key in self.as_dict()
 
     def keys(self) -> Any:
         """The record's keys."""
-        return self.values().keys()
+        return self.as_dict().keys()
 
     def items(self) -> Any:
         """The record's (key, value) pairs."""
-        return self.values().items()
+        return self.as_dict().items()
+
+    def values(self) -> Any:
+        """The record's values, in key order (a mapping's values view)."""
+        return self.as_dict().values()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values())
+        return iter(self.as_dict())
 
     def __len__(self) -> int:
-        return len(self.values())
+        return len(self.as_dict())
 
 
 MappingABC.register(KeyedRecord)

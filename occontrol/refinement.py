@@ -70,7 +70,7 @@ class Level(Record):
 
     def to_dict(self) -> dict:
         """The level as study.json has it: the fields, the metrics flattened, outcome and detail."""
-        out = self.values()
+        out = self.as_dict()
         out.update(out.pop("metrics"))
         out.update(outcome=self.outcome, detail=self.status)
         return json_safe(out)

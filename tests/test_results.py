@@ -207,7 +207,7 @@ def fake_deep_limit(start_success: list[bool], level_success: bool = True) -> De
     for N in (4, 8):
         study.add(level(N, success=level_success), None)
     starts = [StartRecord(seed, 4, 1.0, "Solve_Succeeded" if ok else "Maximum_Iterations_Exceeded", ok, 5, False,
-                          0.1).values() for seed, ok in enumerate(start_success)]
+                          0.1).as_dict() for seed, ok in enumerate(start_success)]
     return DeepLimitResult(study, starts)
 
 

@@ -151,9 +151,9 @@ class StartRecord(KeyedRecord):
     reused: bool
     solve_seconds: float
 
-    def values(self) -> dict:
+    def as_dict(self) -> dict:
         """The start's entry, with ``outcome`` and ``detail``."""
-        return {**super().values(), "outcome": solve_outcome(self.success, self.status), "detail": self.status}
+        return {**super().as_dict(), "outcome": solve_outcome(self.success, self.status), "detail": self.status}
 
 
 @dataclass
@@ -223,7 +223,7 @@ def _metrics(deep: DeepLimitProblem, data: Dataset, config: DeepLimitConfig, out
         if config.transcription != "collocation":
             # E_N (ResNet.objective) at the saved weights on the saved data (numpy), not the NLP's value
             parts = net.objective(deep.X_data, deep.Y, config.tau1, config.tau2, config.tau_w)
-            values.update(parts.values())
+            values.update(parts.as_dict())
             values["nlp_objective"] = sol.objective
         return values
     return metrics
@@ -251,7 +251,7 @@ class ProblemRecord(KeyedRecord):
     n_train: int
     accuracy_note: str | None = None
 
-    def values(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The flat record (no ``accuracy_note`` key when there is none)."""
         out = {**self.config, "d": self.d, "m": self.m, "K": self.K, "n_train": self.n_train}
         if self.accuracy_note is not None:
@@ -475,7 +475,7 @@ class StudyRecord(KeyedRecord):
     branches: list[dict] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
-    def values(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The flat document: the branch's keys, then success, starts, branches, failed."""
         return {**self.study, "success": self.success, "starts": [s.to_dict() for s in self.starts],
                 "branches": self.branches, "failed": self.failed}

@@ -135,11 +135,11 @@ class CaseRecord(CaseStatus, KeyedRecord):
 
     def body(self) -> dict[str, Any]:
         """case.json's own keys: the fields of the run, outcome and detail (no schema, no provenance)."""
-        out = {k: v for k, v in super().values().items() if k not in _STAMP}
+        out = {k: v for k, v in super().as_dict().items() if k not in _STAMP}
         out.update(outcome=self.outcome, detail=self.reason)
         return out
 
-    def values(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The keys of case.json, in its order (``provenance_history`` only when there is one)."""
         out = {"schema": self.schema, **self.body(), "provenance": self.provenance}
         if self.provenance_history is not None:

@@ -50,7 +50,7 @@ class SummaryRow(CaseStatus, KeyedRecord):
     attempt: int | None = None
     host: str | None = None
 
-    def values(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The flat row: case, settings, status, outcome, reason, results, then the run fields."""
         row: dict[str, Any] = {"case": self.case, **self.settings, "status": self.status,
                                "outcome": self.outcome, "reason": self.reason}

@@ -282,9 +282,9 @@ class CompareRecord(Record):
     schema: int = SCHEMA
     kind: str = "occontrol.compare"
 
-    def values(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The keys in compare.json's order."""
-        out = super().values()
+        out = super().as_dict()
         return {"schema": out.pop("schema"), "kind": out.pop("kind"), **out}
 
 
@@ -314,7 +314,7 @@ class CompareProblem(KeyedRecord):
     versions: dict
     machine: dict
 
-    def values(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The flat record."""
         return {**self.config, "d": self.d, "m": self.m, "K": self.K, "n_train": self.n_train,
                 "n_test": self.n_test, "float": self.precision, "versions": self.versions, "machine": self.machine}
@@ -352,9 +352,9 @@ class IpoptSummary(Record):
     levels: list[Level]
     failed: list[str]
 
-    def values(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The summary with its starts and levels as written."""
-        return {**super().values(), "starts": [s.to_dict() for s in self.starts],
+        return {**super().as_dict(), "starts": [s.to_dict() for s in self.starts],
                 "levels": [lv.to_dict() for lv in self.levels]}
 
     @classmethod
@@ -480,7 +480,7 @@ def _distances(nets: dict[int, ResNet], horizon: float) -> list[dict]:
     """Between consecutive entries of ``nets`` (successful runs only, sorted by N)."""
     Ns, out = sorted(nets), []  # type: list[int], list[dict[str, Any]]
     for a, b in zip(Ns, Ns[1:]):
-        d: dict[str, Any] = theta_distance(nets[a], nets[b], horizon).values()
+        d: dict[str, Any] = theta_distance(nets[a], nets[b], horizon).as_dict()
         d["l2_ratio"] = out[-1]["l2"] / d["l2"] if out and d["l2"] > 0 else None
         out.append({"N": a, "N_next": b, **d})
     return out

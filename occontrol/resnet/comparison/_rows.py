@@ -87,7 +87,7 @@ class _Row(Record):
 
     def to_dict(self) -> dict[str, Any]:
         """The row as compare.json has it (``status`` and ``success`` included)."""
-        out = self.values()
+        out = self.as_dict()
         return {"setting": self.setting, "N": self.N, "method": self.method, "status": self.status,
                 "success": self.success, **out}
 
