@@ -279,6 +279,14 @@ class Solution:
         traj.gap = max(by_state.values(), default=0.0)
         return traj
 
+    def plot(self) -> Any:
+        """A ``matplotlib.figure.Figure`` of the states and controls against time (steps for
+        piecewise-constant controls, lines for piecewise-linear ones), made without pyplot:
+        no global plotting state changes. Save it with ``fig.savefig`` or
+        :func:`occontrol.plot.save_figure`."""
+        from .plot import solution_figure  # matplotlib only when asked for
+        return solution_figure(self)
+
     @property
     def outcome(self) -> str:
         """'converged' or 'failed': the solve's word of :data:`occontrol.records.OUTCOMES` (``status`` is IPOPT's)."""
