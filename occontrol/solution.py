@@ -184,8 +184,8 @@ class Solution:
             elif h in ocp._by_hash:
                 parts.append((sym, ocp._by_hash[h]))
             else:
-                raise ValueError(f"value symbol: the expression uses the symbol {sym.name()!r}, which is not "
-                                 "a state, control, parameter, t or tf of this OCP")
+                raise ValueError(f"value symbol: expected a symbol declared by this OCP or an expression of "
+                                 f"its states, controls, parameters, t and tf; {sym.name()!r} is none of them")
         return parts
 
     def _samples(self, part: Variable | str, columns: np.ndarray, nodal: bool) -> np.ndarray:
@@ -294,7 +294,7 @@ class Solution:
 
     # ------------------------------------------------------------------- io
     def to_dict(self) -> dict:
-        """JSON-safe summary: status (and outcome), objective, timings, grid and all values."""
+        """JSON-safe summary: status (and outcome), objective, timings, grid, all values and IPOPT's history."""
         ocp = self.problem.ocp
         values = {v.name: self.value(v.symbol) for v in ocp.variables}
         return json_safe({
@@ -304,7 +304,7 @@ class Solution:
             "iterations": self.iterations, "build_seconds": self.build_seconds,
             "solve_seconds": self.solve_seconds, "N": self.N, "tf": self.tf, "t": self.t,
             "transcription": self.problem.transcription.describe(),
-            "values": values,
+            "values": values, "history": self.history.to_dict(),
         })
 
     def save(self, path: str | os.PathLike) -> None:

@@ -329,4 +329,5 @@ def run(problem: DiscreteProblem, nlp_solver: cs.Function, w0: np.ndarray, *, so
     return Solution(problem, np.asarray(result["x"]).ravel(), status=str(stats.get("return_status", "unknown")),
                     success=bool(stats.get("success", False)), iterations=int(stats.get("iter_count", 0)),
                     build_seconds=build_seconds, solve_seconds=solve_seconds, solver=solver_name,
-                    lam_x=np.asarray(result["lam_x"]).ravel(), lam_g=np.asarray(result["lam_g"]).ravel(), history=history)
+                    lam_x=np.asarray(result["lam_x"]).ravel(), lam_g=np.asarray(result["lam_g"]).ravel(),
+                    history=history)

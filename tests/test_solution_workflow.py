@@ -114,7 +114,7 @@ def test_value_of_matrix_state_expressions():
 def test_value_of_a_foreign_symbol_is_refused(solved):
     sol, *_ = solved
     other = cs.MX.sym("zz")
-    with pytest.raises(ValueError, match="value symbol.*'zz'"):
+    with pytest.raises(ValueError, match="value symbol: expected a symbol declared by this OCP.*'zz'"):
         sol.value(other + 1)
     with pytest.raises((TypeError, ValueError), match="value symbol"):
         sol.value("x")
