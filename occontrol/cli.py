@@ -43,6 +43,9 @@ _CompareLadderFields = dataclasses.make_dataclass(
 _GradientFields = dataclasses.make_dataclass(
     "_GradientFields", [(f.name, f.type, f) for f in dataclasses.fields(CompareFields) if f.name != "deep"])
 
+# IPOPT's print level under --verbose: its iteration table
+VERBOSE_PRINT_LEVEL = 5
+
 # settings whose command-line option is not --<name with dashes>
 OPTION_OF = {"n_starts": "--starts", "warm": "--cold", "max_steps": "--steps", "max_seconds": "--seconds",
              "deep": "--transcription", "n_workers": "--workers"}
@@ -213,6 +216,8 @@ def _deep_limit_parser(sub) -> None:
     p.add_argument("--out", type=_out, default="occontrol-results/deep-limit",
                    help="output folder (default %(default)s); rerunning resumes, other settings are refused")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--verbose", action="store_true",
+                   help="print IPOPT's progress (its iteration table, print level 5) for every solve")
     p.set_defaults(run=_run_deep_limit)
 
 
@@ -221,6 +226,18 @@ def _config_from(args):
     from .resnet.deep_limit import DeepLimitConfig
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(DeepLimitFields) if f.name != "warm"}
     return DeepLimitConfig(**values, warm=not args.cold)
+
+
+def _verbose(config: Any) -> Any:
+    """``config`` whose IPOPT prints its progress (print level 5): the print level is not a
+    setting of the study (it changes no answer), so it is passed to the solver only."""
+    from .resnet.deep_limit import DeepLimitConfig
+
+    class VerboseConfig(DeepLimitConfig):
+        def solver(self) -> Any:
+            return dataclasses.replace(super().solver(), print_level=VERBOSE_PRINT_LEVEL)
+
+    return VerboseConfig(**{f.name: getattr(config, f.name) for f in dataclasses.fields(config)})
 
 
 def _loss_line(args, loss: str) -> str:
@@ -255,6 +272,8 @@ def _with_settings(make: Callable[[argparse.Namespace], Any]) -> Callable[..., C
 def _run_deep_limit(args: argparse.Namespace, config: Any, out: Path) -> int:
     from .resnet.deep_limit import run_deep_limit
     from .resnet.figures import study_figures
+    if args.verbose:
+        config = _verbose(config)
     print(f"occontrol deep-limit: {config.dataset}, {_loss_line(args, config.loss)}, N = {list(config.grids)}, "
           f"{config.transcription}, {config.strategy}; results in {out}", flush=True)
     try:

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from .io import atomic_write
 
-__all__ = ["new_figure", "colors", "save_figure", "control_overlay", "convergence_plot"]
+__all__ = ["new_figure", "colors", "save_figure", "control_overlay", "convergence_plot", "solution_figure"]
 
 
 def new_figure(**kwargs) -> Figure:
@@ -101,3 +101,33 @@ def convergence_plot(study, path: str | os.PathLike, title: str = "") -> None:
         ax.legend(fontsize=8)
     ax.set_title(title or "Convergence of the minimisers")
     save_figure(fig, path)
+
+
+def solution_figure(sol) -> Figure:
+    """States and controls of a :class:`occontrol.Solution` against time, one panel per variable.
+
+    Every component is one line (a matrix state: one thin line per entry);
+    piecewise-constant controls are drawn as steps (their last value repeated
+    to tf), piecewise-linear ones as lines through the nodes.
+    """
+    ocp = sol.problem.ocp
+    variables = [v for v in ocp.variables if v.kind in ("state", "control")]
+    fig = new_figure(figsize=(6.4, 1.9 * max(len(variables), 1)), layout="constrained")
+    axes = fig.subplots(max(len(variables), 1), 1, squeeze=False, sharex=True)[:, 0]
+    constant = sol.problem.transcription.controls == "constant"
+    for ax, var in zip(axes, variables):
+        values = np.reshape(np.asarray(sol.value(var.symbol)), (-1, var.size))
+        thin = var.size > 6  # an ensemble: many thin lines
+        if var.kind == "control" and constant:
+            values = np.vstack([values, values[-1:]])
+        style = "steps-post" if var.kind == "control" and constant else "default"
+        for j in range(var.size):
+            ax.plot(sol.t, values[:, j], drawstyle=style, lw=0.6 if thin else 1.3,
+                    label=None if thin or var.size == 1 else f"{var.name}[{j}]")
+        ax.set_ylabel(var.name)
+        ax.grid(alpha=0.3)
+        if 1 < var.size <= 6:
+            ax.legend(fontsize=7)
+    axes[-1].set_xlabel("t")
+    fig.suptitle(f"{'' if sol.success else 'FAILED: '}objective {sol.objective:.6g}, N = {sol.N}")
+    return fig

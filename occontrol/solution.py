@@ -3,18 +3,59 @@ discrete trajectories as functions of time."""
 
 from __future__ import annotations
 
+import json
 import numbers
-from typing import Any
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping
 
+import casadi as cs
 import numpy as np
 
 from ._checks import holds_bool
-from .io import json_safe
-from .problem import Variable
-from .records import solve_outcome
+from .io import DamagedFile, check_npz, json_safe, write_npz
+from .problem import OCP, Variable
+from .records import document, solve_outcome
 from .transcription.discrete import DiscreteProblem
 
-__all__ = ["Solution"]
+__all__ = ["Solution", "IterationHistory"]
+
+# IPOPT's per-iteration statistics (CasADi's stats()['iterations']) kept in a history
+HISTORY_FIELDS = ("obj", "inf_pr", "inf_du", "alpha_pr", "alpha_du")
+
+
+@dataclass(frozen=True)
+class IterationHistory:
+    """IPOPT's record of one solve, one entry per iteration (iteration 0 is the start point).
+
+    Attributes
+    ----------
+    obj : ndarray
+        The objective.
+    inf_pr, inf_du : ndarray
+        Primal and dual infeasibility.
+    alpha_pr, alpha_du : ndarray
+        Step sizes of the primal and dual variables (0 at iteration 0).
+    """
+
+    obj: np.ndarray
+    inf_pr: np.ndarray
+    inf_du: np.ndarray
+    alpha_pr: np.ndarray
+    alpha_du: np.ndarray
+
+    @classmethod
+    def from_stats(cls, iterations: Mapping[str, Any] | None) -> "IterationHistory":
+        """From CasADi's ``stats()['iterations']`` (empty when the solver kept none)."""
+        iterations = iterations or {}
+        return cls(**{f: np.asarray(iterations.get(f, ()), dtype=float).ravel() for f in HISTORY_FIELDS})
+
+    def __len__(self) -> int:
+        return int(self.obj.size)
+
+    def to_dict(self) -> dict:
+        """JSON-safe lists (non-finite numbers as None)."""
+        return json_safe({f: getattr(self, f) for f in HISTORY_FIELDS})
 
 
 def _as_times(t: Any) -> np.ndarray:
@@ -47,6 +88,9 @@ class Solution:
     regularization_parts : dict
         ``{'l2', 'h1'}``: the two terms of the control regularisation.
     iterations : int
+    history : IterationHistory
+        IPOPT's per-iteration objective, infeasibilities and step sizes
+        (empty for other solvers).
     build_seconds, solve_seconds : float
         Wall time to build the NLP and solver, and to solve.
     t : ndarray, shape (N + 1,)
@@ -59,7 +103,8 @@ class Solution:
 
     def __init__(self, problem: DiscreteProblem, w: np.ndarray, *, status: str, success: bool,
                  iterations: int, build_seconds: float, solve_seconds: float, solver: str,
-                 lam_x: np.ndarray | None = None, lam_g: np.ndarray | None = None) -> None:
+                 lam_x: np.ndarray | None = None, lam_g: np.ndarray | None = None,
+                 history: IterationHistory | None = None) -> None:
         self.problem = problem
         self.w = np.asarray(w, dtype=float).ravel()
         self.lam_x, self.lam_g = lam_x, lam_g
@@ -68,6 +113,9 @@ class Solution:
         self.build_seconds, self.solve_seconds = float(build_seconds), float(solve_seconds)
         self.solver = solver
         self.reused = False  # True when read back from disk rather than solved in this run
+        self.loaded = False  # True when made by Solution.load
+        self.provenance: dict | None = None  # a loaded solution's record of what produced it
+        self.history = IterationHistory.from_stats(None) if history is None else history
         out = problem.readout(self.w, problem.parameters)
         running, terminal, reg, reg_l2, reg_h1 = (np.asarray(o, dtype=float) for o in out[4:])
         self.nodes = problem.node_values(self.w)
@@ -96,20 +144,88 @@ class Solution:
         return packed.T.reshape((m,) + var.shape[::-1]).transpose((0, 2, 1)).reshape((m,) + var.value_shape)
 
     def value(self, symbol: Any) -> np.ndarray | float:
-        """Discrete values of a symbol.
+        """Discrete values of a symbol or of an expression of the OCP's symbols.
 
         States: shape (N + 1, *shape) over the nodes. Controls: (N, *shape) over
         the intervals when piecewise constant, (N + 1, *shape) over the nodes
         when piecewise linear. Parameters: a float, or an array of their shape.
         Vector symbols give (.., k), matrix states (.., rows, cols).
+
+        An expression (``x[0] + 2 * u``, ``ocp.t * x``, ``ocp.tf``, ...) is
+        sampled where its parts live: over the nodes if it involves a state or
+        the time ``t`` (piecewise-constant controls then take their interval's
+        value at the interval's first node, and the last interval's value at
+        the last node), over the intervals if it involves only
+        piecewise-constant controls (and static symbols), over the nodes for
+        piecewise-linear controls, and once if it involves only static
+        symbols and ``tf``.
         """
-        var = self.problem.ocp.variable(symbol, "value symbol")
+        ocp = self.problem.ocp
+        if isinstance(symbol, cs.MX) and hash(symbol) not in ocp._by_hash:
+            return self._expression_value(symbol)
+        var = ocp.variable(symbol, "value symbol")
         rows = self._rows(var)
         if var.kind == "parameter":
             val = self._shape_series(var, self.nodes.statics[rows, None])[0]
             return float(val) if val.ndim == 0 else val
         packed = self.nodes.states if var.kind == "state" else self.nodes.controls
         return self._shape_series(var, packed[rows, :])
+
+    def _expression_parts(self, expr: cs.MX) -> list[tuple[cs.MX, Variable | str]]:
+        """The symbols of ``expr``, each with its Variable (or 't' / 'tf'); ValueError for foreign ones."""
+        ocp = self.problem.ocp
+        parts: list[tuple[cs.MX, Variable | str]] = []
+        for sym in cs.symvar(expr):
+            h = hash(sym)
+            if h == hash(ocp.t):
+                parts.append((sym, "t"))
+            elif h == hash(ocp.tf_symbol):
+                parts.append((sym, "tf"))
+            elif h in ocp._by_hash:
+                parts.append((sym, ocp._by_hash[h]))
+            else:
+                raise ValueError(f"value symbol: expected a symbol declared by this OCP or an expression of "
+                                 f"its states, controls, parameters, t and tf; {sym.name()!r} is none of them")
+        return parts
+
+    def _samples(self, part: Variable | str, columns: np.ndarray, nodal: bool) -> np.ndarray:
+        """One symbol's values at the sample ``columns``, side by side as CasADi's map takes them."""
+        m = columns.size
+        if part == "t":
+            return (self.t if nodal else self.t[:-1])[columns][None, :]
+        if part == "tf":
+            return np.full((1, m), self.tf)
+        assert isinstance(part, Variable)
+        rows = self._rows(part)
+        if part.kind == "parameter":
+            packed = np.repeat(self.nodes.statics[rows, None], m, axis=1)
+        elif part.kind == "state":
+            packed = self.nodes.states[rows, :][:, columns]
+        else:
+            U = self.nodes.controls[rows, :]
+            packed = U[:, np.minimum(columns, U.shape[1] - 1)]
+        r, c = part.shape
+        return np.concatenate([packed[:, k].reshape((r, c), order="F") for k in range(m)], axis=1)
+
+    def _expression_value(self, expr: cs.MX) -> np.ndarray | float:
+        parts = self._expression_parts(expr)
+        kinds = {p if isinstance(p, str) else p.kind for _, p in parts}
+        constant = self.problem.transcription.controls == "constant"
+        if kinds & {"state", "t"} or ("control" in kinds and not constant):
+            columns, nodal = np.arange(self.N + 1), True
+        elif "control" in kinds:
+            columns, nodal = np.arange(self.N), False
+        else:
+            columns, nodal = np.arange(1), True
+        fn = cs.Function("value", [s for s, _ in parts], [expr]).map(columns.size)
+        out = np.asarray(fn(*[self._samples(p, columns, nodal) for _, p in parts]), dtype=float)
+        er, ec = expr.shape
+        series = np.stack([out[:, k * ec:(k + 1) * ec] for k in range(columns.size)])
+        shape = () if er * ec == 1 else (er,) if ec == 1 else (er, ec)
+        series = series.reshape((columns.size,) + shape)
+        if not kinds & {"state", "control", "t"}:
+            return float(series[0]) if series[0].ndim == 0 else series[0]
+        return series
 
     def at(self, symbol: Any, t: Any) -> np.ndarray | float:
         """Values at arbitrary times in [t0, tf], consistent with the transcription.
@@ -163,6 +279,14 @@ class Solution:
         traj.gap = max(by_state.values(), default=0.0)
         return traj
 
+    def plot(self) -> Any:
+        """A ``matplotlib.figure.Figure`` of the states and controls against time (steps for
+        piecewise-constant controls, lines for piecewise-linear ones), made without pyplot:
+        no global plotting state changes. Save it with ``fig.savefig`` or
+        :func:`occontrol.plot.save_figure`."""
+        from .plot import solution_figure  # matplotlib only when asked for
+        return solution_figure(self)
+
     @property
     def outcome(self) -> str:
         """'converged' or 'failed': the solve's word of :data:`occontrol.records.OUTCOMES` (``status`` is IPOPT's)."""
@@ -170,7 +294,7 @@ class Solution:
 
     # ------------------------------------------------------------------- io
     def to_dict(self) -> dict:
-        """JSON-safe summary: status (and outcome), objective, timings, grid and all values."""
+        """JSON-safe summary: status (and outcome), objective, timings, grid, all values and IPOPT's history."""
         ocp = self.problem.ocp
         values = {v.name: self.value(v.symbol) for v in ocp.variables}
         return json_safe({
@@ -180,10 +304,119 @@ class Solution:
             "iterations": self.iterations, "build_seconds": self.build_seconds,
             "solve_seconds": self.solve_seconds, "N": self.N, "tf": self.tf, "t": self.t,
             "transcription": self.problem.transcription.describe(),
-            "values": values,
+            "values": values, "history": self.history.to_dict(),
         })
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write this solution to ``path`` (.npz, atomically): the decision vector and
+        multipliers, the values by variable name, the grid, and a JSON document with
+        the transcription, status, timings, IPOPT's history and a provenance record.
+        Read it back with :meth:`Solution.load`."""
+        ocp = self.problem.ocp
+        arrays: dict[str, Any] = {"w": self.w, "grid_tau": self.problem.grid.tau, "t": self.t}
+        if self.lam_x is not None and self.lam_g is not None:
+            arrays["lam_x"], arrays["lam_g"] = np.asarray(self.lam_x), np.asarray(self.lam_g)
+        for v in ocp.variables:
+            arrays[f"value.{v.name}"] = np.asarray(self.value(v.symbol), dtype=float)
+        body = {
+            "success": self.success, "status": self.status, "outcome": self.outcome, "solver": self.solver,
+            "objective": self.objective, "iterations": self.iterations, "build_seconds": self.build_seconds,
+            "solve_seconds": self.solve_seconds, "N": self.N, "tf": self.tf,
+            "uniform_grid": bool(self.problem.grid.uniform),
+            "transcription": self.problem.transcription.describe(),
+            "variables": {v.name: {"kind": v.kind, "shape": list(v.shape)} for v in ocp.variables},
+            "history": self.history.to_dict(),
+        }
+        arrays["document"] = np.array(json.dumps(document("solution", json_safe(body))))
+        write_npz(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, ocp: OCP) -> "Solution":
+        """Read a solution written by :meth:`save` back against ``ocp``.
+
+        The NLP is rebuilt with the stored transcription and grid, and the
+        stored decision vector is set, so ``w``, ``objective``, ``value`` and
+        ``at`` are those that were saved, to the bit. The result has
+        ``loaded`` and ``reused`` set and keeps the stored status, success,
+        iterations, timings and history; it serves as ``guess=``.
+
+        Raises
+        ------
+        TypeError
+            ``ocp`` is not an OCP.
+        ValueError
+            The file is damaged or not a saved solution (``DamagedFile``, naming
+            the path), or ``ocp`` does not match it (the mismatch is named).
+        """
+        if not isinstance(ocp, OCP):
+            raise TypeError(f"ocp: expected the oc.OCP the solution was solved for, got {type(ocp).__name__}")
+        check_npz(path, ("w", "grid_tau", "document"))
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        try:
+            doc = json.loads(str(arrays["document"]))
+            described, stored_vars = doc["transcription"], doc["variables"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DamagedFile(path, f"not a saved solution: {exc}") from exc
+        _check_variables(ocp, stored_vars, path)
+        from .grid import Grid
+        from .solver import discretize  # solver.py imports this module
+        # a uniform grid computes its times and steps its own way: rebuild it as one
+        tau = arrays["grid_tau"]
+        grid = Grid.uniform_grid(tau.size - 1) if doc.get("uniform_grid") else Grid(tau)
+        if not np.array_equal(grid.tau, tau):
+            raise DamagedFile(path, "the saved grid is not one occontrol writes")
+        problem = discretize(ocp, _transcription_of(described, path), grid=grid)
+        w = arrays["w"]
+        if w.shape != problem.lbx.shape:
+            raise ValueError(f"ocp: the saved decision vector has {w.size} entries, the NLP of this OCP "
+                             f"{problem.lbx.size}")
+        history = doc.get("history") or {}
+        sol = cls(problem, w, status=str(doc["status"]), success=bool(doc["success"]),
+                  iterations=int(doc["iterations"]), build_seconds=float(doc["build_seconds"]),
+                  solve_seconds=float(doc["solve_seconds"]), solver=str(doc["solver"]),
+                  lam_x=arrays.get("lam_x"), lam_g=arrays.get("lam_g"),
+                  history=IterationHistory(**{f: np.array([np.nan if v is None else v for v in
+                                                           history.get(f, ())], dtype=float)
+                                              for f in HISTORY_FIELDS}))
+        sol.loaded = sol.reused = True
+        sol.provenance = doc.get("provenance")
+        for v in ocp.variables:  # fixed initial states and the dynamics are not in w: compare the values
+            stored = arrays.get(f"value.{v.name}")
+            if stored is not None and not np.allclose(sol.value(v.symbol), stored, rtol=1e-9, atol=1e-12):
+                raise ValueError(f"ocp: the values of {v.name!r} that this OCP gives for the saved decision "
+                                 f"vector differ from the saved ones (other initial values or dynamics?); {path}")
+        return sol
 
     def __repr__(self) -> str:
         flag = "ok" if self.success else "FAILED"
         return (f"Solution({flag}, status={self.status!r}, objective={self.objective:.10g}, "
                 f"N={self.N}, iterations={self.iterations})")
+
+
+def _check_variables(ocp: OCP, stored: Mapping[str, Any], path: Any) -> None:
+    """ValueError naming the first difference between ``ocp``'s variables and the saved ones."""
+    mine = {v.name: {"kind": v.kind, "shape": list(v.shape)} for v in ocp.variables}
+    for name in sorted(set(mine) | set(stored)):
+        if name not in mine:
+            raise ValueError(f"ocp: the saved solution {path} has the {stored[name]['kind']} {name!r}, "
+                             "which this OCP does not declare")
+        if name not in stored:
+            raise ValueError(f"ocp: this OCP declares the {mine[name]['kind']} {name!r}, which the saved "
+                             f"solution {path} does not have")
+        if mine[name] != dict(stored[name]):
+            raise ValueError(f"ocp: {name!r} is a {mine[name]['kind']} of shape {tuple(mine[name]['shape'])} "
+                             f"here but a {stored[name]['kind']} of shape {tuple(stored[name]['shape'])} in "
+                             f"the saved solution {path}")
+
+
+def _transcription_of(described: Mapping[str, Any], path: Any) -> Any:
+    """The transcription whose ``describe()`` is ``described``."""
+    from .transcription.registry import make_transcription
+    settings = {k: v for k, v in described.items() if k != "family"}
+    family = described.get("family")
+    if family == "runge-kutta":
+        return make_transcription(settings.pop("scheme"), **settings)
+    if family == "collocation":
+        return make_transcription("collocation", **settings)
+    raise DamagedFile(path, f"unknown transcription family {family!r}")

@@ -21,7 +21,7 @@ from ._checks import as_choice, as_finite_float, as_positive_int
 from .grid import as_grid
 from .guess import initial_guess, warm_multipliers
 from .problem import OCP
-from .solution import Solution
+from .solution import IterationHistory, Solution
 from .start_check import check_initial_point
 from .transcription.discrete import DiscreteProblem, Transcription
 from .transcription.runge_kutta import RK4
@@ -325,7 +325,9 @@ def run(problem: DiscreteProblem, nlp_solver: cs.Function, w0: np.ndarray, *, so
                         solver=solver_name)
     solve_seconds = time.perf_counter() - start
     stats = nlp_solver.stats()
+    history = IterationHistory.from_stats(stats.get("iterations"))
     return Solution(problem, np.asarray(result["x"]).ravel(), status=str(stats.get("return_status", "unknown")),
                     success=bool(stats.get("success", False)), iterations=int(stats.get("iter_count", 0)),
                     build_seconds=build_seconds, solve_seconds=solve_seconds, solver=solver_name,
-                    lam_x=np.asarray(result["lam_x"]).ravel(), lam_g=np.asarray(result["lam_g"]).ravel())
+                    lam_x=np.asarray(result["lam_x"]).ravel(), lam_g=np.asarray(result["lam_g"]).ravel(),
+                    history=history)
