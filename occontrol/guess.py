@@ -52,9 +52,13 @@ def _series(var: Variable, arr: np.ndarray, times: np.ndarray, piecewise_constan
     return linear
 
 
-def _trajectory(var: Variable, spec: Any, times: np.ndarray, control_kind: str) -> Trajectory:
+def _trajectory(var: Variable, spec: Any, times: np.ndarray, control_kind: str, free_time: bool) -> Trajectory:
     name = f"guess for {var.name!r}"
     if _is_solution(spec):
+        if free_time:  # read the solution at the same fraction of its own horizon
+            t0, scale = times[0], (spec.tf - times[0]) / (times[-1] - times[0])
+            return lambda t: np.reshape(spec.at(var.symbol, t0 + (np.asarray(t) - t0) * scale),
+                                        (len(t),) + var.shape, order="F")
         return lambda t: np.reshape(spec.at(var.symbol, t), (len(t),) + var.shape, order="F")
     if callable(spec):
         return lambda t: np.stack([as_finite_array(spec(float(ti)), name, var.shape) for ti in t])
@@ -103,6 +107,8 @@ def _specs(problem: DiscreteProblem, guess: Any) -> tuple[dict[int, Any], float 
         if _is_solution(spec):
             _check_same_ocp(spec, ocp, f"guess for {var.name!r}")
         specs[id(var)] = spec
+    if tf is None and ocp.free_time is not None:  # no tf guess: that of the first Solution given, if any
+        tf = next((spec.tf for spec in specs.values() if _is_solution(spec)), None)
     return specs, tf
 
 
@@ -145,7 +151,7 @@ def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:
             if spec is None:
                 arr = np.broadcast_to(_default(var), (len(at),) + var.shape)
             else:
-                arr = _trajectory(var, spec, times, control_kind)(at)
+                arr = _trajectory(var, spec, times, control_kind, ocp.free_time is not None)(at)
             values[var.name] = arr
         return np.column_stack([model.pack({n: a[i] for n, a in values.items()}, kind)
                                 for i in range(len(at))]) if len(at) else np.zeros((0, 0))
