@@ -44,6 +44,18 @@ def lq() -> tuple[oc.OCP, cs.MX, cs.MX]:
     return ocp, x, u
 
 
+def unit_min_time(lower: float, upper: float) -> tuple[oc.OCP, cs.MX, cs.MX]:
+    """Minimum time to x(tf) = 1 from x(0) = 0 with x' = u, |u| <= 1 (tf* = 1), tf in [lower, upper]."""
+    ocp = oc.OCP(0.0, oc.FreeTime(guess=1.0, lower=lower, upper=upper))
+    x = ocp.state("x")
+    u = ocp.control("u", lower=-1.0, upper=1.0)
+    ocp.dynamics(x, u)
+    ocp.initial(x, 0.0)
+    ocp.subject_to_terminal(x == 1.0)
+    ocp.minimize_terminal(ocp.tf)
+    return ocp, x, u
+
+
 def mixed() -> tuple[oc.OCP, dict[str, cs.MX]]:
     """A vector state, a matrix state, a control and a parameter."""
     ocp = oc.OCP(t0=0.0, tf=2.0)

@@ -14,7 +14,7 @@ import pytest
 import occontrol as oc
 from occontrol.guess import initial_guess
 
-from helpers import lq, mixed, nlp_forbidden
+from helpers import lq, mixed, nlp_forbidden, unit_min_time
 
 
 def vdp() -> tuple[oc.OCP, cs.MX, cs.MX]:
@@ -194,13 +194,7 @@ def test_simulated_trajectory_as_guess_starts_nearly_feasible():
 
 
 def test_free_final_time_from_solution_and_guess():
-    ocp = oc.OCP(t0=0.0, tf=oc.FreeTime(lower=0.5, upper=4.0, guess=1.0))
-    x = ocp.state("x")
-    u = ocp.control("u", lower=-1.0, upper=1.0)
-    ocp.dynamics(x, u)
-    ocp.initial(x, 0.0)
-    ocp.subject_to_terminal(x == 1.0)
-    ocp.minimize_terminal(ocp.tf)
+    ocp, x, u = unit_min_time(lower=0.5, upper=4.0)
     sol = oc.solve(ocp, grid=4)
     traj = sol.simulate()
     assert traj.tf == pytest.approx(sol.tf)

@@ -4,9 +4,11 @@ parameter), re-solving from a loaded solution, IPOPT's iteration history, and ``
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import casadi as cs
 import numpy as np
@@ -151,15 +153,9 @@ def test_plot_leaves_global_plotting_state_alone():
         matplotlib.use("svg")
         matplotlib.rcParams["lines.linewidth"] = 3.25
         before = dict(matplotlib.rcParams)
-        import casadi as cs
         import occontrol as oc
-        ocp = oc.OCP(t0=0.0, tf=1.0)
-        x = ocp.state("x")
-        u = ocp.control("u")
-        ocp.dynamics(x, u)
-        ocp.initial(x, 1.0)
-        ocp.minimize_integral(x ** 2 + u ** 2)
-        fig = oc.solve(ocp, grid=3).plot()
+        from helpers import lq
+        fig = oc.solve(lq()[0], grid=3).plot()
         assert len(fig.axes) == 2
         assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
         after = dict(matplotlib.rcParams)
@@ -167,7 +163,9 @@ def test_plot_leaves_global_plotting_state_alone():
         assert "matplotlib.pyplot" not in sys.modules
         print("unchanged")
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    tests = str(Path(__file__).parent)  # for helpers.py
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert "unchanged" in done.stdout
 

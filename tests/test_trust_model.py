@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import occontrol as oc
+from helpers import unit_min_time
 from occontrol.transcription.discrete import Transcription
 from occontrol.transcription.layout import BlockKind, Sampling
 
@@ -269,13 +270,7 @@ def test_parameter_only_constraint_is_imposed_once(transcription, constraint):
 def test_constraint_on_a_free_final_time_alone_is_imposed_once(constraint, tf_star):
     """Minimum time to x(tf) = 1 with x' = u, |u| <= 1 is tf = 1; with tf == 1.5 or tf >= 2
     imposed by subject_to, the optimum is that tf (u = 1 / tf is then feasible)."""
-    ocp = oc.OCP(0.0, oc.FreeTime(guess=1.0, lower=0.1, upper=10.0))
-    x = ocp.state("x")
-    u = ocp.control("u", lower=-1.0, upper=1.0)
-    ocp.dynamics(x, u)
-    ocp.initial(x, 0.0)
-    ocp.subject_to_terminal(x == 1.0)
-    ocp.minimize_terminal(ocp.tf)
+    ocp, x, u = unit_min_time(lower=0.1, upper=10.0)
     ocp.subject_to(ocp.tf == 1.5 if constraint == "equality" else ocp.tf >= 2.0)
     assert ocp.path_constraints == [] and len(ocp.terminal_constraints) == 2
     sol = oc.solve(ocp, oc.ExplicitEuler(), grid=4)
