@@ -7,7 +7,7 @@ The problem (the deep-limit ResNet, d = 2, n = 200 samples):
               + tau1 int |theta|^2 + tau2 int |theta'|^2,   theta = (A, b),  tau1 = 1e-3, tau2 = 1e-2
               + tau_w (|W|^2 + c^2),                          tau_w = 1e-2
 
-with static classifier parameters W (1 x 2) and c (E_N of ResNet.objective), transcribed by explicit Euler with
+with static classifier variables W (1 x 2) and c (E_N of ResNet.objective), transcribed by explicit Euler with
 piecewise-constant controls (the ResNet exactly), multiple shooting. The weight decay
 tau_w > 0 matters: the two moons are separable after the flow, and without it the loss
 has no minimiser (|W| -> inf), so IPOPT wanders instead of converging. The guess is the
@@ -93,8 +93,8 @@ def build_ocp(X0: np.ndarray, s: np.ndarray):
     X = ocp.state("X", (D, n))
     A = ocp.control("A", D * D)
     b = ocp.control("b", D)
-    W = ocp.parameter("W", D)
-    c = ocp.parameter("c")
+    W = ocp.variable("W", D)
+    c = ocp.variable("c")
     ocp.dynamics(X, cs.tanh(cs.reshape(A, D, D) @ X + cs.repmat(b, 1, n)))
     ocp.initial(X, X0)
     margin = cs.DM(s).T * (W.T @ X + c)

@@ -69,8 +69,8 @@ def _trajectory(var: Variable, spec: Any, times: np.ndarray, control_kind: str, 
     except ValueError:
         pass
     N = times.size - 1
-    if var.kind == "parameter":  # constant in time: a series over the grid means a mistake
-        raise ValueError(f"{name}: expected a constant of shape {var.shape} (a parameter is constant "
+    if var.kind == "variable":  # constant in time: a series over the grid means a mistake
+        raise ValueError(f"{name}: expected a constant of shape {var.shape} (a static variable is constant "
                          f"in time), a callable of t or a Solution, got shape {arr.shape}")
     # Per node or interval: the symbol's shape, its value shape, or flattened column-major;
     # a matching element count alone would let a transposed matrix through.
@@ -92,7 +92,7 @@ def _specs(problem: DiscreteProblem, guess: Any) -> tuple[dict[int, Any], float 
         return {}, None
     if _is_solution(guess):
         _check_same_ocp(guess, ocp, "guess")
-        return {id(v): guess for v in ocp.variables}, guess.tf
+        return {id(v): guess for v in ocp.declarations}, guess.tf
     if not isinstance(guess, dict):
         raise TypeError(f"guess: expected a dict {{symbol: value}} or a Solution, got {type(guess).__name__}")
     specs, tf = {}, None
@@ -103,7 +103,7 @@ def _specs(problem: DiscreteProblem, guess: Any) -> tuple[dict[int, Any], float 
                 raise ValueError(f"guess for tf: expected a final time > t0={ocp.t0}, got {tf}")
             continue
         _refuse_fixed_tf_key(key, ocp)
-        var = ocp.variable(key, "guess key")
+        var = ocp.declared(key, "guess key")
         if _is_solution(spec):
             _check_same_ocp(spec, ocp, f"guess for {var.name!r}")
         specs[id(var)] = spec
@@ -146,7 +146,7 @@ def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:
     def packed(kind: str, at: np.ndarray) -> np.ndarray:
         """Packed values of all variables of a kind at times ``at``: (size, len(at))."""
         values = {}
-        for var in [v for v in ocp.variables if v.kind == kind]:
+        for var in [v for v in ocp.declarations if v.kind == kind]:
             spec = specs.get(id(var))
             if spec is None:
                 arr = np.broadcast_to(_default(var), (len(at),) + var.shape)

@@ -111,7 +111,7 @@ def solution_figure(sol) -> Figure:
     to tf), piecewise-linear ones as lines through the nodes.
     """
     ocp = sol.problem.ocp
-    variables = [v for v in ocp.variables if v.kind in ("state", "control")]
+    variables = [v for v in ocp.declarations if v.kind in ("state", "control")]
     fig = new_figure(figsize=(6.4, 1.9 * max(len(variables), 1)), layout="constrained")
     axes = fig.subplots(max(len(variables), 1), 1, squeeze=False, sharex=True)[:, 0]
     constant = sol.problem.transcription.controls == "constant"

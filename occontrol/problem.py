@@ -1,7 +1,7 @@
 """The continuous optimal-control problem, written in CasADi expressions.
 
 An :class:`OCP` holds states (vectors or matrices), controls, static
-parameters, dynamics, costs, bounds and constraints. It knows nothing of
+static variables, dynamics, costs, bounds and constraints. It knows nothing of
 grids or solvers: a transcription turns it into an NLP.
 """
 
@@ -18,7 +18,7 @@ from ._checks import as_bound, as_finite_array, as_finite_float, check_bounds_or
 
 __all__ = ["OCP", "FreeTime", "Variable", "Constraint", "BoundaryValue"]
 
-_KINDS = ("state", "control", "parameter")
+_KINDS = ("state", "control", "variable")
 _ENDS = ("t0", "tf")
 
 
@@ -60,7 +60,7 @@ class FreeTime:
 
 @dataclass(eq=False)
 class Variable:
-    """A declared state, control or parameter and everything attached to it."""
+    """A declared state, control or static variable and everything attached to it."""
 
     name: str
     kind: str
@@ -97,7 +97,7 @@ class Constraint:
     lower: np.ndarray
     upper: np.ndarray
     text: str = field(default="")
-    static: bool = False  # on parameters (and tf) only: imposed once, not per node
+    static: bool = False  # on static variables (and tf) only: imposed once, not per node
     fixed_at_t0: bool = False  # at t0 a function of fixed data only: checked here, not given to the solver
     # Boundary conditions: which rows are functions of fixed data only (checked by OCP.check, not solved).
     fixed_rows: np.ndarray | None = None
@@ -233,7 +233,7 @@ class OCP:
             if self._tf_value <= self.t0:
                 raise ValueError(f"tf: expected a final time > t0={self.t0}, got {self._tf_value}")
             self.free_time = None
-        self.variables: list[Variable] = []
+        self.declarations: list[Variable] = []
         self._by_hash: dict[int, Variable] = {}
         self.running_costs: list[cs.MX] = []
         self.terminal_costs: list[cs.MX] = []
@@ -266,7 +266,7 @@ class OCP:
     def _declare(self, kind: str, name: str, shape: Any, lower: Any, upper: Any) -> cs.MX:
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"name: expected a Python identifier string, got {name!r}")
-        if any(v.name == name for v in self.variables):
+        if any(v.name == name for v in self.declarations):
             raise ValueError(f"name: a variable called {name!r} is already declared")
         rows, cols = _shape_of(shape, f"{kind} {name!r} shape")
         if cols > 1 and kind != "state":
@@ -276,7 +276,7 @@ class OCP:
         check_bounds_order(lo, up, f"{name} bounds")
         symbol = cs.MX.sym(name, rows, cols)
         var = Variable(name=name, kind=kind, symbol=symbol, lower=lo, upper=up)
-        self.variables.append(var)
+        self.declarations.append(var)
         self._by_hash[hash(symbol)] = var
         return symbol
 
@@ -298,11 +298,11 @@ class OCP:
         """Declare a control, a function of time chosen by the optimiser."""
         return self._declare("control", name, shape, lower, upper)
 
-    def parameter(self, name: str, shape: int = 1, lower: Any = None, upper: Any = None) -> cs.MX:
-        """Declare a static decision variable (constant in time)."""
-        return self._declare("parameter", name, shape, lower, upper)
+    def variable(self, name: str, shape: int = 1, lower: Any = None, upper: Any = None) -> cs.MX:
+        """Declare a free static decision variable (constant in time, chosen by the optimiser)."""
+        return self._declare("variable", name, shape, lower, upper)
 
-    def variable(self, symbol: Any, argument: str = "symbol", kinds: tuple[str, ...] = _KINDS) -> Variable:
+    def declared(self, symbol: Any, argument: str = "symbol", kinds: tuple[str, ...] = _KINDS) -> Variable:
         """The :class:`Variable` behind a symbol returned by this OCP."""
         var = self._by_hash.get(hash(symbol)) if isinstance(symbol, cs.MX) else None
         if var is None:
@@ -314,15 +314,15 @@ class OCP:
 
     @property
     def states(self) -> list[Variable]:
-        return [v for v in self.variables if v.kind == "state"]
+        return [v for v in self.declarations if v.kind == "state"]
 
     @property
     def controls(self) -> list[Variable]:
-        return [v for v in self.variables if v.kind == "control"]
+        return [v for v in self.declarations if v.kind == "control"]
 
     @property
-    def parameters(self) -> list[Variable]:
-        return [v for v in self.variables if v.kind == "parameter"]
+    def static_variables(self) -> list[Variable]:
+        return [v for v in self.declarations if v.kind == "variable"]
 
     # ---------------------------------------------------------- boundary values
     def at_t0(self, expr: Any) -> cs.MX:
@@ -330,7 +330,7 @@ class OCP:
 
         The controls' value at t0 is the first interval's (piecewise-constant
         controls) or the first node's (piecewise-linear); ``t`` becomes t0.
-        A constraint built from at_t0 / at_tf values, parameters and tf and
+        A constraint built from at_t0 / at_tf values, static variables and tf and
         given to :meth:`subject_to` is a boundary condition, imposed once
         (e.g. a periodic orbit: ``ocp.subject_to(ocp.at_t0(x) == ocp.at_tf(x))``);
         such values may also appear in :meth:`minimize_terminal`.
@@ -338,7 +338,7 @@ class OCP:
         Parameters
         ----------
         expr : casadi.MX
-            An expression of this OCP's states, controls, parameters, t and tf.
+            An expression of this OCP's states, controls, static variables, t and tf.
         """
         return self._at("t0", expr)
 
@@ -385,7 +385,7 @@ class OCP:
         return any(hash(s) in self.boundary_values for s in cs.symvar(expr))
 
     def _check_boundary(self, expr: cs.MX, argument: str, plain: tuple[str, ...] = ()) -> None:
-        """Refuse in a boundary expression anything but at_t0/at_tf values, parameters, tf and ``plain`` kinds."""
+        """Refuse in a boundary expression anything but at_t0/at_tf values, static variables, tf and ``plain`` kinds."""
         for sym in cs.symvar(expr):
             h = hash(sym)
             if h in self.boundary_values or h == hash(self._tf_symbol):
@@ -397,7 +397,7 @@ class OCP:
                                      "write ocp.at_t0(t) or ocp.at_tf(t)")
                 raise ValueError(f"{argument}: uses the symbol {sym.name()!r}, which is not declared "
                                  "by this OCP (a symbol from another OCP?)")
-            if var.kind != "parameter" and var.kind not in plain:
+            if var.kind != "variable" and var.kind not in plain:
                 raise ValueError(f"{argument}: mixes the {var.kind} {var.name!r} (a value along the path) "
                                  f"with at_t0/at_tf values (taken once); wrap it as ocp.at_t0({var.name}) "
                                  f"or ocp.at_tf({var.name})")
@@ -425,8 +425,8 @@ class OCP:
 
     # -------------------------------------------------------------- dynamics
     def dynamics(self, x: cs.MX, rhs: Any) -> None:
-        """Set dx/dt = rhs, an expression of states, controls, parameters, t and tf."""
-        var = self.variable(x, "dynamics x", ("state",))
+        """Set dx/dt = rhs, an expression of states, controls, static variables, t and tf."""
+        var = self.declared(x, "dynamics x", ("state",))
         if var.rhs is not None:
             raise ValueError(f"dynamics: state {var.name!r} already has dynamics")
         rhs = _as_mx(rhs, "dynamics rhs")
@@ -439,18 +439,18 @@ class OCP:
 
     def initial(self, x: cs.MX, value: Any) -> None:
         """Fix x(t0) to ``value`` (a scalar or an array of x's shape)."""
-        var = self.variable(x, "initial x", ("state",))
+        var = self.declared(x, "initial x", ("state",))
         var.initial = as_finite_array(value, f"initial value of {var.name!r}", var.shape)
 
     def bounds(self, var_symbol: cs.MX, lower: Any = None, upper: Any = None) -> None:
-        """Bounds on a state, a control or a parameter.
+        """Bounds on a state, a control or a static variable.
 
         State bounds hold where :meth:`subject_to` constraints do: at every grid
         node under explicit Runge-Kutta, at every node and every collocation
         point under collocation. Control bounds hold for every control value
-        (per interval or per node); parameter bounds once.
+        (per interval or per node); static variable bounds once.
         """
-        var = self.variable(var_symbol, "bounds symbol")
+        var = self.declared(var_symbol, "bounds symbol")
         lo = as_bound(lower, f"{var.name} lower", var.shape, -np.inf)
         up = as_bound(upper, f"{var.name} upper", var.shape, np.inf)
         check_bounds_order(lo, up, f"{var.name} bounds")
@@ -464,14 +464,14 @@ class OCP:
         self.running_costs.append(expr)
 
     def minimize_terminal(self, expr: Any) -> None:
-        """Add a cost on the final states, the parameters and tf."""
+        """Add a cost on the final states, the static variables and tf."""
         expr = self._scalar_cost(expr, "minimize_terminal expr")
         if self._uses_boundary(expr):
             # With at_t0/at_tf values in it, a plain state still means its final value.
             self._check_boundary(expr, "minimize_terminal expr", plain=("state",))
             self.boundary_costs.append(self._substitute_end(expr, "tf"))
             return
-        self._check_symbols(expr, "minimize_terminal expr", ("state", "parameter"), time=False)
+        self._check_symbols(expr, "minimize_terminal expr", ("state", "variable"), time=False)
         self.terminal_costs.append(expr)
 
     @staticmethod
@@ -491,7 +491,7 @@ class OCP:
         for piecewise-linear controls the exact integrals
         ``l2 * sum_k h_k / 3 * (|u_k|^2 + u_k . u_{k+1} + |u_{k+1}|^2) + h1 * sum_k |u_{k+1} - u_k|^2 / h_k``.
         """
-        var = self.variable(u, "regularize u", ("control",))
+        var = self.declared(u, "regularize u", ("control",))
         l2 = as_finite_float(l2, "regularize l2", minimum=0.0)
         h1 = as_finite_float(h1, "regularize h1", minimum=0.0)
         key = hash(var.symbol)
@@ -506,7 +506,7 @@ class OCP:
         Where it holds: at every grid node under explicit Runge-Kutta (single
         and multiple shooting), and at every node and every collocation point
         under collocation -- the same points as the state bounds. A constraint
-        on the parameters and a free tf alone does not change along the horizon
+        on the static variables and a free tf alone does not change along the horizon
         and is imposed once.
 
         Parameters
@@ -529,7 +529,7 @@ class OCP:
         self._check_symbols(con.expr, argument, _KINDS)
         depends = {self._by_hash[hash(s)].kind for s in cs.symvar(con.expr) if hash(s) in self._by_hash}
         free_tf = self.free_time is not None and cs.depends_on(con.expr, self._tf_symbol)
-        if (("parameter" in depends or free_tf) and not depends & {"state", "control"}
+        if (("variable" in depends or free_tf) and not depends & {"state", "control"}
                 and not cs.depends_on(con.expr, self.t)):
             # The same at every node: N + 1 copies would leave IPOPT too few degrees of freedom.
             con.static = True
@@ -538,13 +538,13 @@ class OCP:
         self.path_constraints.append(con)
 
     def subject_to_terminal(self, constraint: Any, lower: Any = None, upper: Any = None) -> None:
-        """A constraint on the final states, the parameters and tf, imposed once at tf.
+        """A constraint on the final states, the static variables and tf, imposed once at tf.
 
         ``constraint``, ``lower`` and ``upper`` as in :meth:`subject_to`.
         """
         argument = "subject_to_terminal constraint"
         con = self._parse(constraint, argument, lower, upper)
-        self._check_symbols(con.expr, argument, ("state", "parameter"), time=False)
+        self._check_symbols(con.expr, argument, ("state", "variable"), time=False)
         self.terminal_constraints.append(con)
 
     @staticmethod
@@ -658,6 +658,6 @@ class OCP:
         _refuse_violated(con, values, np.ones(con.lower.size, dtype=bool), f"it at t0={self.t0}")
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{v.kind} {v.name}{list(v.shape)}" for v in self.variables)
+        parts = ", ".join(f"{v.kind} {v.name}{list(v.shape)}" for v in self.declarations)
         tf = "free" if self.free_time else self._tf_value
         return f"OCP(t0={self.t0}, tf={tf}; {parts})"

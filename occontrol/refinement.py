@@ -412,7 +412,7 @@ def prolonged_guess(sol: Solution, grid: Grid, kind: str) -> dict:
     new_nodes = grid.times(ocp.t0, tf)
     nodal = sol.problem.transcription.controls == "linear"
     guess: dict = {}
-    for var in ocp.variables:
+    for var in ocp.declarations:
         if var.kind == "control":
             guess[var.symbol] = prolong(sol.t, np.asarray(sol.value(var.symbol)), new_nodes, kind, at_nodes=nodal)
         else:

@@ -103,13 +103,13 @@ class Trajectory:
     """
 
     def __init__(self, model: ModelFunctions, t: np.ndarray, states: np.ndarray, controls: dict[str, Any],
-                 parameters: dict[str, np.ndarray], tf: float) -> None:
+                 variables: dict[str, np.ndarray], tf: float) -> None:
         ocp = model.ocp
         self.problem = Origin(ocp)
         self.t, self.tf = t, tf
         self._states = states  # packed (nz, m)
         self._controls = controls  # name -> source of packed values at times
-        self._parameters = parameters
+        self._variables = variables
         self._blocks = {b.var.name: slice(b.offset, b.stop) for b in model.state_blocks}
         self.gap: float | None = None
         self.gap_by_state: dict[str, float] | None = None
@@ -124,8 +124,8 @@ class Trajectory:
         return np.clip(times, self.t[0], self.t[-1])
 
     def _series(self, var: Variable, times: np.ndarray, exact_nodes: bool) -> np.ndarray:
-        if var.kind == "parameter":
-            return np.broadcast_to(self._parameters[var.name], (times.size,) + var.value_shape)
+        if var.kind == "variable":
+            return np.broadcast_to(self._variables[var.name], (times.size,) + var.value_shape)
         if var.kind == "control":
             return Solution._shape_series(var, self._controls[var.name](times).T)
         rows = self._states[self._blocks[var.name], :]
@@ -133,18 +133,18 @@ class Trajectory:
         return Solution._shape_series(var, packed.reshape(var.size, times.size))
 
     def value(self, symbol: Any) -> np.ndarray | float:
-        """Values at the output times: states and controls (m, *shape); a parameter its value."""
-        var = self.problem.ocp.variable(symbol, "value symbol")
-        if var.kind == "parameter":
-            val = np.asarray(self._parameters[var.name])
+        """Values at the output times: states and controls (m, *shape); a static variable its value."""
+        var = self.problem.ocp.declared(symbol, "value symbol")
+        if var.kind == "variable":
+            val = np.asarray(self._variables[var.name])
             return float(val) if val.ndim == 0 else val
         return np.array(self._series(var, self.t, exact_nodes=True))
 
     def at(self, symbol: Any, t: Any) -> np.ndarray | float:
         """Values at times in the simulated range: states linearly interpolated between the output
-        times, controls exactly as simulated (right-continuous), parameters constant.
+        times, controls exactly as simulated (right-continuous), static variables constant.
         Shape (len(t), *shape), or one value for a scalar ``t``."""
-        var = self.problem.ocp.variable(symbol, "at symbol")
+        var = self.problem.ocp.declared(symbol, "at symbol")
         scalar = np.ndim(t) == 0
         out = np.array(self._series(var, self._times(t), exact_nodes=False))
         return out[0] if scalar else out
@@ -157,9 +157,9 @@ class Trajectory:
 # ------------------------------------------------------------ arguments
 def _symbol_dict(value: Any, ocp: OCP, kind: str, argument: str) -> dict[str, Any]:
     """{name: value} from {symbol: value}, or from a bare value when the OCP has one symbol of ``kind``."""
-    declared = [v for v in ocp.variables if v.kind == kind]
+    declared = [v for v in ocp.declarations if v.kind == kind]
     if isinstance(value, dict):
-        return {ocp.variable(key, f"{argument} key", (kind,)).name: spec for key, spec in value.items()}
+        return {ocp.declared(key, f"{argument} key", (kind,)).name: spec for key, spec in value.items()}
     if len(declared) != 1:
         raise TypeError(f"{argument}: expected a dict {{{kind} symbol: value}} (the OCP has "
                         f"{len(declared)} {kind}s), got {type(value).__name__}")
@@ -259,19 +259,19 @@ def _values(ocp: OCP, model: ModelFunctions, given: Any, kind: str, argument: st
     """{name: value} of every symbol of ``kind``: given, else from the solution, else ``default``."""
     specs = {} if given is None else _symbol_dict(given, ocp, kind, argument)
     out = {}
-    for var in [v for v in ocp.variables if v.kind == kind]:
+    for var in [v for v in ocp.declarations if v.kind == kind]:
         spec = specs.get(var.name)
         if spec is None and solution is not None:
             value = solution.value(var.symbol)
-            spec = value if kind == "parameter" else np.asarray(value)[0]
+            spec = value if kind == "variable" else np.asarray(value)[0]
         if spec is None:
             spec = default(var)
         out[var.name] = as_finite_array(spec, f"{argument} for {var.name!r}", var.shape)
     return out
 
 
-def _no_parameter(var: Variable) -> Any:
-    raise ValueError(f"parameters: no value for the static variable {var.name!r}; give {{{var.name}: value}}")
+def _no_variable(var: Variable) -> Any:
+    raise ValueError(f"variables: no value for the static variable {var.name!r}; give {{{var.name}: value}}")
 
 
 def _fixed_initial(var: Variable) -> Any:
@@ -306,7 +306,7 @@ def _breaks(t0: float, times: np.ndarray, sources: dict[str, Any]) -> np.ndarray
     return points[keep]
 
 
-def simulate(ocp: OCP, controls: Any = None, t_grid: Any = None, *, x0: Any = None, parameters: Any = None,
+def simulate(ocp: OCP, controls: Any = None, t_grid: Any = None, *, x0: Any = None, variables: Any = None,
              tf: Any = None, integrator: str = "cvodes", abstol: float = 1e-10, reltol: float = 1e-10,
              substeps: int = 10, rk_steps: int = 20) -> Trajectory:
     """Integrate the continuous dynamics of ``ocp`` under given controls.
@@ -326,8 +326,8 @@ def simulate(ocp: OCP, controls: Any = None, t_grid: Any = None, *, x0: Any = No
     x0 : dict or array, optional
         Initial states {state: value}; default the Solution's x(t0), else the
         OCP's fixed initial values (required for states without one).
-    parameters : dict or value, optional
-        Values of the static decision variables (``ocp.parameter``); default
+    variables : dict or value, optional
+        Values of the static decision variables (``ocp.variable``); default
         the Solution's.
     tf : float, optional
         The final time of a free-time OCP (default the Solution's).
@@ -362,9 +362,9 @@ def simulate(ocp: OCP, controls: Any = None, t_grid: Any = None, *, x0: Any = No
     times = _time_grid(t_grid, ocp.t0, final)
     model = ModelFunctions(ocp)
     sources = _control_sources(ocp, controls, times, solution, substeps)
-    params = _values(ocp, model, parameters, "parameter", "parameters", solution, _no_parameter)
+    params = _values(ocp, model, variables, "variable", "variables", solution, _no_variable)
     initial = _values(ocp, model, x0, "state", "x0", solution, _fixed_initial)
-    states = _integrate(model, sources, model.pack(params, "parameter"), model.pack(initial, "state"),
+    states = _integrate(model, sources, model.pack(params, "variable"), model.pack(initial, "state"),
                         times, final, _segment_integrator(model, plugin, abstol, reltol, rk_steps))
     return Trajectory(model, times, states, sources, params, final)
 

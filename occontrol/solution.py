@@ -133,7 +133,7 @@ class Solution:
 
     def _rows(self, var: Variable):
         blocks = {"state": self.problem.model.state_blocks, "control": self.problem.model.control_blocks,
-                  "parameter": self.problem.model.parameter_blocks}[var.kind]
+                  "variable": self.problem.model.static_blocks}[var.kind]
         block = next(b for b in blocks if b.var is var)
         return slice(block.offset, block.stop)
 
@@ -163,9 +163,9 @@ class Solution:
         ocp = self.problem.ocp
         if isinstance(symbol, cs.MX) and hash(symbol) not in ocp._by_hash:
             return self._expression_value(symbol)
-        var = ocp.variable(symbol, "value symbol")
+        var = ocp.declared(symbol, "value symbol")
         rows = self._rows(var)
-        if var.kind == "parameter":
+        if var.kind == "variable":
             val = self._shape_series(var, self.nodes.statics[rows, None])[0]
             return float(val) if val.ndim == 0 else val
         packed = self.nodes.states if var.kind == "state" else self.nodes.controls
@@ -185,7 +185,7 @@ class Solution:
                 parts.append((sym, ocp._by_hash[h]))
             else:
                 raise ValueError(f"value symbol: expected a symbol declared by this OCP or an expression of "
-                                 f"its states, controls, parameters, t and tf; {sym.name()!r} is none of them")
+                                 f"its states, controls, static variables, t and tf; {sym.name()!r} is none of them")
         return parts
 
     def _samples(self, part: Variable | str, columns: np.ndarray, nodal: bool) -> np.ndarray:
@@ -197,7 +197,7 @@ class Solution:
             return np.full((1, m), self.tf)
         assert isinstance(part, Variable)
         rows = self._rows(part)
-        if part.kind == "parameter":
+        if part.kind == "variable":
             packed = np.repeat(self.nodes.statics[rows, None], m, axis=1)
         elif part.kind == "state":
             packed = self.nodes.states[rows, :][:, columns]
@@ -235,7 +235,7 @@ class Solution:
         (right-continuous) or piecewise linear. Returns shape (len(t), *shape),
         or one value for a scalar ``t``.
         """
-        var = self.problem.ocp.variable(symbol, "at symbol")
+        var = self.problem.ocp.declared(symbol, "at symbol")
         scalar = np.ndim(t) == 0
         times = np.atleast_1d(_as_times(t))
         if np.isnan(times).any():
@@ -248,7 +248,7 @@ class Solution:
             return np.zeros((0,) + var.value_shape)
         k = np.clip(np.searchsorted(self.t, times, side="right") - 1, 0, self.N - 1)
         s = times - self.t[k]
-        if var.kind == "parameter":
+        if var.kind == "variable":
             out = np.broadcast_to(self.value(symbol), (times.size,) + var.value_shape)
         elif var.kind == "control":
             U = self.nodes.controls[self._rows(var), :]
@@ -296,7 +296,7 @@ class Solution:
     def to_dict(self) -> dict:
         """JSON-safe summary: status (and outcome), objective, timings, grid, all values and IPOPT's history."""
         ocp = self.problem.ocp
-        values = {v.name: self.value(v.symbol) for v in ocp.variables}
+        values = {v.name: self.value(v.symbol) for v in ocp.declarations}
         return json_safe({
             "success": self.success, "status": self.status, "outcome": self.outcome, "solver": self.solver,
             "objective": self.objective, "objective_parts": self.objective_parts,
@@ -316,7 +316,7 @@ class Solution:
         arrays: dict[str, Any] = {"w": self.w, "grid_tau": self.problem.grid.tau, "t": self.t}
         if self.lam_x is not None and self.lam_g is not None:
             arrays["lam_x"], arrays["lam_g"] = np.asarray(self.lam_x), np.asarray(self.lam_g)
-        for v in ocp.variables:
+        for v in ocp.declarations:
             arrays[f"value.{v.name}"] = np.asarray(self.value(v.symbol), dtype=float)
         body = {
             "success": self.success, "status": self.status, "outcome": self.outcome, "solver": self.solver,
@@ -324,7 +324,7 @@ class Solution:
             "solve_seconds": self.solve_seconds, "N": self.N, "tf": self.tf,
             "uniform_grid": bool(self.problem.grid.uniform),
             "transcription": self.problem.transcription.describe(),
-            "variables": {v.name: {"kind": v.kind, "shape": list(v.shape)} for v in ocp.variables},
+            "variables": {v.name: {"kind": v.kind, "shape": list(v.shape)} for v in ocp.declarations},
             "history": self.history.to_dict(),
         }
         arrays["document"] = np.array(json.dumps(document("solution", json_safe(body))))
@@ -381,7 +381,7 @@ class Solution:
                                               for f in HISTORY_FIELDS}))
         sol.loaded = sol.reused = True
         sol.provenance = doc.get("provenance")
-        for v in ocp.variables:  # fixed initial states and the dynamics are not in w: compare the values
+        for v in ocp.declarations:  # fixed initial states and the dynamics are not in w: compare the values
             stored = arrays.get(f"value.{v.name}")
             if stored is not None and not np.allclose(sol.value(v.symbol), stored, rtol=1e-9, atol=1e-12):
                 raise ValueError(f"ocp: the values of {v.name!r} that this OCP gives for the saved decision "
@@ -396,7 +396,7 @@ class Solution:
 
 def _check_variables(ocp: OCP, stored: Mapping[str, Any], path: Any) -> None:
     """ValueError naming the first difference between ``ocp``'s variables and the saved ones."""
-    mine = {v.name: {"kind": v.kind, "shape": list(v.shape)} for v in ocp.variables}
+    mine = {v.name: {"kind": v.kind, "shape": list(v.shape)} for v in ocp.declarations}
     for name in sorted(set(mine) | set(stored)):
         if name not in mine:
             raise ValueError(f"ocp: the saved solution {path} has the {stored[name]['kind']} {name!r}, "

@@ -82,7 +82,7 @@ def _constraint_message(problem: DiscreteProblem, w0: np.ndarray, i: int, value:
         return f"guess: path constraint {text!r} is {kind} at the initial guess {where}"
     if block == "terminal":
         con = _constraint_at(ocp.terminal_constraints, local)
-        label = "constraint on parameters" if con.static else "terminal constraint"
+        label = "constraint on static variables" if con.static else "terminal constraint"
         return f"guess: {label} {con.text!r} is {kind} at the initial guess"
     if block == "boundary":
         con = _constraint_at(ocp.boundary_constraints, int(model.boundary_rows[local]))

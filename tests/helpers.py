@@ -57,12 +57,12 @@ def unit_min_time(lower: float, upper: float) -> tuple[oc.OCP, cs.MX, cs.MX]:
 
 
 def mixed() -> tuple[oc.OCP, dict[str, cs.MX]]:
-    """A vector state, a matrix state, a control and a parameter."""
+    """A vector state, a matrix state, a control and a static variable."""
     ocp = oc.OCP(t0=0.0, tf=2.0)
     x = ocp.state("x", 2)
     M = ocp.state("M", (2, 3))
     u = ocp.control("u")
-    p = ocp.parameter("p", lower=0.0, upper=5.0)
+    p = ocp.variable("p", lower=0.0, upper=5.0)
     ocp.dynamics(x, cs.vertcat(x[1], u))
     ocp.dynamics(M, -p * M)
     ocp.initial(x, [1.0, 0.0])
@@ -95,7 +95,7 @@ def _foreign():
     other = oc.OCP()
     y = other.state("y")
     w = other.control("w")
-    q = other.parameter("q")
+    q = other.variable("q")
     return other, y, w, q
 
 

@@ -81,7 +81,7 @@ def test_periodic_oscillator_finds_its_frequency(transcription):
     (v(2 pi) = -w sin(2 pi w)); then x(2 pi) = x(0) follows."""
     ocp = oc.OCP(0.0, PERIOD)
     x, v = ocp.state("x"), ocp.state("v")
-    w = ocp.parameter("w", lower=0.75, upper=1.25)
+    w = ocp.variable("w", lower=0.75, upper=1.25)
     ocp.dynamics(x, v)
     ocp.dynamics(v, -w**2 * x)
     ocp.initial(x, 1.0)
@@ -290,8 +290,8 @@ def test_at_t0_reuses_one_symbol_per_variable_and_end():
     ocp, x, u = integrator()
     assert hash(ocp.at_t0(x)) == hash(ocp.at_t0(x))
     assert hash(ocp.at_t0(x)) != hash(ocp.at_tf(x))
-    p = ocp.parameter("p")
-    assert hash(ocp.at_t0(p)) == hash(p)  # a parameter is the same at both ends
+    p = ocp.variable("p")
+    assert hash(ocp.at_t0(p)) == hash(p)  # a static variable is the same at both ends
 
 
 def test_rows_fixed_by_initial_are_dropped_row_by_row():

@@ -63,8 +63,8 @@ def test_solution_of_another_ocp_as_guess(lq_solution, no_nlp):
     ("u", np.zeros(3), r"got shape \(3,\)"),
     ("u", np.zeros(6), r"got shape \(6,\)"),
     ("u", np.zeros((5, 2)), r"got shape \(5, 2\)"),
-    ("p", np.ones(5), r"a parameter is constant in time.*got shape \(5,\)"),
-    ("p", [1.0, 2.0], r"a parameter is constant in time.*got shape \(2,\)"),
+    ("p", np.ones(5), r"a static variable is constant in time.*got shape \(5,\)"),
+    ("p", [1.0, 2.0], r"a static variable is constant in time.*got shape \(2,\)"),
 ])
 def test_guess_array_of_the_wrong_shape(name, value, match, no_nlp):
     ocp, sym = mixed()
@@ -137,7 +137,7 @@ def _guess_is_well_formed(arr_shape: tuple[int, ...], var, N: int, controls: str
     shape = var.shape
     if arr_shape in _constant_shapes(shape):
         return True
-    if var.kind == "parameter" or not arr_shape:
+    if var.kind == "variable" or not arr_shape:
         return False
     per_step = {shape, _value_shape(shape), (shape[0] * shape[1],)}
     rows = {N + 1} | ({N} if var.kind == "control" and controls == "constant" else set())
@@ -150,7 +150,7 @@ def guess_case(draw):
     controls = draw(st.sampled_from(["constant", "linear"]))
     name = draw(st.sampled_from(["x", "M", "u", "p"]))
     problem, sym = _mixed_problem(N, controls)
-    var = problem.ocp.variable(sym[name])
+    var = problem.ocp.declared(sym[name])
     shape = var.shape
     per_step = sorted({shape, _value_shape(shape), (var.size,)})
     well = sorted(_constant_shapes(shape)) + [(rows,) + s for rows in (N, N + 1) for s in per_step]
@@ -166,7 +166,7 @@ def guess_case(draw):
 def test_property_guess_shapes(case, offset):
     N, controls, name, arr_shape = case
     problem, sym = _mixed_problem(N, controls)
-    var = problem.ocp.variable(sym[name])
+    var = problem.ocp.declared(sym[name])
     value = _values(arr_shape, offset)
     if _guess_is_well_formed(arr_shape, var, N, controls):
         w0 = problem.initial_point({sym[name]: value})

@@ -37,7 +37,7 @@ def test_dynamics_for_an_undeclared_symbol():
         ocp.dynamics(cs.MX.sym("x"), 1.0)
 
 
-@pytest.mark.parametrize("kind", ["control", "parameter"])
+@pytest.mark.parametrize("kind", ["control", "variable"])
 def test_dynamics_for_a_non_state(kind):
     ocp = oc.OCP()
     ocp.state("x")
@@ -143,7 +143,7 @@ def test_bad_state_shape(shape, error):
         oc.OCP().state("x", shape)
 
 
-@pytest.mark.parametrize("kind", ["control", "parameter"])
+@pytest.mark.parametrize("kind", ["control", "variable"])
 def test_only_states_may_be_matrices(kind):
     with pytest.raises(ValueError, match=rf"shape: only states may be matrices, got {kind} 'v'"):
         getattr(oc.OCP(), kind)("v", (2, 2))
@@ -207,7 +207,7 @@ def test_initial_value_too_large_for_a_float():
         ocp.initial(x, 10 ** 400)
 
 
-@pytest.mark.parametrize("kind", ["control", "parameter"])
+@pytest.mark.parametrize("kind", ["control", "variable"])
 def test_initial_value_of_a_non_state(kind):
     ocp = oc.OCP()
     v = getattr(ocp, kind)("v")
@@ -223,13 +223,13 @@ def test_initial_value_outside_the_bounds(no_graph):
 
 
 # ------------------------------------------------------------------ bounds
-@pytest.mark.parametrize("kind", ["state", "control", "parameter"])
+@pytest.mark.parametrize("kind", ["state", "control", "variable"])
 def test_lower_above_upper_in_declaration(kind):
     with pytest.raises(ValueError, match=r"v bounds: lower bound 1.0 exceeds upper bound 0.0 at index \(1, 0\)"):
         getattr(oc.OCP(), kind)("v", 2, lower=[0.0, 1.0], upper=[1.0, 0.0])
 
 
-@pytest.mark.parametrize("kind", ["state", "control", "parameter"])
+@pytest.mark.parametrize("kind", ["state", "control", "variable"])
 def test_lower_above_upper_in_bounds(kind):
     ocp = oc.OCP()
     v = getattr(ocp, kind)("v", 3)
@@ -439,7 +439,7 @@ def test_bad_regularization_weights(kwargs, error, match):
         ocp.regularize(u, **kwargs)
 
 
-@pytest.mark.parametrize("kind", ["state", "parameter"])
+@pytest.mark.parametrize("kind", ["state", "variable"])
 def test_regularize_a_non_control(kind):
     ocp = oc.OCP()
     v = getattr(ocp, kind)("v")
@@ -472,7 +472,7 @@ def test_property_initial_value_shapes(shapes, offset):
     x = ocp.state("x", shape)
     if arr_shape in _constant_shapes(shape):
         ocp.initial(x, value)
-        assert ocp.variable(x).initial.shape == shape
+        assert ocp.declared(x).initial.shape == shape
     else:
         with pytest.raises(ValueError, match=r"^initial value of 'x': expected shape"):
             ocp.initial(x, value)
@@ -501,7 +501,7 @@ def _set_bounds(kind: str, n: int, lower: np.ndarray, upper: np.ndarray, declare
 
 
 @PROPERTY
-@given(SIZES, st.sampled_from(["state", "control", "parameter"]), st.data())
+@given(SIZES, st.sampled_from(["state", "control", "variable"]), st.data())
 def test_property_bounds(n, kind, data):
     entries = st.one_of(FINITE, SPECIAL)
     lower = np.array(data.draw(st.lists(entries, min_size=n, max_size=n)))

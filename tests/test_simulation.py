@@ -94,7 +94,7 @@ def test_matrix_state_keeps_its_shape():
     ocp, s = mixed()
     m0 = np.arange(6.0).reshape(2, 3)
     t = np.linspace(0.0, 2.0, 5)
-    traj = oc.simulate(ocp, {s["u"]: lambda _: 0.0}, t, x0={s["M"]: m0}, parameters={s["p"]: 0.7},
+    traj = oc.simulate(ocp, {s["u"]: lambda _: 0.0}, t, x0={s["M"]: m0}, variables={s["p"]: 0.7},
                        abstol=1e-12, reltol=1e-12)
     np.testing.assert_allclose(traj.value(s["M"]), m0[None] * np.exp(-0.7 * t)[:, None, None], atol=1e-9)
     np.testing.assert_allclose(traj.value(s["x"]), np.column_stack([np.ones(5), np.zeros(5)]), atol=1e-12)
@@ -208,7 +208,7 @@ def test_free_final_time_from_solution_and_guess():
 def test_parameters_from_solution_and_given():
     ocp = oc.OCP(t0=0.0, tf=1.0)
     x = ocp.state("x")
-    a = ocp.parameter("a", lower=-2.0, upper=2.0)
+    a = ocp.variable("a", lower=-2.0, upper=2.0)
     ocp.dynamics(x, a * x)
     ocp.initial(x, 1.0)
     ocp.minimize_terminal((x - np.exp(-1.0)) ** 2)
@@ -216,7 +216,7 @@ def test_parameters_from_solution_and_given():
     traj = sol.simulate()
     assert traj.value(a) == pytest.approx(sol.value(a))
     np.testing.assert_allclose(traj.value(x), np.exp(sol.value(a) * sol.t), rtol=1e-8)
-    given = oc.simulate(ocp, None, [0.0, 1.0], parameters={a: 0.5})
+    given = oc.simulate(ocp, None, [0.0, 1.0], variables={a: 0.5})
     assert given.value(x)[-1] == pytest.approx(np.exp(0.5), rel=1e-8)
 
 
@@ -252,14 +252,14 @@ def test_bad_input_names_the_argument(kwargs, error, match):
 def test_missing_initial_state_parameter_and_tf():
     ocp = oc.OCP(t0=0.0, tf=oc.FreeTime(lower=0.5, upper=4.0, guess=1.0))
     x = ocp.state("x")
-    a = ocp.parameter("a")
+    a = ocp.variable("a")
     ocp.dynamics(x, a * x)
     ocp.minimize_terminal(x ** 2)
     with pytest.raises(ValueError, match="tf"):
-        oc.simulate(ocp, None, [0.0, 1.0], x0={x: 1.0}, parameters={a: 1.0})
+        oc.simulate(ocp, None, [0.0, 1.0], x0={x: 1.0}, variables={a: 1.0})
     with pytest.raises(ValueError, match="x0.*'x'"):
-        oc.simulate(ocp, None, [0.0, 1.0], parameters={a: 1.0}, tf=1.0)
-    with pytest.raises(ValueError, match="parameters.*'a'"):
+        oc.simulate(ocp, None, [0.0, 1.0], variables={a: 1.0}, tf=1.0)
+    with pytest.raises(ValueError, match="variables.*'a'"):
         oc.simulate(ocp, None, [0.0, 1.0], x0={x: 1.0}, tf=1.0)
 
 

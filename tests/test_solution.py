@@ -20,8 +20,8 @@ def everything_problem():
     y = ocp.state("y", 3)
     X = ocp.state("X", (2, 4))
     u = ocp.control("u", 2, lower=-5.0, upper=5.0)
-    p = ocp.parameter("p", 2, lower=-10.0, upper=10.0)
-    q = ocp.parameter("q", lower=-10.0, upper=10.0)
+    p = ocp.variable("p", 2, lower=-10.0, upper=10.0)
+    q = ocp.variable("q", lower=-10.0, upper=10.0)
     ocp.dynamics(y, cs.vertcat(u[0], u[1], p[0]))
     ocp.dynamics(X, cs.vertcat(-X[0, :] + u[0], -X[1, :] * u[1]))
     ocp.initial(y, [0.0, 1.0, 2.0])
@@ -46,7 +46,7 @@ def test_value_shapes(controls):
     assert sol.value(u).shape == ((N, 2) if controls == "constant" else (N + 1, 2))
     assert isinstance(sol.value(p), np.ndarray) and sol.value(p).shape == (2,)
     assert isinstance(sol.value(q), float)
-    # The values are where they belong (initial values, parameter optimum).
+    # The values are where they belong (initial values, static variable optimum).
     np.testing.assert_array_equal(sol.value(y)[0], [0.0, 1.0, 2.0])
     np.testing.assert_array_equal(sol.value(X)[0], np.arange(8.0).reshape(2, 4))
     assert sol.value(p)[1] == pytest.approx(1.5, abs=1e-6)
@@ -178,7 +178,7 @@ def test_iteration_limit_returns_failed_solution(swing_up):
 
 
 def driven(kind: str, name: str, **bounds):
-    """x' = v on [0, 1] from x(0) = 0, driven by one control or parameter v; returns (ocp, x, v)."""
+    """x' = v on [0, 1] from x(0) = 0, driven by one control or static variable v; returns (ocp, x, v)."""
     ocp = oc.OCP(t0=0.0, tf=1.0)
     x = ocp.state("x")
     v = getattr(ocp, kind)(name, **bounds)
@@ -331,7 +331,7 @@ def test_hess_lag_with_wrong_shapes_raises(swing_up):
                                            oc.Collocation(degree=2, scheme="legendre")],
                          ids=["euler", "rk4-single", "legendre2"])
 def test_parameters_are_optimised(transcription):
-    ocp, x, p = driven("parameter", "p")
+    ocp, x, p = driven("variable", "p")
     ocp.minimize_terminal((x - 3) ** 2)
     sol = oc.solve(ocp, transcription, grid=4)
     assert sol.success, sol.status
@@ -341,7 +341,7 @@ def test_parameters_are_optimised(transcription):
 
 
 def test_parameter_bounds_are_respected():
-    ocp, x, p = driven("parameter", "p", lower=-1.0, upper=2.0)
+    ocp, x, p = driven("variable", "p", lower=-1.0, upper=2.0)
     ocp.minimize_terminal((x - 3) ** 2)
     sol = oc.solve(ocp, oc.RK4(), grid=4)
     assert sol.success, sol.status

@@ -235,7 +235,7 @@ def parameter_problem() -> tuple[oc.OCP, cs.MX, cs.MX]:
     """x' = p, x(0) = 0, min (x(1) - 2)^2 + p^2: optimum p = 1 (objective 2) unconstrained."""
     ocp = oc.OCP(0.0, 1.0)
     x = ocp.state("x")
-    p = ocp.parameter("p")
+    p = ocp.variable("p")
     ocp.dynamics(x, p)
     ocp.initial(x, 0.0)
     ocp.minimize_terminal((x - 2) ** 2 + p ** 2)
@@ -510,5 +510,5 @@ def test_guess_for_tf_on_a_fixed_horizon():
 def test_nan_in_a_constraint_on_parameters_is_named():
     ocp, x, p = parameter_problem()
     ocp.subject_to(cs.log(p) <= 1.0)
-    with pytest.raises(ValueError, match=r"^guess: constraint on parameters '\(log\(p\)<=1\)' is NaN"):
+    with pytest.raises(ValueError, match=r"^guess: constraint on static variables '\(log\(p\)<=1\)' is NaN"):
         oc.solve(ocp, oc.ExplicitEuler(), grid=4, guess={p: -1.0})

@@ -151,7 +151,7 @@ def declaration_oracle(kind, name, shape, lower, upper):
 
 
 @settings(max_examples=120, deadline=None)
-@given(st.sampled_from(["state", "control", "parameter"]), NAMES, SHAPES, VALUES, VALUES, st.booleans())
+@given(st.sampled_from(["state", "control", "variable"]), NAMES, SHAPES, VALUES, VALUES, st.booleans())
 def test_campaign_declarations(kind, name, shape, lower, upper, later):
     """A declaration with bounds, or the same bounds given later through ocp.bounds."""
     ocp = oc.OCP()
@@ -171,11 +171,11 @@ def test_campaign_declarations(kind, name, shape, lower, upper, later):
     symbol, expected = check(declare, oracle)
     if symbol is None:
         if later:  # a refused bound leaves the declared variable with no bounds
-            assert all(np.isinf(v.lower).all() and np.isinf(v.upper).all() for v in ocp.variables)
+            assert all(np.isinf(v.lower).all() and np.isinf(v.upper).all() for v in ocp.declarations)
         else:
-            assert [v.name for v in ocp.variables] == ["dup"]
+            assert [v.name for v in ocp.declarations] == ["dup"]
         return
-    var = ocp.variable(symbol)
+    var = ocp.declared(symbol)
     shape, lo, up = expected
     assert var.name == name and var.kind == kind and var.shape == shape
     np.testing.assert_array_equal(var.lower, lo)
@@ -192,7 +192,7 @@ def _problem():
     ocp = oc.OCP()
     x = ocp.state("x", 2)
     u = ocp.control("u")
-    p = ocp.parameter("p")
+    p = ocp.variable("p")
     return ocp, x, u, p
 
 

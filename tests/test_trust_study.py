@@ -101,7 +101,7 @@ def parameter_time_lq():
     ocp = oc.OCP(t0=0.0, tf=1.0)
     x = ocp.state("x")
     u = ocp.control("u")
-    T = ocp.parameter("T", lower=0.1, upper=5.0)
+    T = ocp.variable("T", lower=0.1, upper=5.0)
     ocp.dynamics(x, T * u)
     ocp.initial(x, 1.0)
     ocp.minimize_integral(T * (x ** 2 + u ** 2))

@@ -5,7 +5,7 @@
              + tau2 int |theta'|^2 + tau_w (|W|^2 + |c|^2)
 
 The data enter as the initial value of one m x n matrix state whose
-columns share the controls theta = (A, b); W and c are static parameters.
+columns share the controls theta = (A, b); W and c are static variables.
 """
 
 from __future__ import annotations
@@ -163,8 +163,8 @@ class DeepLimitProblem:
         X = ocp.state("X", (m, n))
         A = ocp.control("A", m * m)
         b = ocp.control("b", m)
-        W = ocp.parameter("W", K * m)
-        c = ocp.parameter("c", K)
+        W = ocp.variable("W", K * m)
+        c = ocp.variable("c", K)
         ocp.dynamics(X, self.activation.casadi(cs.reshape(A, m, m) @ X + cs.repmat(b, 1, n)))
         ocp.initial(X, self.lift @ self.X_data.T)
         scores = cs.reshape(W, K, m) @ X + cs.repmat(c, 1, n)

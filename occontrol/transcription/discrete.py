@@ -342,8 +342,8 @@ class BuildContext:
         self.U = b.variable("U", BlockKind.CONTROL, sampling, model.nu, ncols, lo[:, None], up[:, None],
                             per_interval=1)
 
-        lo = model.pack({v.name: v.lower for v in ocp.parameters}, "parameter")
-        up = model.pack({v.name: v.upper for v in ocp.parameters}, "parameter")
+        lo = model.pack({v.name: v.lower for v in ocp.static_variables}, "variable")
+        up = model.pack({v.name: v.upper for v in ocp.static_variables}, "variable")
         self.P = b.variable("P", BlockKind.STATIC, Sampling.ONCE, model.np, 1, lo[:, None], up[:, None])
 
         if ocp.free_time is not None:

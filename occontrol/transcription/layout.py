@@ -22,7 +22,7 @@ class BlockKind(enum.Enum):
 
     STATE = "state"
     CONTROL = "control"
-    STATIC = "static"  # decision variables constant in time (today's ``ocp.parameter``)
+    STATIC = "static"  # decision variables constant in time (``ocp.variable``)
     FINAL_TIME = "final_time"
     INITIAL_STATE = "initial_state"  # the free rows of the initial state
 
@@ -38,7 +38,7 @@ class Sampling(enum.Enum):
 
 
 # Packed variable kind (ModelFunctions.pack) of each block kind that holds OCP variables.
-VARIABLE_KIND = {BlockKind.STATE: "state", BlockKind.CONTROL: "control", BlockKind.STATIC: "parameter",
+VARIABLE_KIND = {BlockKind.STATE: "state", BlockKind.CONTROL: "control", BlockKind.STATIC: "variable",
                  BlockKind.INITIAL_STATE: "state"}
 
 

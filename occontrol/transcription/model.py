@@ -2,7 +2,7 @@
 
 The OCP is written in MX symbols, one per variable. Transcriptions want
 functions of packed vectors z (all states, column-major), u (all controls),
-p (all parameters), t and tf. This module builds them once per OCP:
+p (all static variables), t and tf. This module builds them once per OCP:
 
 - each expression is turned into an SX function (``expand``), which
   evaluates fastest for the small per-step graphs of an OCP;
@@ -82,9 +82,9 @@ class ModelFunctions:
         self.ocp = ocp
         self.state_blocks, self.nz = _blocks(ocp.states)
         self.control_blocks, self.nu = _blocks(ocp.controls)
-        self.parameter_blocks, self.np = _blocks(ocp.parameters)
+        self.static_blocks, self.np = _blocks(ocp.static_variables)
         self.map_parallelization = map_parallelization
-        self._raw_inputs = [v.symbol for v in ocp.variables] + [ocp.t, ocp.tf_symbol]
+        self._raw_inputs = [v.symbol for v in ocp.declarations] + [ocp.t, ocp.tf_symbol]
 
         z, u, p = cs.MX.sym("z", self.nz), cs.MX.sym("u", self.nu), cs.MX.sym("p", self.np)
         t, tf = cs.MX.sym("t"), cs.MX.sym("tf")
@@ -126,8 +126,8 @@ class ModelFunctions:
             b = blocks[id(bv.var)]
             inputs.append(bv.symbol)
             values.append(cs.reshape((z if bv.var.kind == "state" else u)[b.offset:b.stop], *bv.var.shape))
-        inputs += [v.symbol for v in ocp.parameters] + [ocp.tf_symbol]
-        values += [cs.reshape(p[b.offset:b.stop], *b.var.shape) for b in self.parameter_blocks] + [tf]
+        inputs += [v.symbol for v in ocp.static_variables] + [ocp.tf_symbol]
+        values += [cs.reshape(p[b.offset:b.stop], *b.var.shape) for b in self.static_blocks] + [tf]
         packed = [ends["t0"][0], ends["t0"][1], ends["tf"][0], ends["tf"][1], p, tf]
         names = ["z0", "u0", "zN", "uN", "p", "tf"]
         cons = ocp.boundary_constraints
@@ -149,12 +149,12 @@ class ModelFunctions:
     def _unpack(self, z, u, p) -> list:
         """Per-variable values (in OCP declaration order) from packed vectors."""
         packed = {"state": (z, self.state_blocks), "control": (u, self.control_blocks),
-                  "parameter": (p, self.parameter_blocks)}
+                  "variable": (p, self.static_blocks)}
         where = {}
         for vec, blocks in packed.values():
             for b in blocks:
                 where[id(b.var)] = cs.reshape(vec[b.offset:b.stop], *b.var.shape)
-        return [where[id(v)] for v in self.ocp.variables]
+        return [where[id(v)] for v in self.ocp.declarations]
 
     def _raw(self, name: str, expr: cs.MX) -> cs.Function:
         """SX function of the OCP's own symbols (declaration order, then t, tf)."""
@@ -171,7 +171,7 @@ class ModelFunctions:
     def pack(self, values: dict[str, np.ndarray], kind: str) -> np.ndarray:
         """Pack {name: value} of one kind into its vector (column-major)."""
         blocks = {"state": self.state_blocks, "control": self.control_blocks,
-                  "parameter": self.parameter_blocks}[kind]
+                  "variable": self.static_blocks}[kind]
         out = np.zeros(blocks[-1].stop if blocks else 0)
         for b in blocks:
             out[b.offset:b.stop] = np.reshape(values[b.var.name], b.var.size, order="F")
@@ -187,21 +187,21 @@ class ModelFunctions:
             return raw(*args)
         rows, cols = var.shape
         self.ensemble[var.name] = cols
-        index = self.ocp.variables.index(var)
+        index = self.ocp.declarations.index(var)
         return mapped(column, cols, self.map_parallelization)(args[index], *self._non_state(args))
 
     def _non_state(self, seq: list) -> list:
         """The items of a raw-input-ordered list that are not states (controls, parameters, t, tf)."""
-        kinds = [v.kind for v in self.ocp.variables] + ["time", "time"]
+        kinds = [v.kind for v in self.ocp.declarations] + ["time", "time"]
         return [item for item, kind in zip(seq, kinds) if kind != "state"]
 
     def _column_function(self, var: Variable, raw: cs.Function) -> cs.Function | None:
         """The per-column function of a matrix state's rhs, or None if columns couple."""
         sx_in = [cs.SX.sym(s.name(), *s.shape) for s in self._raw_inputs]
         rhs = raw(*sx_in)
-        index = self.ocp.variables.index(var)
+        index = self.ocp.declarations.index(var)
         own = sx_in[index]
-        others = [own[:, 1:]] + [sx_in[i] for i, v in enumerate(self.ocp.variables)
+        others = [own[:, 1:]] + [sx_in[i] for i, v in enumerate(self.ocp.declarations)
                                  if v.kind == "state" and i != index]
         first = rhs[:, 0]
         if any(cs.depends_on(first, o) for o in others if o.numel() > 0):

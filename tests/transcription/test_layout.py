@@ -35,7 +35,7 @@ def everything_problem(transcription, free_time: bool = True):
     x = ocp.state("x")
     v = ocp.state("v")  # its initial value is free
     u = ocp.control("u", lower=-3.0, upper=3.0)
-    k = ocp.parameter("k", lower=0.1, upper=5.0)
+    k = ocp.variable("k", lower=0.1, upper=5.0)
     ocp.dynamics(x, v)
     ocp.dynamics(v, k * u - x)
     ocp.initial(x, 1.0)
