@@ -116,14 +116,11 @@ class Solution:
         self.loaded = False  # True when made by Solution.load
         self.provenance: dict | None = None  # a loaded solution's record of what produced it
         self.history = IterationHistory.from_stats(None) if history is None else history
-        out = problem.readout(self.w, problem.parameters)
-        running, terminal, reg, reg_l2, reg_h1 = (np.asarray(o, dtype=float) for o in out[4:])
-        self.nodes = problem.node_values(self.w)
+        self.nodes, parts = problem.evaluate(self.w)
         self.tf = self.nodes.tf
         self.t = self.nodes.t
-        self.objective_parts = {"running": running.item(), "terminal": terminal.item(),
-                                "regularization": reg.item()}
-        self.regularization_parts = {"l2": reg_l2.item(), "h1": reg_h1.item()}
+        self.objective_parts = {k: parts[k] for k in ("running", "terminal", "regularization")}
+        self.regularization_parts = {"l2": parts["reg_l2"], "h1": parts["reg_h1"]}
         self.objective = float(sum(self.objective_parts.values()))
 
     # ---------------------------------------------------------------- values

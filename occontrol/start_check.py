@@ -46,13 +46,12 @@ def check_initial_point(problem: DiscreteProblem, nlp_solver: cs.Function, w0: n
 
 def _objective_message(problem: DiscreteProblem, w0: np.ndarray, f: float) -> str:
     ocp = problem.ocp
-    out = problem.readout(w0, problem.parameters)
-    parts = {"running": float(out[4]), "terminal": float(out[5]), "regularization": float(out[6])}
+    _, parts = problem.evaluate(w0)
     terminal = ocp.terminal_costs + ocp.boundary_costs
     texts = {"running": [str(c) for c in ocp.running_costs], "terminal": [str(c) for c in terminal],
              "regularization": []}
     calls = {"running": "minimize_integral", "terminal": "minimize_terminal", "regularization": "regularize"}
-    culprits = [k for k, v in parts.items() if not np.isfinite(v)] or ["running"]
+    culprits = [k for k in calls if not np.isfinite(parts[k])] or ["running"]
     part = culprits[0]
     detail = f" ({calls[part]}: {' + '.join(texts[part])})" if texts[part] else ""
     return f"guess: the objective is {_kind(f)} at the initial guess, in its {part} cost{detail}"
@@ -73,7 +72,7 @@ def _constraint_message(problem: DiscreteProblem, w0: np.ndarray, i: int, value:
             column += block == "path"  # the path block starts at node 1
         text = _constraint_at(ocp.path_constraints, row).text
         if block != "path_inner":
-            tf = float(problem.readout(w0, problem.parameters)[3])
+            tf = problem.node_values(w0).tf
             where = f"at node {column} (t = {problem.grid.times(ocp.t0, tf)[column]:.6g})"
         else:
             sl = problem.constraint_slices[block]

@@ -170,13 +170,21 @@ class DiscreteProblem:
         from ..guess import initial_guess  # guess.py reads this module
         return initial_guess(self, guess)
 
+    def evaluate(self, w: np.ndarray) -> tuple[NodeValues, dict[str, float]]:
+        """The packed discrete trajectories of the decision vector ``w`` and the parts of its
+        objective (``running``, ``terminal``, ``regularization``, ``reg_l2``, ``reg_h1``), from one
+        evaluation of :attr:`readout`."""
+        w = np.asarray(w, dtype=float).ravel()
+        out = {k: np.asarray(v, dtype=float) for k, v in self.readout(w=w, z0_fixed=self.parameters).items()}
+        tf = float(out["tf"].item())
+        nodes = NodeValues(states=out["z"], controls=out["u"], statics=out["params"].ravel(), tf=tf,
+                           t=self.grid.times(self.ocp.t0, tf), w=w)
+        parts = {k: float(out[k].item()) for k in ("running", "terminal", "regularization", "reg_l2", "reg_h1")}
+        return nodes, parts
+
     def node_values(self, w: np.ndarray) -> NodeValues:
         """The packed discrete trajectories of the decision vector ``w``."""
-        w = np.asarray(w, dtype=float).ravel()
-        z, u, p, tf = (np.asarray(o, dtype=float) for o in self.readout(w, self.parameters)[:4])
-        tf_value = float(tf.item())
-        return NodeValues(states=z, controls=u, statics=p.ravel(), tf=tf_value,
-                          t=self.grid.times(self.ocp.t0, tf_value), w=w)
+        return self.evaluate(w)[0]
 
     def block_value(self, w: np.ndarray, kind: BlockKind, sampling: Sampling | None = None) -> np.ndarray:
         """The block of ``w`` holding ``kind`` (sampled by ``sampling``), shaped as declared."""
