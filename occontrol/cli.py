@@ -228,18 +228,6 @@ def _config_from(args):
     return DeepLimitConfig(**values, warm=not args.cold)
 
 
-def _verbose(config: Any) -> Any:
-    """``config`` whose IPOPT prints its progress (print level 5): the print level is not a
-    setting of the study (it changes no answer), so it is passed to the solver only."""
-    from .resnet.deep_limit import DeepLimitConfig
-
-    class VerboseConfig(DeepLimitConfig):
-        def solver(self) -> Any:
-            return dataclasses.replace(super().solver(), print_level=VERBOSE_PRINT_LEVEL)
-
-    return VerboseConfig(**{f.name: getattr(config, f.name) for f in dataclasses.fields(config)})
-
-
 def _loss_line(args, loss: str) -> str:
     return f"loss {loss}" + (" (auto)" if args.loss == "auto" else "")
 
@@ -272,12 +260,11 @@ def _with_settings(make: Callable[[argparse.Namespace], Any]) -> Callable[..., C
 def _run_deep_limit(args: argparse.Namespace, config: Any, out: Path) -> int:
     from .resnet.deep_limit import run_deep_limit
     from .resnet.figures import study_figures
-    if args.verbose:
-        config = _verbose(config)
     print(f"occontrol deep-limit: {config.dataset}, {_loss_line(args, config.loss)}, N = {list(config.grids)}, "
           f"{config.transcription}, {config.strategy}; results in {out}", flush=True)
     try:
-        result = run_deep_limit(config, out, progress=lambda line: print(line, flush=True))
+        result = run_deep_limit(config, out, progress=lambda line: print(line, flush=True),
+                                print_level=VERBOSE_PRINT_LEVEL if args.verbose else 0)
     except _usage_errors() as exc:
         return _fail(args, exc)
     print()

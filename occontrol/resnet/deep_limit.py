@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, cast
 
@@ -344,7 +344,7 @@ def _check_readable(out: Path) -> None:
 
 
 def run_deep_limit(config: DeepLimitConfig | None = None, out: str | os.PathLike | None = None,
-                   progress: Callable[[str], None] | None = None) -> DeepLimitResult:
+                   progress: Callable[[str], None] | None = None, print_level: int = 0) -> DeepLimitResult:
     """Run the study; with ``out``, write study.json, data.npz, weights_N*.npz and the level store.
 
     Returns the result; failed solves are listed in ``result.failed`` (never
@@ -353,23 +353,26 @@ def run_deep_limit(config: DeepLimitConfig | None = None, out: str | os.PathLike
     ``out`` is locked for the run (:func:`occontrol.io.folder_lock`): a second
     process gets :class:`~occontrol.io.FolderInUse` at once. A damaged file in
     it raises :class:`~occontrol.io.DamagedFile` naming the file, before any solve.
+
+    ``print_level`` is IPOPT's (0 to 12; 5 prints its iteration table): not a
+    setting of the study, since it changes no answer.
     """
     if out is None:
-        return _run_deep_limit(config, None, progress)
+        return _run_deep_limit(config, None, progress, print_level)
     with folder_lock(out):
         _check_readable(Path(out))
-        return _run_deep_limit(config, out, progress)
+        return _run_deep_limit(config, out, progress, print_level)
 
 
 def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | None,
-                    progress: Callable[[str], None] | None) -> DeepLimitResult:
+                    progress: Callable[[str], None] | None, print_level: int) -> DeepLimitResult:
     config = DeepLimitConfig() if config is None else config
     say = progress or (lambda line: None)
     data = load_dataset(config.dataset, n=config.n, noise=config.noise, seed=config.seed)
     deep = DeepLimitProblem(data.X_train, data.y_train, config.model_settings())
     record = _problem_record(config, deep)
     folder = Path(out) if out is not None else None
-    solver = config.solver()
+    solver = replace(config.solver(), print_level=print_level)
     hess_lag = config.hessian_strategy().hess_lag(deep)
     try:
         if folder is not None:
