@@ -8,6 +8,8 @@ import CasADi.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._lazy import lazy_getattr
 
 _EXPORTS = {"ACTIVATIONS": "activations", "Activation": "activations", "LOSSES": "losses", "Loss": "losses",
@@ -28,3 +30,18 @@ __getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers, IDEs and the API reference (griffe)
+    from .activations import ACTIVATIONS, Activation  # noqa: F401
+    from .comparison import CompareConfig, CompareResult, compare  # noqa: F401
+    from .deep_limit import load_weights  # noqa: F401
+    from .estimator import ODEResNetClassifier, ODEResNetRegressor  # noqa: F401
+    from .losses import LOSSES, Loss  # noqa: F401
+    from .network import ResNet  # noqa: F401
+    from .problem import DeepLimitProblem, DeepLimitSettings  # noqa: F401
+    from .strategy import ExactHessian, GaussNewton, HessianStrategy  # noqa: F401
+    from .sweep import sweep_deep_limit  # noqa: F401
+    from .train import (STRATEGIES, FailedFitWarning, FitResult, UnboundedClassifierWarning,  # noqa: F401
+                        guess_from_network, multistart, network_from_solution, random_network,  # noqa: F401
+                        solve_layers)  # noqa: F401
