@@ -33,6 +33,8 @@ class Dataset:
     name : str
     settings : dict
         Everything needed to regenerate the data.
+    mean, scale : ndarray or None
+        The standardisation (from the training split): features are (raw - mean) / scale.
     """
 
     X_train: np.ndarray

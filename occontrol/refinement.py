@@ -161,6 +161,12 @@ class ConvergenceStudy:
         In memory only (not part of the JSON).
     problem : dict
         Every setting, for the record.
+    label : str
+        A name for the study, shown in its table and progress lines.
+    shown : list of str or None
+        The metric names shown in tables and progress lines (None: all).
+
+    ``oc.refine`` makes a study; ``ConvergenceStudy.load`` reads one back from its JSON.
     """
 
     def __init__(self, problem: dict | None = None, label: str = "", shown: list[str] | None = None) -> None:
@@ -386,6 +392,18 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 def doubling(start: int = 4, stop: int = 256) -> list[int]:
     """N = start, 2 start, ..., up to stop.
+
+    Parameters
+    ----------
+    start : int
+        The first number of intervals, >= 1.
+    stop : int
+        The largest allowed (included when it is start times a power of two).
+
+    Returns
+    -------
+    list of int
+        The ladder, e.g. ``doubling(8, 64) == [8, 16, 32, 64]``.
 
     Raises
     ------

@@ -97,6 +97,16 @@ class Trajectory:
         From ``Solution.simulate``: max |x_sim(t_k) - x_k| over the nodes and states.
     gap_by_state : dict or None
         The same per state name.
+    model : ModelFunctions
+        The OCP's model functions (dynamics, costs) that were integrated.
+    states : ndarray, shape (nz, m)
+        The packed state values at the output times.
+    controls : dict
+        Control name -> the control source that was simulated.
+    variables : dict
+        Static-variable name -> its value.
+
+    ``oc.simulate`` and ``Solution.simulate`` make Trajectories; read them with ``value`` and ``at``.
 
     A Trajectory is accepted as ``guess=`` by ``oc.solve``, whole or per symbol:
     it has ``at`` and ``problem`` (whose ``ocp`` is the simulated OCP), like a Solution.

@@ -99,6 +99,17 @@ class Solution:
         The final time (the optimised one when free).
     nodes : NodeValues
         The packed discrete trajectories (states, controls, static variables).
+    problem : DiscreteProblem
+        The NLP that was solved (OCP, grid, transcription).
+    w : ndarray
+        The decision vector returned by the solver.
+    solver : str
+        The solver's name, e.g. ``'ipopt'``.
+    lam_x, lam_g : ndarray or None
+        The multipliers of the variable bounds and of the constraints.
+
+    ``oc.solve`` makes Solutions and ``Solution.load`` reads one back; there is no need to call the
+    constructor yourself.
     """
 
     def __init__(self, problem: DiscreteProblem, w: np.ndarray, *, status: str, success: bool,

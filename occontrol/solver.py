@@ -217,7 +217,22 @@ HessLag = cs.Function | Callable[[DiscreteProblem], cs.Function]
 
 
 def discretize(ocp: OCP, transcription: Transcription | None = None, *, grid: Any) -> DiscreteProblem:
-    """Check the problem and arguments, then build the NLP."""
+    """Check the problem and arguments, then build the NLP without solving it.
+
+    Parameters
+    ----------
+    ocp : OCP
+        The continuous problem.
+    transcription : Transcription or None
+        The scheme; None for ``oc.RK4()``.
+    grid : int or Grid
+        N uniform intervals, or an ``oc.Grid``.
+
+    Returns
+    -------
+    DiscreteProblem
+        The NLP, its bounds and how to read its solution; ``oc.solve`` solves the same problem.
+    """
     if not isinstance(ocp, OCP):
         raise TypeError(f"ocp: expected an oc.OCP, got {type(ocp).__name__}")
     transcription = RK4() if transcription is None else transcription

@@ -21,7 +21,19 @@ SMOOTH_RELU_EPS = 0.1
 
 @dataclass(frozen=True)
 class Activation:
-    """sigma in two implementations; ``smooth`` is False where IPOPT may struggle."""
+    """sigma in two implementations; ``smooth`` is False where IPOPT may struggle.
+
+    Attributes
+    ----------
+    name : str
+        The name used in settings and on the command line.
+    casadi : callable
+        sigma of a CasADi expression, elementwise.
+    numpy : callable
+        sigma of an ndarray, elementwise (the forward pass of ``ResNet``).
+    smooth : bool
+        False for ``relu``, whose kink may stall a Newton-type solver.
+    """
 
     name: str
     casadi: Callable

@@ -507,6 +507,11 @@ def load_weights(path: str | os.PathLike) -> tuple[ResNet, dict[str, Any]]:
     """A weights_N*.npz: the network and ``{"status", "success"}`` of the solve that gave it.
 
     Files written before the status was recorded give ``{"status": None, "success": None}``.
+
+    Parameters
+    ----------
+    path : str or path
+        A ``weights_N{N}.npz`` written by the deep-limit study (or ``ResNet.save``).
     """
     net = ResNet.load(path)
     return net, {"status": net.status, "success": net.success}

@@ -199,7 +199,21 @@ class ODEResNetClassifier(ClassifierMixin, _ODEResNetBase):
 
 
 class ODEResNetRegressor(RegressorMixin, _ODEResNetBase):
-    """Regressor: mean squared error of the scores W X(T) + c (same parameters as the classifier)."""
+    """Regressor: mean squared error of the scores W X(T) + c.
+
+    Parameters
+    ----------
+    n_layers, tau1, tau2, tau_w, activation, width, horizon, transcription, strategy, n_starts
+        As for :class:`ODEResNetClassifier`.
+    random_state, tol, max_iter, warm_start, verbose
+        As for :class:`ODEResNetClassifier`.
+
+    Attributes
+    ----------
+    network_ : ResNet
+    status_ : str
+        IPOPT's status of the chosen start; ``success_`` says whether it converged.
+    """
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

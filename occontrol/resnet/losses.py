@@ -37,7 +37,19 @@ def _logsumexp_np(S):
 @dataclass(frozen=True)
 class Loss:
     """A loss over samples: ``casadi(S, Y)`` and ``numpy(S, Y)`` return the mean
-    over the n columns of the scores S (K x n) against targets Y (K x n)."""
+    over the n columns of the scores S (K x n) against targets Y (K x n).
+
+    Attributes
+    ----------
+    name : str
+        The name used in settings and on the command line.
+    casadi : callable
+        ``(S, Y) -> mean loss`` on CasADi expressions.
+    numpy : callable
+        The same on ndarrays.
+    classification : bool
+        Whether the targets are class labels (logistic, softmax) or values (squared).
+    """
 
     name: str
     casadi: Callable

@@ -48,6 +48,8 @@ class DeepLimitSettings(ModelFields):
     lift : {'pad', 'random'}
         How features enter a wider state: zero-padded, or through a fixed
         matrix with orthonormal columns drawn from ``lift_seed``.
+    lift_seed : int
+        Seed of the random lift (unused for ``'pad'``).
     """
 
     lift: str = "pad"

@@ -116,5 +116,17 @@ DEEP_LIMIT = SweepTask(
 def sweep_deep_limit(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], out: str | os.PathLike,
                      **options: Any) -> SweepResult:
     """:func:`occontrol.sweep` of the deep-limit study; settings are :class:`DeepLimitConfig`'s fields
-    (the unset ones keep its defaults); ``options`` as for :func:`occontrol.sweep`."""
+    (the unset ones keep its defaults); ``options`` as for :func:`occontrol.sweep`.
+
+    Parameters
+    ----------
+    base : mapping
+        Settings shared by every case (``{"grids": "4:64"}``, say).
+    grid : mapping of str to sequence
+        Setting name -> the values to sweep; the cases are the product.
+    out : str or path
+        The sweep's folder (one sub-folder per case; a rerun resumes).
+    **options
+        As for :func:`occontrol.sweep` (``scheduler``, ``retry_failed``, ...).
+    """
     return sweep(base, grid, out, task=DEEP_LIMIT, **options)

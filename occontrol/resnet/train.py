@@ -39,6 +39,15 @@ def network_from_solution(deep: DeepLimitProblem, sol: Solution, scheme: str | N
     The layer map is the transcription's own (Euler, Heun or RK4). For another
     transcription (collocation, say) give ``scheme``: its piecewise-constant
     controls are then read into a network of that scheme, an approximation.
+
+    Parameters
+    ----------
+    deep : DeepLimitProblem
+        The problem the solution is of.
+    sol : Solution
+        A solve with piecewise-constant controls on a uniform grid.
+    scheme : {'euler', 'heun', 'ralston', 'rk4'} or None
+        The layer map; None for the transcription's own.
     """
     tr = sol.problem.transcription
     if tr.controls != "constant" or not sol.problem.grid.uniform:
@@ -64,6 +73,15 @@ def guess_from_network(deep: DeepLimitProblem, net: ResNet, with_states: bool = 
 
     With ``with_states`` the node states are the network's own forward pass,
     so multiple shooting starts feasible.
+
+    Parameters
+    ----------
+    deep : DeepLimitProblem
+        The problem whose symbols the guess is keyed by.
+    net : ResNet
+        The network, with as many layers as the grid the guess is for.
+    with_states : bool
+        Also give the node states (the forward pass of the training data).
     """
     m = net.width
     guess = {deep.A: np.stack([a.ravel(order="F") for a in net.A]), deep.b: net.b,
@@ -86,6 +104,19 @@ def random_network(deep: DeepLimitProblem, N: int, seed: int, scale: float = 1.0
     to the features this flow produces, by scikit-learn, so that the start is
     not dominated by a poor classifier. theta = 0 with a fitted classifier is an
     exact stationary point (the trivial branch); starts must avoid it.
+
+    Parameters
+    ----------
+    deep : DeepLimitProblem
+        The problem (width, horizon, activation, loss, training data).
+    N : int
+        The number of layers.
+    seed : int
+        Seed of the random knots.
+    scale : float
+        Standard deviation of the knot values (divided by sqrt(m) for A).
+    knots : int
+        Number of knots on [0, T].
     """
     N = as_positive_int(N, "N")
     rng = np.random.default_rng(seed)
@@ -160,6 +191,9 @@ def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None,
     transcription : Transcription, optional
         Any transcription, solved with the exact Hessian as given.
     solver : Ipopt or CasadiSolver, optional
+        Solver options; the strategy sets its own on top of them.
+    warm_start_multipliers : bool
+        With a Solution as ``guess``, start IPOPT from its multipliers too.
     """
     N = as_positive_int(N, "N")
     chosen = as_strategy(strategy)
@@ -230,6 +264,17 @@ class FitResult:
     they say so, and so does ``network`` (its ``success`` is False, its repr
     says FAILED, and both are saved with it). ``seeds`` are the random starts'
     (empty for :func:`fit_from`).
+
+    Attributes
+    ----------
+    best : Solution
+        The start with the lowest successful objective (the lowest objective when none succeeded).
+    network : ResNet
+        The network read from ``best``.
+    starts : list of Solution
+        Every start's solution, in the order of ``seeds``.
+    seeds : list of int
+        The seeds of the random starts.
     """
 
     best: Solution
@@ -253,7 +298,21 @@ def multistart(deep: DeepLimitProblem, N: int, n_starts: int = 4, seed: int = 0,
     If no start succeeds the lowest objective is returned with its failed status
     (``success`` False on the result and on its network) and a
     :class:`FailedFitWarning` is issued: it is never presented as converged.
-    ``progress``, if given, receives one line per solve.
+
+    Parameters
+    ----------
+    deep : DeepLimitProblem
+        The problem.
+    N : int
+        The number of layers.
+    n_starts : int
+        The number of random starts (:func:`random_network`).
+    seed : int
+        Start i uses seed + i.
+    progress : callable or None
+        Receives one line per solve.
+    **kwargs
+        Passed to :func:`solve_layers` (strategy, scheme, solver, ...).
     """
     n_starts = as_positive_int(n_starts, "n_starts")
     seeds = [seed + i for i in range(n_starts)]

@@ -125,6 +125,14 @@ class DiscreteProblem:
     readout : casadi.Function
         (w, p) -> (states at nodes [nz x N+1], controls, parameters, tf,
         running cost, terminal cost, regularisation).
+    ocp, grid, transcription
+        What was discretised.
+    model : ModelFunctions
+        The OCP's dynamics and costs as CasADi functions.
+    constraint_slices : dict
+        Constraint group name -> its rows in g.
+
+    ``oc.discretize`` makes one (``oc.solve`` too, internally).
     """
 
     ocp: OCP

@@ -22,7 +22,19 @@ __all__ = ["ButcherTableau", "ExplicitRungeKutta", "ExplicitEuler", "Heun", "Ral
 
 @dataclass(frozen=True)
 class ButcherTableau:
-    """An explicit Runge-Kutta scheme: stages c, weights b, strictly lower-triangular A."""
+    """An explicit Runge-Kutta scheme: stages c, weights b, strictly lower-triangular A.
+
+    Parameters
+    ----------
+    A : tuple of tuples of float, shape (s, s)
+        The stage coefficients; strictly lower-triangular (explicit).
+    b : tuple of float, length s
+        The weights.
+    c : tuple of float, length s
+        The nodes.
+    name : str
+        A label, recorded with the solutions.
+    """
 
     A: tuple[tuple[float, ...], ...]
     b: tuple[float, ...]
@@ -194,24 +206,56 @@ class ExplicitRungeKutta(Transcription):
 
 
 class ExplicitEuler(ExplicitRungeKutta):
-    """x_{k+1} = x_k + h f(t_k, x_k, u_k): with constant controls, exactly the ResNet."""
+    """x_{k+1} = x_k + h f(t_k, x_k, u_k): with constant controls, exactly the ResNet.
+
+    Parameters
+    ----------
+    tableau : None
+        Not accepted: the scheme carries its own (``oc.ExplicitRungeKutta(tableau)`` takes another one).
+    shooting, controls, expand, parallelization
+        As for :class:`ExplicitRungeKutta`.
+    """
 
     tableau = EULER
 
 
 class Heun(ExplicitRungeKutta):
-    """Heun's second-order method (explicit trapezoid)."""
+    """Heun's second-order method (explicit trapezoid).
+
+    Parameters
+    ----------
+    tableau : None
+        Not accepted: the scheme carries its own (``oc.ExplicitRungeKutta(tableau)`` takes another one).
+    shooting, controls, expand, parallelization
+        As for :class:`ExplicitRungeKutta`.
+    """
 
     tableau = HEUN
 
 
 class Ralston(ExplicitRungeKutta):
-    """Ralston's second-order method (c = (0, 2/3), b = (1/4, 3/4)), least error bound of its family."""
+    """Ralston's second-order method (c = (0, 2/3), b = (1/4, 3/4)), least error bound of its family.
+
+    Parameters
+    ----------
+    tableau : None
+        Not accepted: the scheme carries its own (``oc.ExplicitRungeKutta(tableau)`` takes another one).
+    shooting, controls, expand, parallelization
+        As for :class:`ExplicitRungeKutta`.
+    """
 
     tableau = RALSTON
 
 
 class RK4(ExplicitRungeKutta):
-    """The classical fourth-order Runge-Kutta method."""
+    """The classical fourth-order Runge-Kutta method.
+
+    Parameters
+    ----------
+    tableau : None
+        Not accepted: the scheme carries its own (``oc.ExplicitRungeKutta(tableau)`` takes another one).
+    shooting, controls, expand, parallelization
+        As for :class:`ExplicitRungeKutta`.
+    """
 
     tableau = RK4_TABLEAU

@@ -153,14 +153,24 @@ class CompareResult:
     ----------
     rows : list of IpoptRow and GradientRow
         One per (setting, N, method), IPOPT included (method 'ipopt').
+    config : CompareConfig
+        What was compared.
+    problem : mapping or KeyedRecord
+        The problem's settings, for the record.
     distances : dict
-        distances[setting][method] = list of {N, N_next, l2, sup, h1, l2_ratio}
+        ``distances[setting][method]`` = list of {N, N_next, l2, sup, h1, l2_ratio}
         between consecutive successful runs of the ladder.
     ipopt : dict
         IPOPT's ladder per regulariser ('h1', 'noh1').
     runs, networks : dict
         Gradient runs and final networks keyed by (setting, method, N);
         networks also holds IPOPT's, with method 'ipopt'.
+    init_seeds : dict
+        Per setting, the seed of the initial weights.
+    data : Dataset or None
+        The training and test data.
+    complete : bool
+        Whether every run of the configuration was made (False while a run is interrupted or resumed).
     """
 
     config: CompareConfig
