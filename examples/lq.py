@@ -3,7 +3,7 @@
     minimise  int_0^1 (x^2 + u^2) dt   subject to  x' = u,  x(0) = 1.
 
 The Riccati solution gives the optimal cost tanh(1) = 0.761594...
-Run: python examples/lq.py [--N 64] [--transcription rk4]
+Run: python examples/lq.py [--N 64] [--transcription rk4] [--plot FILE]
 """
 
 import sys
@@ -25,7 +25,7 @@ def main() -> int:
     ocp.minimize_integral(x**2 + u**2)
 
     sol = oc.solve(ocp, TRANSCRIPTIONS[args.transcription], grid=args.N)
-    return report(f"LQ, {args.transcription}, N = {args.N}", sol, np.tanh(1.0), "tanh 1")
+    return report(f"LQ, {args.transcription}, N = {args.N}", sol, np.tanh(1.0), "tanh 1", plot=args.plot)
 
 
 if __name__ == "__main__":
