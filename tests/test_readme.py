@@ -1,0 +1,98 @@
+"""README.md's Python code runs, and prints what its comments say.
+
+The ```python blocks are executed in order in one namespace (the README reads as one session), in a
+temporary folder. A ``print(...)  # -> expected`` line is checked against its comment (up to a ": "
+that starts an explanation): words equal, numbers to the digits shown. The one block that needs a SLURM
+cluster (dask-jobqueue) is compiled only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+NEEDS_A_CLUSTER = "SLURMCluster"  # dask-jobqueue submits jobs to a batch system: not available in a test
+
+
+def python_blocks(text: str) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", text, re.M | re.S)
+
+
+def expected_prints(block: str) -> list[str]:
+    """What ``print(...)  # -> expected: explanation`` lines say they print, in order."""
+    return [m.group(1).split(": ")[0].strip() for m in re.finditer(r"^print\(.*\)\s+#\s*->\s*(.+)$", block, re.M)]
+
+
+def matches(printed: str, expected: str) -> bool:
+    """Every word of ``expected`` at its place in ``printed``; a number to the digits it shows."""
+    got, want = printed.split(), expected.split()
+    if len(want) > len(got):
+        return False
+    for g, w in zip(got, want):
+        if re.fullmatch(r"-?\d+\.\d+", w):
+            digits = len(w.split(".")[1])
+            try:
+                if not math.isclose(float(g), float(w), abs_tol=0.6 * 10 ** -digits):
+                    return False
+            except ValueError:
+                return False
+        elif g != w:
+            return False
+    return True
+
+
+def test_the_readme_has_the_first_ocp() -> None:
+    blocks = python_blocks(README.read_text())
+    assert any("oc.OCP(" in b and "oc.solve(" in b for b in blocks)
+
+
+def test_the_first_ocp_states_its_output() -> None:
+    first = next(b for b in python_blocks(README.read_text()) if "oc.OCP(" in b)
+    assert expected_prints(first)[:3] == ["Solve_Succeeded True", "0.7616061756 0.7615941560", "(64,)"]
+
+
+def test_matches_is_not_vacuous() -> None:
+    assert matches("Solve_Succeeded True", "Solve_Succeeded True")
+    assert matches("0.7616061755971 0.7615941559557649", "0.7616061756 0.7615941560")
+    assert not matches("0.7616 0.76159", "0.7616061756 0.7615941560")
+    assert not matches("Maximum_Iterations_Exceeded False", "Solve_Succeeded True")
+
+
+def _run(block: str, number: int, namespace: dict) -> None:
+    """Execute one block and check what it prints against its ``# -> expected`` comments."""
+    code = compile(block, f"README.md python block {number}", "exec")
+    if NEEDS_A_CLUSTER in block:
+        return
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code, namespace)  # noqa: S102 - the README's own code
+    printed = out.getvalue().splitlines()
+    for want in expected_prints(block):
+        assert any(matches(line, want) for line in printed), \
+            f"block {number}: no printed line matches '# -> {want}'; printed:\n{out.getvalue()}"
+
+
+def _standalone(block: str) -> bool:
+    """A block that sets up everything it uses (the ResNet one), so later blocks need not run it first."""
+    return "multistart(" in block
+
+
+BLOCKS = python_blocks(README.read_text())
+
+
+@pytest.mark.parametrize("number", range(1, len(BLOCKS) + 1))
+def test_readme_python_block_runs(number: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Block ``number``, after the earlier blocks it may build on (as a reader runs them, in order)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    namespace: dict = {"__name__": "__readme__"}
+    for earlier, block in enumerate(BLOCKS[:number - 1], 1):
+        if not _standalone(block):
+            _run(block, earlier, namespace)
+    _run(BLOCKS[number - 1], number, namespace)
