@@ -35,14 +35,19 @@ def matches(printed: str, expected: str) -> bool:
     if len(want) > len(got):
         return False
     for g, w in zip(got, want):
-        if re.fullmatch(r"-?\d+\.\d+", w):
-            digits = len(w.split(".")[1])
-            try:
-                if not math.isclose(float(g), float(w), abs_tol=0.6 * 10 ** -digits):
-                    return False
-            except ValueError:
-                return False
+        if re.fullmatch(r"-?\d+\.\d+", w):  # fixed point: to the decimals shown
+            tolerance = 0.6 * 10.0 ** -len(w.split(".")[1])
+        elif re.fullmatch(r"-?\d\.\d+e[-+]\d+", w):  # scientific: to the mantissa's digits shown
+            mantissa, exponent = w.split("e")
+            tolerance = 0.6 * 10.0 ** (int(exponent) - len(mantissa.split(".")[1]))
         elif g != w:
+            return False
+        else:
+            continue
+        try:
+            if not math.isclose(float(g), float(w), abs_tol=tolerance):
+                return False
+        except ValueError:
             return False
     return True
 
@@ -62,6 +67,7 @@ def test_matches_is_not_vacuous() -> None:
     assert matches("0.7616061755971 0.7615941559557649", "0.7616061756 0.7615941560")
     assert not matches("0.7616 0.76159", "0.7616061756 0.7615941560")
     assert not matches("Maximum_Iterations_Exceeded False", "Solve_Succeeded True")
+    assert matches("1.2019624609616031e-05", "1.2e-05") and not matches("1.3e-05", "1.2e-05")
 
 
 def _run(block: str, number: int, namespace: dict) -> None:

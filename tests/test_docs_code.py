@@ -1,0 +1,53 @@
+"""The Python code on the documentation pages runs, and prints what its comments say.
+
+Each page under docs/ is a session: its ```python blocks run in order in one namespace, in a temporary
+folder, and ``print(...)  # -> expected`` lines are checked as in tests/test_readme.py. A block whose
+first line is a ``# not run: <why>`` comment (it needs a cluster, a long run or a file the reader has)
+is compiled only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+
+from test_readme import expected_prints, matches, python_blocks
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+PAGES = sorted(p for p in DOCS.rglob("*.md") if python_blocks(p.read_text()))
+SLOW_PAGES = {"guide/sweeps.md"}  # starts a Dask cluster
+
+
+def _page_id(page: Path) -> str:
+    return page.relative_to(DOCS).as_posix()
+
+
+def _params() -> list:
+    return [pytest.param(page, id=_page_id(page),
+                         marks=[pytest.mark.slow] if _page_id(page) in SLOW_PAGES else [])
+            for page in PAGES]
+
+
+@pytest.mark.parametrize("page", _params())
+def test_page_code_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    namespace: dict = {"__name__": "__docs__"}
+    for number, block in enumerate(python_blocks(page.read_text()), 1):
+        code = compile(block, f"{_page_id(page)} python block {number}", "exec")
+        if block.lstrip().startswith("# not run:"):
+            continue
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(code, namespace)  # noqa: S102 - the page's own code
+        printed = out.getvalue().splitlines()
+        for want in expected_prints(block):
+            assert any(matches(line, want) for line in printed), \
+                f"{_page_id(page)} block {number}: no printed line matches '# -> {want}'; printed:\n{out.getvalue()}"
+
+
+def test_the_getting_started_code_is_run() -> None:
+    assert "getting-started.md" in [_page_id(p) for p in PAGES]
