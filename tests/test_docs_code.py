@@ -18,20 +18,13 @@ from test_readme import expected_prints, matches, python_blocks
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if python_blocks(p.read_text()))
-SLOW_PAGES = {"guide/sweeps.md"}  # starts a Dask cluster
 
 
 def _page_id(page: Path) -> str:
     return page.relative_to(DOCS).as_posix()
 
 
-def _params() -> list:
-    return [pytest.param(page, id=_page_id(page),
-                         marks=[pytest.mark.slow] if _page_id(page) in SLOW_PAGES else [])
-            for page in PAGES]
-
-
-@pytest.mark.parametrize("page", _params())
+@pytest.mark.parametrize("page", [pytest.param(page, id=_page_id(page)) for page in PAGES])
 def test_page_code_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
