@@ -115,3 +115,32 @@ def test_the_check_finds_a_missing_parameter() -> None:
     section = _parameters_section(inspect.getdoc(f) or "")
     assert section is not None
     assert _documents(section, "alpha") and not _documents(section, "beta")
+
+
+def _deep_limit_options() -> set[str]:
+    """The long options ``occontrol deep-limit --help`` lists."""
+    import contextlib
+    import io
+
+    from occontrol.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main(["deep-limit", "--help"])
+    return set(re.findall(r"(--[a-z][a-z-]*)", out.getvalue())) - {"--help"}
+
+
+def test_every_deep_limit_option_is_on_its_page() -> None:
+    options = _deep_limit_options()
+    assert {"--grids", "--tau2", "--verbose"} <= options  # the help was read
+    page = (ROOT / "docs" / "deep-limit.md").read_text()
+    missing = sorted(option for option in options if f"`{option}`" not in page)
+    assert not missing, f"docs/deep-limit.md does not describe {missing}"
+
+
+def test_every_results_schema_is_on_the_results_page() -> None:
+    from occontrol.records import OUTCOMES, SCHEMAS
+
+    page = (ROOT / "docs" / "guide" / "results.md").read_text()
+    missing = sorted(name for name in [*SCHEMAS, *OUTCOMES] if f"| `{name}` |" not in page)
+    assert not missing, f"docs/guide/results.md does not describe {missing}"
