@@ -127,7 +127,7 @@ def _deep_limit_options() -> set[str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
         main(["deep-limit", "--help"])
-    return set(re.findall(r"(--[a-z][a-z-]*)", out.getvalue())) - {"--help"}
+    return set(re.findall(r"(--[a-z][a-z0-9-]*)", out.getvalue())) - {"--help"}
 
 
 def test_every_deep_limit_option_is_on_its_page() -> None:
