@@ -15,6 +15,7 @@ __all__ = ["Dataset", "load_dataset", "DATASETS", "SHAPES"]
 SYNTHETIC = ("moons", "circles", "blobs")
 BUNDLED = ("iris", "wine", "breast_cancer")
 DATASETS = SYNTHETIC + BUNDLED
+"""The names :func:`load_dataset` takes: synthetic (moons, circles, blobs) and scikit-learn's bundled sets."""
 # (features, classes) of each set, known before loading it (scikit-learn is imported only to load):
 # settings can then be checked against the data before anything runs
 SHAPES = {"moons": (2, 2), "circles": (2, 2), "blobs": (2, 3), "iris": (4, 3), "wine": (13, 3),

@@ -144,3 +144,27 @@ def test_every_results_schema_is_on_the_results_page() -> None:
     page = (ROOT / "docs" / "guide" / "results.md").read_text()
     missing = sorted(name for name in [*SCHEMAS, *OUTCOMES] if f"| `{name}` |" not in page)
     assert not missing, f"docs/guide/results.md does not describe {missing}"
+
+
+def _attribute_docstring(module_name: str, name: str) -> str | None:
+    """The string literal right after ``name = ...`` at the top level of a module (an attribute docstring)."""
+    import ast
+    import importlib
+
+    module = importlib.import_module(module_name)
+    tree = ast.parse(Path(module.__file__).read_text())  # type: ignore[arg-type]
+    for node, following in zip(tree.body, tree.body[1:]):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+                return str(following.value.value)
+    return None
+
+
+@pytest.mark.parametrize(("module", "name"), [(m, n) for m, n in _public()
+                                              if not _documented_object(getattr(MODULES[m], n))])
+def test_public_data_has_an_attribute_docstring(module: str, name: str) -> None:
+    exports = MODULES[module]._EXPORTS  # type: ignore[attr-defined]
+    doc = _attribute_docstring(f"{module}.{exports[name]}", name)
+    assert doc and len(doc.split()) >= 3, f"{module}.{name} has no attribute docstring (a string after it)"

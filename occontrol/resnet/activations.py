@@ -85,6 +85,7 @@ ACTIVATIONS: dict[str, Activation] = {
         lambda x: (x + np.sqrt(x * x + SMOOTH_RELU_EPS ** 2)) / 2),
     "relu": Activation("relu", lambda x: cs.fmax(x, 0), lambda x: np.maximum(x, 0), smooth=False),
 }
+"""The activations by name: tanh, sigmoid, softplus, smooth_relu (a smooth max(x, 0)) and relu (not smooth)."""
 
 
 def get_activation(name: str) -> Activation:

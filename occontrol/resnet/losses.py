@@ -86,6 +86,7 @@ LOSSES: dict[str, Loss] = {
     "softmax": Loss("softmax", _softmax_cs, _softmax_np, classification=True),
     "squared": Loss("squared", _squared_cs, _squared_np, classification=False),
 }
+"""The losses by name: logistic (two classes), softmax cross-entropy (K classes), squared error (regression)."""
 
 
 def get_loss(name: str) -> Loss:

@@ -24,6 +24,7 @@ __all__ = ["STRATEGIES", "UnboundedClassifierWarning", "FailedFitWarning", "netw
 
 # the names of the Hessian strategies (occontrol.resnet.strategy), kept here for existing imports
 STRATEGIES = STRATEGY_NAMES
+"""The names of the Hessian strategies, 'gauss-newton' and 'exact' (:mod:`occontrol.resnet.strategy`)."""
 
 class UnboundedClassifierWarning(RuntimeWarning):
     """The classifier weights grow without bound; add weight decay (tau_w > 0)."""
