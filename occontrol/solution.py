@@ -261,6 +261,17 @@ class Solution:
             out = self._shape_series(var, z[self._rows(var), :])
         return out[0] if scalar else np.array(out)
 
+    def shifted(self, steps: int = 1) -> "Solution":
+        """This solution moved forward by ``steps`` grid intervals (last values repeated), the warm
+        start of a receding horizon: ``compiled.solve(parameters=..., guess=sol.shifted())``.
+
+        Static variables and a free tf are kept; multipliers move the same way
+        where the constraints are per interval. Only on a uniform grid. The
+        result is a start point, marked as not solved (see :mod:`occontrol.shift`).
+        """
+        from .shift import shifted  # shift.py builds Solutions
+        return shifted(self, steps)
+
     def simulate(self, integrator: str = "cvodes", **options: Any) -> Any:
         """Re-integrate the continuous dynamics under this solution's controls from its x(t0).
 
