@@ -111,6 +111,8 @@ class Constraint:
     text: str = field(default="")
     static: bool = False  # on static variables (and tf) only: imposed once, not per node
     fixed_at_t0: bool = False  # at t0 a function of fixed data only: checked here, not given to the solver
+    # ... of fixed data that involve parameters: checked for the values of each solve (check_at_t0)
+    checked_per_solve: bool = False
     # Boundary conditions: which rows are functions of fixed data only (checked by OCP.check, not solved).
     fixed_rows: np.ndarray | None = None
 
@@ -739,18 +741,67 @@ class OCP:
 
         Only a constraint of fixed initial states, t and a fixed tf is decided
         here; one that involves any decision variable is left to the solver.
+        One whose fixed data involve parameters is decided for the values of
+        each solve (:meth:`check_at_t0`).
         """
+        values = self._fixed_values({})
+        per_solve = {hash(v.symbol) for v in self.parameters}
+        per_solve |= {hash(v.symbol) for v in self.states if isinstance(v.initial, cs.MX)}
+        symbols = [hash(sym) for sym in cs.symvar(con.expr)]
+        con.fixed_at_t0 = all(h in values or h in per_solve for h in symbols)
+        con.checked_per_solve = con.fixed_at_t0 and any(h in per_solve for h in symbols)
+        if con.fixed_at_t0 and not con.checked_per_solve:
+            _refuse_violated(con, values, np.ones(con.lower.size, dtype=bool), f"it at t0={self.t0}")
+
+    def _fixed_values(self, initial: dict[str, np.ndarray]) -> dict[int, Any]:
+        """Values by symbol hash of the fixed data at t0: t, a fixed tf, numeric initial states and
+        ``initial`` (by state name)."""
         values: dict[int, Any] = {hash(self.t): self.t0}
         if self.free_time is None:
             values[hash(self._tf_symbol)] = self._tf_value
         for var in self.states:
             if var.numeric_initial is not None:
                 values[hash(var.symbol)] = var.numeric_initial
-        symbols = cs.symvar(con.expr)
-        con.fixed_at_t0 = all(hash(sym) in values for sym in symbols)
-        if not con.fixed_at_t0:
+            elif var.name in initial:
+                values[hash(var.symbol)] = initial[var.name]
+        return values
+
+    def initial_values(self, parameters: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The initial states given by parameters, by name, for the parameters' ``values`` by name."""
+        symbols = [v.symbol for v in self.parameters]
+        values = [parameters[v.name] for v in self.parameters]
+        return {v.name: np.reshape(np.asarray(cs.Function("initial", symbols, [v.initial])(*values), dtype=float),
+                                   v.shape, order="F")
+                for v in self.states if isinstance(v.initial, cs.MX)}
+
+    def check_values(self, parameters: dict[str, np.ndarray], initial: dict[str, np.ndarray]) -> None:
+        """Refuse parameter values that put the fixed data out of bounds or constraints at t0.
+
+        An initial state given by parameters must lie within its bounds, and a
+        path constraint of fixed data alone at t0 (``x <= p`` with x(t0)
+        fixed), a constant for the solver there, must hold: the checks
+        :meth:`check` makes for numbers, made for the values of one solve.
+
+        Parameters
+        ----------
+        parameters : dict
+            The parameters' values by name.
+        initial : dict
+            The fixed initial states by name (those given by parameters at least).
+        """
+        for var in self.states:
+            value = initial.get(var.name) if isinstance(var.initial, cs.MX) else None
+            if value is not None and ((value < var.lower) | (value > var.upper)).any():
+                raise ValueError(f"parameters: with these values the initial value of {var.name!r} "
+                                 f"({np.asarray(value).ravel().tolist()}) lies outside its bounds")
+        constraints = [c for c in self.path_constraints if c.checked_per_solve]
+        if not constraints:
             return
-        _refuse_violated(con, values, np.ones(con.lower.size, dtype=bool), f"it at t0={self.t0}")
+        values = self._fixed_values(initial)
+        values.update({hash(v.symbol): parameters[v.name] for v in self.parameters})
+        for con in constraints:
+            _refuse_violated(con, values, np.ones(con.lower.size, dtype=bool),
+                             f"it at t0={self.t0} for these parameter values")
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{v.kind} {v.name}{list(v.shape)}" for v in self.declarations)

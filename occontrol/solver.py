@@ -241,6 +241,8 @@ def _discretize(ocp: OCP, transcription: Transcription | None, grid: Any, parame
     grid = as_grid(grid)
     values = parameter_values(ocp, parameters) if require or not ocp.parameters else None
     ocp.check()
+    if values is not None:
+        ocp.check_values(values, ocp.initial_values(values))
     return transcription.discretize(ocp, grid), values
 
 

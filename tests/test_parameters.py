@@ -225,8 +225,27 @@ def test_initial_value_out_of_bounds_for_the_given_values_is_refused():
     ocp.dynamics(x, u)
     ocp.initial(x, p)
     ocp.minimize_integral(u ** 2)
-    with nlp_forbidden(), pytest.raises(ValueError, match=r"initial value of 'x' \(-1.0\) lies outside its bounds"):
+    with nlp_forbidden(graph_too=True), pytest.raises(
+            ValueError, match=r"parameters: with these values the initial value of 'x' \(\[-1.0\]\) lies outside"):
         oc.solve(ocp, grid=5, parameters={p: -1.0}, solver=IPOPT)
+    compiled = oc.compile(ocp, grid=5, solver=IPOPT)
+    with pytest.raises(ValueError, match=r"the initial value of 'x' \(\[-2.0\]\) lies outside"):
+        compiled.solve(parameters={p: -2.0})
+    assert compiled.solve(parameters={p: 2.0}).success
+
+
+def test_a_path_constraint_of_fixed_data_at_t0_is_checked_for_the_values():
+    """x <= c at t0 with x(0) fixed is a constant for the solver: not given to it, checked per solve."""
+    ocp, x, pa, pc = _decay()  # x(0) = 1, x <= c
+    with nlp_forbidden(graph_too=True), pytest.raises(
+            ValueError, match=r"subject_to constraint .*: the fixed initial state violates it at t0=0.0 for these"):
+        oc.solve(ocp, grid=10, parameters={pa: 1.0, pc: 0.5}, solver=IPOPT)
+    compiled = oc.compile(ocp, grid=10, solver=IPOPT)
+    with pytest.raises(ValueError, match="the fixed initial state violates it"):
+        compiled.solve(parameters={pa: 1.0, pc: 0.9})
+    sol = compiled.solve(parameters={pa: 1.0, pc: 1.2})
+    assert sol.success and sol.value(x).max() == pytest.approx(1.2, abs=1e-6)
+    assert "path_t0" not in sol.problem.constraint_slices  # the row at t0 is not given to the solver
 
 
 def test_a_constraint_on_parameters_alone_is_refused():

@@ -159,22 +159,15 @@ class DiscreteProblem:
     def parameter_vector(self, values: dict[str, np.ndarray]) -> np.ndarray:
         """The NLP parameter vector for the OCP's parameter ``values`` (by name, checked shapes).
 
-        Raises ValueError when a fixed initial state given by parameters lies
-        outside its bounds for these values.
+        Raises ValueError for values that put the fixed data out of bounds or
+        constraints at t0 (:meth:`occontrol.OCP.check_values`).
         """
         model = self.model
         q = model.pack(values, "parameter")
         z0 = np.asarray(self.initial_function(q), dtype=float).ravel()
-        fixed = self.fixed_initial
-        lower = model.pack({v.name: v.lower for v in self.ocp.states}, "state")
-        upper = model.pack({v.name: v.upper for v in self.ocp.states}, "state")
-        outside = fixed & ((z0 < lower) | (z0 > upper))
-        if outside.any():
-            row = int(np.flatnonzero(outside)[0])
-            name = next(b.var.name for b in model.state_blocks if b.offset <= row < b.stop)
-            raise ValueError(f"parameters: with these values the initial value of {name!r} "
-                             f"({z0[row]}) lies outside its bounds [{lower[row]}, {upper[row]}]")
-        return np.concatenate([z0[fixed], q])
+        initial = {b.var.name: np.reshape(z0[b.offset:b.stop], b.var.shape, order="F") for b in model.state_blocks}
+        self.ocp.check_values(values, initial)
+        return np.concatenate([z0[self.fixed_initial], q])
 
     def with_parameters(self, values: dict[str, np.ndarray]) -> "DiscreteProblem":
         """This problem (sharing its NLP and functions) with the OCP's parameters set to ``values``
