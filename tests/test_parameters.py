@@ -293,3 +293,30 @@ def test_values_of_any_shape_are_taken_or_refused_naming_the_parameter(shape, sp
         return
     problem = oc.discretize(ocp, grid=4, parameters={q: value})
     np.testing.assert_array_equal(problem.parameter_values["q"].ravel(), np.broadcast_to(value.ravel(), (3,)))
+
+
+def _boundary(target=None):
+    """x' = u, x(0) free, min int u^2 + (x(0) - 1)^2 with x(1) = target: a boundary condition of at_tf."""
+    ocp = oc.OCP(0.0, 1.0)
+    x = ocp.state("x")
+    u = ocp.control("u")
+    k = ocp.variable("k", lower=0.5, upper=2.0)  # a static variable before the parameter in the packed p
+    r = ocp.parameter("r") if target is None else target
+    ocp.dynamics(x, k * u)
+    ocp.minimize_integral(u ** 2)
+    ocp.minimize_terminal((ocp.at_t0(x) - 1) ** 2 + (k - 1) ** 2)
+    ocp.subject_to(ocp.at_tf(x) == r)
+    return ocp, x, k, r
+
+
+def test_parameter_in_a_boundary_condition_with_a_static_variable():
+    ocp, x, k, r = _boundary()
+    sol = oc.solve(ocp, grid=10, parameters={r: 3.0})
+    written, *_ = _boundary(3.0)
+    ref = oc.solve(written, grid=10)
+    assert sol.success and ref.success
+    np.testing.assert_allclose(sol.w, ref.w, atol=1e-10)
+    assert sol.value(x)[-1] == pytest.approx(3.0, abs=1e-8)
+    # the static variable and the parameter share the model's p: simulating must read both right
+    assert sol.simulate().gap < 1e-8  # x' = k u with u piecewise constant: RK4 is exact
+    assert sol.value(k * r) == pytest.approx(sol.value(k) * 3.0)
