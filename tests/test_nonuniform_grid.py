@@ -107,6 +107,6 @@ def test_adapted_grid_solution_matches_a_fine_uniform_one():
     graded = oc.Grid(np.linspace(0.0, 1.0, 65) ** 1.5)  # 64 intervals, the longest 0.023 (1.5 / 64)
     sol = oc.solve(ocp, oc.RK4(), grid=graded, solver=SOLVER)
     coarser = oc.solve(ocp, oc.RK4(), grid=32, solver=SOLVER)  # every step 0.031, longer than any graded one
-    finer = oc.solve(ocp, oc.RK4(), grid=128, solver=SOLVER)  # every step shorter than any graded one but 2
+    finer = oc.solve(ocp, oc.RK4(), grid=128, solver=SOLVER)  # every step 0.0078, a third of the longest graded
     error = abs(sol.objective - np.tanh(1.0))
     assert abs(finer.objective - np.tanh(1.0)) < error < abs(coarser.objective - np.tanh(1.0))
