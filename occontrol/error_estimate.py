@@ -193,6 +193,7 @@ def estimate_error(solution: Solution, *, solver: Any = None, fine: Solution | N
     if not solution.success:
         raise ValueError(f"solution: expected a converged solve, got status {solution.status!r}")
     problem = solution.problem
+    p = effective_order(problem.transcription)  # refuses a transcription it has no order for, before solving
     bisected = problem.grid.refined(2)
     if fine is not None:
         if not isinstance(fine, Solution):
@@ -203,9 +204,9 @@ def estimate_error(solution: Solution, *, solver: Any = None, fine: Solution | N
     else:
         fine = solve(problem.ocp, problem.transcription, grid=bisected,
                      guess=prolonged_guess(solution, bisected, "constant"), solver=solver)
-    p = effective_order(problem.transcription)
     integration, unexplained_states = _integration_indicators(solution)
-    work = dict(fine_iterations=fine.iterations, fine_seconds=fine.build_seconds + fine.solve_seconds)
+    work: dict[str, Any] = {"fine_iterations": fine.iterations,
+                            "fine_seconds": fine.build_seconds + fine.solve_seconds}
     if not fine.success:
         nan = np.full(solution.N, np.nan)
         return ErrorEstimate(math.nan, nan, integration, nan, p, solution.objective, fine.objective,
@@ -276,7 +277,8 @@ def _exact_intervals(sol: Solution) -> tuple[np.ndarray, np.ndarray]:
 
 def _discrete_quadrature(sol: Solution) -> np.ndarray:
     """The transcription's running-cost quadrature on every interval, shape (N,)."""
-    from .transcription.collocation import Collocation
+    from .transcription.collocation import Collocation, CollocationDenseOutput
+    from .transcription.runge_kutta import ExplicitRungeKutta
     problem = sol.problem
     tr, model, N = problem.transcription, problem.model, sol.N
     a, b = _control_parameters(sol)
@@ -284,10 +286,13 @@ def _discrete_quadrature(sol: Solution) -> np.ndarray:
     t, h, tf = sol.t[None, :-1], np.diff(sol.t)[None, :], np.full((1, N), sol.tf)
     z = sol.nodes.states[:, :-1]
     if isinstance(tr, Collocation):
+        assert isinstance(problem.dense_output, CollocationDenseOutput)
         block = problem.dense_output.points
         Xc = np.reshape(sol.w[block.positions], block.shape, order="F")
         fn = tr.interval_function(model).map(N)
         return np.asarray(fn(z, Xc, a, b, statics, t, h, tf)[2]).reshape(N)
+    if not isinstance(tr, ExplicitRungeKutta):
+        raise TypeError(f"transcription: no per-interval quadrature for {type(tr).__name__}")
     fn = tr.step_function(model).map(N)
     return np.asarray(fn(z, a, b, statics, t, h, tf)[1]).reshape(N)
 
