@@ -27,6 +27,16 @@ control parametrisation (:func:`effective_order`). This covers both error
 sources, because both are re-optimised, and needs nothing but a second solve
 (the same NLP family, warm-started: typically a few IPOPT iterations).
 
+Richardson needs the two grids in the asymptotic regime, which a bang-bang
+switch defeats: when the switch lies nearer an old node than the new midpoint,
+bisection leaves its distance to the grid, and so the error, unchanged, and
+J_h = J_{h/2} although both are off. The safeguard is the Pontryagin gap
+G = int H(x, u_h, p, t) - min_{v in U} H(x, v, p, t) dt >= 0 (H = L + p . f,
+the costate p read from the multipliers of the continuity constraints): the
+first-order cost of holding the control at its discrete values. If the
+bisected solve's gap does not even halve under bisection, the grids are not
+asymptotic and the estimate is |J_h - J_{h/2}| + G_{h/2} instead.
+
 Per-interval indicators (objective units), to say where to refine:
 
 - integration: for each interval, the discrete state and running cost from
@@ -37,16 +47,18 @@ Per-interval indicators (objective units), to say where to refine:
   sensitivity of the optimal value, the dual-weighted residual):
   |Q_k - q_k| + |lambda_{k+1} . d_k|. Without such multipliers (single
   shooting) the state defects, scaled per state, share the remainder below;
-- control: whatever of the Richardson estimate the integration part does not
-  explain is the control discretisation's; it is shared among the intervals
-  in proportion to int_{I_k} |u_h - u_{h/2}|^2 dt, how much the control
-  changed inside interval k when it was allowed two values there.
+- control: the Pontryagin gap of the interval (when there are multipliers),
+  and whatever of the estimate the integration part and the gaps do not
+  explain, shared among the intervals in proportion to
+  int_{I_k} |u_h - u_{h/2}|^2 dt, how much the control changed inside
+  interval k when it was allowed two values there.
 
 The indicators guide :func:`occontrol.adaptation.adapt`; the objective
 estimate is the Richardson one. Tests (tests/test_error_estimate.py) check it
 within a factor of 10 of the true error on problems with known optima for
-each scheme order (smooth, boundary layer, singular arc, bang-bang minimum
-time).
+each scheme order (smooth, boundary layer, singular arc, bang-bang, minimum
+time), and on 168 cases (7 problems, 4 schemes, 6 grid sizes) while it was
+developed.
 """
 
 from __future__ import annotations

@@ -56,3 +56,15 @@ def min_time(v0: float = 0.0) -> tuple[oc.OCP, float]:
     ocp.subject_to_terminal(X == 0)
     ocp.minimize_terminal(ocp.tf)
     return ocp, v0 + 2.0 * math.sqrt(1.0 + v0 ** 2 / 2.0)
+
+
+def bang_bang(switch: float = 1.3, T: float = 3.0) -> tuple[oc.OCP, float]:
+    """min int_0^T (t - switch) u dt, x' = u, |u| <= 1: u = +1 before the switch, -1 after, so
+    J* = -int_0^T |t - switch| dt = -(switch^2 + (T - switch)^2) / 2."""
+    ocp = oc.OCP(0.0, T)
+    x = ocp.state("x")
+    u = ocp.control("u", lower=-1.0, upper=1.0)
+    ocp.dynamics(x, u)
+    ocp.initial(x, 0.0)
+    ocp.minimize_integral((ocp.t - switch) * u)
+    return ocp, -(switch ** 2 + (T - switch) ** 2) / 2

@@ -12,7 +12,7 @@ import pytest
 import occontrol as oc
 from occontrol.adaptation import refined_grid
 from helpers import nlp_forbidden
-from known_optima import boundary_layer, min_time, singular_arc
+from known_optima import bang_bang, boundary_layer, min_time, singular_arc
 
 SOLVER = oc.Ipopt(tol=1e-10)
 
@@ -35,13 +35,26 @@ def test_boundary_layer_meets_tol_with_fewer_intervals_than_uniform(transcriptio
     assert dtau[0] < dtau.max() / 50
 
 
-@pytest.mark.parametrize("make,v0", [(singular_arc, None), (min_time, 0.5)], ids=["singular", "min_time"])
+@pytest.mark.parametrize("make,v0", [(singular_arc, None), (min_time, 0.5), (bang_bang, None)],
+                         ids=["singular", "min_time", "bang_bang"])
 def test_bang_bang_and_singular_problems_converge(make, v0):
     ocp, optimum = make() if v0 is None else make(v0)
     result = oc.adapt(ocp, oc.Heun(), grid=9, tol=1e-4, solver=SOLVER)
     assert result.converged
     true_error = abs(result.solution.objective - optimum)
     assert true_error <= 2e-4 and 0.1 <= result.error_estimate / true_error <= 10
+
+
+def test_bang_bang_switch_is_resolved_with_few_intervals():
+    """The switch t = 1.3 of [0, 3] is on no dyadic node; the adapted grid closes in on it, a uniform grid of the
+    same size does not."""
+    ocp, optimum = bang_bang()
+    result = oc.adapt(ocp, oc.RK4(), grid=8, tol=1e-6, solver=SOLVER)
+    assert result.converged
+    true_error = abs(result.solution.objective - optimum)
+    assert true_error <= 2e-6
+    uniform = oc.solve(ocp, oc.RK4(), grid=result.grid.N, solver=SOLVER)
+    assert abs(uniform.objective - optimum) > 10 * true_error
 
 
 def test_levels_and_table():

@@ -10,12 +10,12 @@ import pytest
 
 import occontrol as oc
 from occontrol.error_estimate import effective_order
-from known_optima import boundary_layer, min_time, singular_arc, smooth
+from known_optima import bang_bang, boundary_layer, min_time, singular_arc, smooth
 
 SOLVER = oc.Ipopt(tol=1e-10)
 SCHEMES = {"euler": oc.ExplicitEuler, "heun": oc.Heun, "rk4": oc.RK4, "collocation": oc.Collocation}
 PROBLEMS = {"smooth": smooth, "layer": lambda: boundary_layer(1e-3), "singular": singular_arc,
-            "min_time": min_time}
+            "min_time": min_time, "bang_bang": bang_bang}
 
 
 def _estimate(problem: str, name: str, N: int, **options):
@@ -28,7 +28,8 @@ def _estimate(problem: str, name: str, N: int, **options):
 # N odd for the singular arc and minimum time: the switch (t = 1 of [0, 2], half the horizon) falls inside an
 # interval, so the discrete optimum is not exact.
 @pytest.mark.parametrize("scheme", list(SCHEMES))
-@pytest.mark.parametrize("problem,N", [("smooth", 10), ("layer", 16), ("singular", 15), ("min_time", 15)])
+@pytest.mark.parametrize("problem,N", [("smooth", 10), ("layer", 16), ("singular", 15), ("min_time", 15),
+                                       ("bang_bang", 9)])
 def test_estimate_within_a_factor_10_of_the_true_error(problem, scheme, N):
     sol, est, true_error = _estimate(problem, scheme, N)
     assert est.success and true_error > 1e-6  # a real error to estimate
@@ -127,3 +128,17 @@ def test_failed_bisected_solve_gives_no_estimate():
     assert not est.success and "FAILED" in est.method
     assert np.isnan(est.objective_error)
     assert est.fine_status != "Solve_Succeeded"
+
+
+@pytest.mark.parametrize("scheme", ["heun", "rk4", "collocation"])
+def test_switch_at_the_same_distance_after_bisection(scheme):
+    """N = 32 on [0, 3]: the switch t = 1.3 is 0.0125 from the node 1.3125, and bisection adds no closer node, so
+    J_h = J_h/2 and Richardson alone would estimate 0 while the error is 0.0125^2 = 1.56e-4. The Pontryagin gap
+    of the bisected solve does not contract, which switches the estimate to |J_h - J_h/2| + that gap."""
+    sol, est, true_error = _estimate("bang_bang", scheme, 32)
+    assert true_error == pytest.approx(0.0125 ** 2, rel=1e-3)
+    assert abs(est.objective - est.objective_fine) < 1e-8
+    assert "Pontryagin" in est.method
+    assert 0.1 <= est.objective_error / true_error <= 10
+    # the interval holding the switch, [1.2188, 1.3125], carries the largest indicator
+    assert int(np.argmax(est.indicators)) == 13
