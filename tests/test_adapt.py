@@ -17,7 +17,8 @@ from known_optima import bang_bang, boundary_layer, min_time, singular_arc
 SOLVER = oc.Ipopt(tol=1e-10)
 
 
-@pytest.mark.parametrize("transcription", [oc.RK4(), oc.Heun(), oc.Collocation()], ids=["rk4", "heun", "radau"])
+@pytest.mark.parametrize("transcription", [oc.RK4(), oc.Heun(), oc.Collocation(), oc.RK4(controls="linear")],
+                         ids=["rk4", "heun", "radau", "rk4-linear"])
 def test_boundary_layer_meets_tol_with_fewer_intervals_than_uniform(transcription):
     ocp, optimum = boundary_layer(1e-4)
     tol = 1e-5
@@ -66,12 +67,21 @@ def test_levels_and_table():
     assert result.levels[-1].estimate == result.error_estimate
     estimates = [lv.estimate for lv in result.levels]
     assert estimates[-1] <= 1e-4 < min(estimates[:-1])
+    # away from the layer the indicators are negligible: pairs were merged beyond the first grid's 1/8
+    assert result.levels[-1].h_max > 1 / 8
     table = result.table()
     assert table.count("\n| ") == len(result.levels) and "CONVERGED" in table
     data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert data["converged"] is True and len(data["levels"]) == len(result.levels)
     assert data["nodes"][0] == 0.0 and data["nodes"][-1] == 1.0 and len(data["nodes"]) == result.solution.N + 1
     assert oc.AdaptLevel.from_dict(data["levels"][0]) == result.levels[0]
+
+
+def test_progress_gets_one_line_per_round():
+    ocp, _ = boundary_layer(1e-3)
+    lines: list[str] = []
+    result = oc.adapt(ocp, oc.RK4(), grid=8, tol=1e-3, solver=SOLVER, progress=lines.append)
+    assert len(lines) == len(result.levels) and lines[0].startswith("round 0") and "N=8" in lines[0]
 
 
 def test_save_writes_json(tmp_path):
