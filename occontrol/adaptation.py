@@ -282,15 +282,8 @@ def adapt(ocp: OCP, transcription: Any = None, grid: Any = 8, tol: float = 1e-6,
         a failed solve is reported as not converged, with the reason.
     """
     from .refinement import prolonged_guess
-    from .solver import solve
-    from .transcription.discrete import Transcription
-    from .transcription.runge_kutta import RK4
-    if not isinstance(ocp, OCP):
-        raise TypeError(f"ocp: expected an oc.OCP, got {type(ocp).__name__}")
-    transcription = RK4() if transcription is None else transcription
-    if not isinstance(transcription, Transcription):
-        raise TypeError(f"transcription: expected an oc transcription (oc.RK4(), oc.Collocation(), ...), "
-                        f"got {transcription!r}")
+    from .solver import checked_ocp_and_transcription, solve
+    transcription = checked_ocp_and_transcription(ocp, transcription)
     current = as_grid(grid)
     tol = as_finite_float(tol, "tol")
     if tol <= 0:

@@ -229,15 +229,21 @@ def discretize(ocp: OCP, transcription: Transcription | None = None, *, grid: An
     return problem if values is None else problem.with_parameters(values)
 
 
-def _discretize(ocp: OCP, transcription: Transcription | None, grid: Any, parameters: Any,
-                require: bool = True) -> tuple[DiscreteProblem, dict[str, np.ndarray] | None]:
-    """The symbolic NLP and the checked parameter values (None when not required and not given)."""
+def checked_ocp_and_transcription(ocp: Any, transcription: Any) -> Transcription:
+    """The transcription to use (default ``RK4()``), once ``ocp`` and it are of the right types."""
     if not isinstance(ocp, OCP):
         raise TypeError(f"ocp: expected an oc.OCP, got {type(ocp).__name__}")
     transcription = RK4() if transcription is None else transcription
     if not isinstance(transcription, Transcription):
         raise TypeError(f"transcription: expected a transcription such as oc.RK4() or "
                         f"oc.Collocation(), got {transcription!r}")
+    return transcription
+
+
+def _discretize(ocp: OCP, transcription: Transcription | None, grid: Any, parameters: Any,
+                require: bool = True) -> tuple[DiscreteProblem, dict[str, np.ndarray] | None]:
+    """The symbolic NLP and the checked parameter values (None when not required and not given)."""
+    transcription = checked_ocp_and_transcription(ocp, transcription)
     grid = as_grid(grid)
     values = parameter_values(ocp, parameters) if require or not ocp.parameters else None
     ocp.check()
