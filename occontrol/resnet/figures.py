@@ -23,8 +23,7 @@ def theta_figure(networks: dict[int, ResNet], path: str | os.PathLike, title: st
     series = []
     for N in sorted(networks):
         net = networks[N]
-        nodes = np.arange(N + 1) * net.h
-        series.append((f"N={N}", nodes, net.theta))
+        series.append((f"N={N}", net.nodes, net.theta))
     m = next(iter(networks.values())).width
     control_overlay(series, theta_names(m), path, title or "theta(t) for every N (piecewise constant per layer)")
 
