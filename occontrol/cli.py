@@ -272,6 +272,8 @@ def _run_deep_limit(args: argparse.Namespace, config: Any, out: Path) -> int:
     for branch in result.branches:
         print(f"\n{branch.label}: limit objective {branch.limit_objective()}")
         print(branch.table())
+    if result.depth_transfer is not None:
+        print("\n" + result.depth_transfer.tables())
     if not args.no_figures:
         for path in study_figures(result, out):
             print(f"figure: {path}")

@@ -39,6 +39,7 @@ from ..solver import Ipopt, discretize, solve
 from ..transcription.discrete import Transcription
 from ..transcription.registry import SCHEME_NAMES
 from .config import BRANCHES, DeepLimitFields, ModelFields, SolverFields, resolve_loss
+from .depth_transfer import DepthTransfer, depth_transfer
 from .network import ResNet
 from .problem import DeepLimitProblem, DeepLimitSettings
 from .strategy import HessianStrategy, as_strategy
@@ -165,6 +166,7 @@ class DeepLimitResult:
     branches: list[ConvergenceStudy] = field(default_factory=list)
     networks: dict[int, ResNet] = field(default_factory=dict)
     data: Dataset | None = None
+    depth_transfer: DepthTransfer | None = None
 
     def __post_init__(self) -> None:
         # starts given as study.json's entries (plain dicts) are read into records
@@ -443,7 +445,17 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
     # a failed start that is not followed is reported, not fatal (a followed one is a failed first level)
     followed = {starts[i].seed for i in follow}
     studies[0].failed_starts = _failed_starts([s for s in starts if s.seed not in followed])
-    return DeepLimitResult(studies[0], starts, studies[1:], networks, data)
+    transfer = _depth_transfer(config, deep, data, studies[0], networks)
+    return DeepLimitResult(studies[0], starts, studies[1:], networks, data, transfer)
+
+
+def _depth_transfer(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, study: ConvergenceStudy,
+                    networks: dict[int, ResNet]) -> DepthTransfer:
+    """The followed branch's converged networks, each run at every depth of the ladder."""
+    converged = {lv.N for lv in study.levels if lv.success}
+    ok = {N: net for N, net in networks.items() if N in converged}
+    return depth_transfer(ok, list(config.grids), deep.X_data, deep.Y, data.X_test, data.y_test, config.tau1,
+                          config.tau2, config.tau_w, excluded=[N for N in networks if N not in converged])
 
 
 # the keys of a ConvergenceStudy's document that study.json keeps for each other branch
@@ -470,6 +482,8 @@ class StudyRecord(KeyedRecord):
         The :data:`BRANCH_KEYS` of each other followed branch.
     failed : list of str
         Every failed solve, described.
+    depth_transfer : DepthTransfer, optional
+        The followed branch's networks run at every depth of the ladder.
     """
 
     study: dict
@@ -477,25 +491,31 @@ class StudyRecord(KeyedRecord):
     starts: list[StartRecord] = field(default_factory=list)
     branches: list[dict] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    depth_transfer: DepthTransfer | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The flat document: the branch's keys, then success, starts, branches, failed."""
-        return {**self.study, "success": self.success, "starts": [s.to_dict() for s in self.starts],
-                "branches": self.branches, "failed": self.failed}
+        """The flat document: the branch's keys, then success, starts, branches, failed, depth_transfer."""
+        out = {**self.study, "success": self.success, "starts": [s.to_dict() for s in self.starts],
+               "branches": self.branches, "failed": self.failed}
+        if self.depth_transfer is not None:
+            out["depth_transfer"] = self.depth_transfer.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "StudyRecord":
         """The record of a study.json (its other keys are the followed branch's)."""
-        own = ("success", "starts", "branches", "failed")
+        own = ("success", "starts", "branches", "failed", "depth_transfer")
+        transfer = data.get("depth_transfer")  # absent in a study.json written before it existed
         return cls({k: v for k, v in data.items() if k not in own}, data.get("success", False),
                    [StartRecord.from_dict(s) for s in data.get("starts") or []], list(data.get("branches") or []),
-                   list(data.get("failed") or []))
+                   list(data.get("failed") or []), None if transfer is None else DepthTransfer.from_dict(transfer))
 
 
 def study_json(result: DeepLimitResult) -> StudyRecord:
     """The study.json document: the followed branch's fields, plus starts and other branches."""
     branches = [{k: branch[k] for k in BRANCH_KEYS} for branch in (b.to_dict() for b in result.branches)]
-    return StudyRecord(result.study.to_dict(), result.success, list(result.starts), branches, result.failed)
+    return StudyRecord(result.study.to_dict(), result.success, list(result.starts), branches, result.failed,
+                       result.depth_transfer)
 
 
 def load_study(out: str | os.PathLike) -> StudyRecord:

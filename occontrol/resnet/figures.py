@@ -1,5 +1,5 @@
-"""Figures of the deep-limit study: theta(t) for every N, convergence, and the
-decision boundary with sample trajectories."""
+"""Figures of the deep-limit study: theta(t) for every N, convergence, depth
+transfer, and the decision boundary with sample trajectories."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from ..plot import colors, control_overlay, convergence_plot, new_figure, save_figure
+from .depth_transfer import DepthTransfer
 from .network import ResNet
 
-__all__ = ["theta_figure", "boundary_figure", "study_figures"]
+__all__ = ["theta_figure", "depth_transfer_figure", "boundary_figure", "study_figures"]
 
 
 def theta_names(m: int) -> list[str]:
@@ -26,6 +27,31 @@ def theta_figure(networks: dict[int, ResNet], path: str | os.PathLike, title: st
         series.append((f"N={N}", net.nodes, net.theta))
     m = next(iter(networks.values())).width
     control_overlay(series, theta_names(m), path, title or "theta(t) for every N (piecewise constant per layer)")
+
+
+def depth_transfer_figure(transfer: DepthTransfer, path: str | os.PathLike) -> None:
+    """E and test accuracy against the run depth, one line per trained depth (its own depth marked)."""
+    fig = new_figure(figsize=(11, 4.2), layout="constrained")
+    ax0, ax1 = fig.subplots(1, 2)
+    run = np.asarray(transfer.run, dtype=float)
+    for N, E, acc, color in zip(transfer.trained, transfer.objective, transfer.test_accuracy,
+                                colors("viridis", np.linspace(0, 0.85, len(transfer.trained)))):
+        own = transfer.run.index(N) if N in transfer.run else None
+        for ax, values in ((ax0, E), (ax1, acc)):
+            ax.plot(run, values, "o-", color=color, ms=3, lw=1.2, label=f"trained N={N}")
+            if own is not None:
+                ax.plot(run[own], values[own], "s", color=color, ms=8, mfc="none")
+    ax0.set_ylabel("objective E on the training data")
+    ax1.set_ylabel("test accuracy")
+    ax0.set_title("Depth transfer: each trained network run at every depth")
+    ax1.set_title("squares: the depth it was trained at")
+    for ax in (ax0, ax1):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("run depth N (layers)")
+        ax.grid(alpha=0.3)
+    ax0.set_yscale("log")
+    ax0.legend(fontsize=8)
+    save_figure(fig, path)
 
 
 def boundary_figure(net: ResNet, X: np.ndarray, y: np.ndarray, path: str | os.PathLike, n_paths: int = 40) -> None:
@@ -60,7 +86,8 @@ def boundary_figure(net: ResNet, X: np.ndarray, y: np.ndarray, path: str | os.Pa
 
 
 def study_figures(result, out: str | os.PathLike) -> list[Path]:
-    """Write the three figures of a deep-limit run into ``out``; return their paths."""
+    """Write the figures of a deep-limit run into ``out`` (theta, convergence, depth transfer, boundary);
+    return their paths."""
     out = Path(out)
     paths = []
     ok = {N: net for N, net in result.networks.items()
@@ -70,6 +97,10 @@ def study_figures(result, out: str | os.PathLike) -> list[Path]:
         theta_figure(ok, paths[-1])
     paths.append(out / "convergence.png")
     convergence_plot(result.study, paths[-1], title="Distances between consecutive minimisers")
+    transfer = getattr(result, "depth_transfer", None)
+    if transfer is not None and transfer.trained:
+        paths.append(out / "depth_transfer.png")
+        depth_transfer_figure(transfer, paths[-1])
     if ok and result.data is not None:
         finest = ok[max(ok)]
         paths.append(out / "boundary.png")
