@@ -57,9 +57,9 @@ def test_deep_limit_end_to_end(strict_json, tiny):
     assert any(line.startswith("Observed orders") for line in lines)
     assert any(line.startswith("Richardson limit objective") for line in lines)
     assert len([line for line in lines if line.startswith("figure: ")]) == 4
-    # the depth-transfer tables: E and test accuracy, rows trained N, columns run N
+    # the depth-transfer tables: E, loss and test accuracy, rows trained N, columns run N
     transfer = [i for i, line in enumerate(lines) if line.startswith("| trained N \\ run N | 4 | 8 |")]
-    assert len(transfer) == 2 and all(lines[i + 2].startswith("| 4 | ") for i in transfer)
+    assert len(transfer) == 3 and all(lines[i + 2].startswith("| 4 | ") for i in transfer)
     assert "FAILED" not in tiny["stderr"]
 
     doc = strict_json((out / "study.json").read_text())

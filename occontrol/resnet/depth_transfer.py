@@ -37,6 +37,11 @@ class DepthTransfer(KeyedRecord):
         E of the trained network resampled to the run depth: the mean training
         loss plus the study's regulariser (tau1, tau2) and weight decay, on the
         run depth's layers. The diagonal is each level's own objective.
+    loss : list of list of float
+        The mean training loss alone (E without the regulariser). Run deeper,
+        a piecewise-constant theta(t) keeps its jumps while the layer spacing
+        shrinks, so the discrete H1 term tau2 sum |jump|^2 / h grows like the
+        run depth; the loss shows what the forward map alone does.
     test_accuracy : list of list of float
         Accuracy (R^2 for regression) on the held-out data.
     excluded : list of int
@@ -48,15 +53,17 @@ class DepthTransfer(KeyedRecord):
     trained: list[int]
     run: list[int]
     objective: list[list[float]]
+    loss: list[list[float]]
     test_accuracy: list[list[float]]
     excluded: list[int] = field(default_factory=list)
     sampling: str = "theta(t) piecewise constant, sampled at the midpoints of the run depth's layers"
 
     def tables(self) -> str:
-        """Markdown: the objective matrix and the test-accuracy matrix, rows trained N, columns run N."""
+        """Markdown: the objective, loss and test-accuracy matrices, rows trained N, columns run N."""
         head = ["trained N \\ run N", *map(str, self.run)]
         parts = []
         for title, matrix, fmt in (("objective E", self.objective, "{:.6g}"),
+                                   ("training loss (E without the regulariser)", self.loss, "{:.6g}"),
                                    ("test accuracy", self.test_accuracy, "{:.4f}")):
             rows = [[str(N), *(fmt.format(v) for v in row)] for N, row in zip(self.trained, matrix)]
             parts.append(f"Depth transfer, {title} (each trained network run at every depth):\n\n"
@@ -71,7 +78,7 @@ class DepthTransfer(KeyedRecord):
         def matrix(rows: Any) -> list[list[float]]:
             return [[np.nan if v is None else float(v) for v in row] for row in rows]
         return cls([int(n) for n in data["trained"]], [int(n) for n in data["run"]], matrix(data["objective"]),
-                   matrix(data["test_accuracy"]), [int(n) for n in data.get("excluded", [])],
+                   matrix(data["loss"]), matrix(data["test_accuracy"]), [int(n) for n in data.get("excluded", [])],
                    data.get("sampling", cls.sampling))
 
 
@@ -96,9 +103,11 @@ def depth_transfer(networks: Mapping[int, ResNet], run: list[int], X: np.ndarray
         Trained depths left out (failed), recorded as such.
     """
     trained = sorted(networks)
-    objective, accuracy = [], []
+    objective, loss, accuracy = [], [], []
     for N in trained:
         nets = [networks[N].resample(M) for M in run]
-        objective.append([net.objective(X, Y, tau1, tau2, tau_w).objective for net in nets])
+        parts = [net.objective(X, Y, tau1, tau2, tau_w) for net in nets]
+        objective.append([p.objective for p in parts])
+        loss.append([p.loss for p in parts])
         accuracy.append([net.score(X_test, y_test) for net in nets])
-    return DepthTransfer(trained, list(run), objective, accuracy, sorted(excluded or []))
+    return DepthTransfer(trained, list(run), objective, loss, accuracy, sorted(excluded or []))

@@ -30,27 +30,32 @@ def theta_figure(networks: dict[int, ResNet], path: str | os.PathLike, title: st
 
 
 def depth_transfer_figure(transfer: DepthTransfer, path: str | os.PathLike) -> None:
-    """E and test accuracy against the run depth, one line per trained depth (its own depth marked)."""
-    fig = new_figure(figsize=(11, 4.2), layout="constrained")
-    ax0, ax1 = fig.subplots(1, 2)
+    """E, the training loss and the test accuracy against the run depth, one line per trained depth
+    (a square at the depth it was trained at)."""
+    fig = new_figure(figsize=(15, 4.2), layout="constrained")
+    axes = fig.subplots(1, 3)
     run = np.asarray(transfer.run, dtype=float)
-    for N, E, acc, color in zip(transfer.trained, transfer.objective, transfer.test_accuracy,
-                                colors("viridis", np.linspace(0, 0.85, len(transfer.trained)))):
+    panels = ((transfer.objective, "objective E on the training data"),
+              (transfer.loss, "training loss (E without the regulariser)"),
+              (transfer.test_accuracy, "test accuracy"))
+    palette = colors("viridis", np.linspace(0, 0.85, len(transfer.trained)))
+    for i, (N, color) in enumerate(zip(transfer.trained, palette)):
         own = transfer.run.index(N) if N in transfer.run else None
-        for ax, values in ((ax0, E), (ax1, acc)):
+        for ax, (matrix, _) in zip(axes, panels):
+            values = matrix[i]
             ax.plot(run, values, "o-", color=color, ms=3, lw=1.2, label=f"trained N={N}")
             if own is not None:
                 ax.plot(run[own], values[own], "s", color=color, ms=8, mfc="none")
-    ax0.set_ylabel("objective E on the training data")
-    ax1.set_ylabel("test accuracy")
-    ax0.set_title("Depth transfer: each trained network run at every depth")
-    ax1.set_title("squares: the depth it was trained at")
-    for ax in (ax0, ax1):
+    for ax, (_, label) in zip(axes, panels):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("run depth N (layers)")
+        ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    ax0.set_yscale("log")
-    ax0.legend(fontsize=8)
+    axes[0].set_yscale("log")
+    axes[1].set_yscale("log")
+    axes[0].set_title("Depth transfer: each trained network run at every depth")
+    axes[1].set_title("squares: the depth each network was trained at")
+    axes[0].legend(fontsize=8)
     save_figure(fig, path)
 
 

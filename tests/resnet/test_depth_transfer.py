@@ -34,10 +34,14 @@ def tiny(tmp_path_factory):
     return result, out
 
 
-def _nlp_objective(deep: DeepLimitProblem, net: ResNet) -> float:
-    """E of ``net`` as the OCP's discrete objective on its own layers (CasADi, not ResNet.objective)."""
+def _nlp_parts(deep: DeepLimitProblem, net: ResNet) -> tuple[float, float]:
+    """(E, mean loss) of ``net`` from the OCP's discrete objective on its own layers (CasADi, not
+    ResNet.objective): the objective, and the terminal cost less the weight decay."""
     problem = oc.discretize(deep.ocp, oc.ExplicitEuler(shooting="single"), grid=net.N)
-    return problem.objective(problem.initial_point(guess_from_network(deep, net, with_states=False)))
+    w = problem.initial_point(guess_from_network(deep, net, with_states=False))
+    _, parts = problem.evaluate(w)
+    decay = TINY.tau_w * (np.sum(net.W ** 2) + np.sum(net.c ** 2))
+    return problem.objective(w), parts["terminal"] - decay
 
 
 def _by_hand(net: ResNet, theta: np.ndarray) -> ResNet:
@@ -56,6 +60,7 @@ def test_the_diagonal_is_each_levels_own_objective_and_accuracy(tiny, strict_jso
         j = doc["run"].index(N)
         assert doc["objective"][i][j] == pytest.approx(levels[N]["objective"], abs=1e-10)
         assert doc["objective"][i][j] == pytest.approx(levels[N]["nlp_objective"], abs=1e-10)
+        assert doc["loss"][i][j] == pytest.approx(levels[N]["loss"], abs=1e-12)
         assert doc["test_accuracy"][i][j] == levels[N]["test_accuracy"]
 
 
@@ -66,8 +71,8 @@ def test_off_diagonal_entries_are_the_ocp_objective_of_the_carried_weights(tiny)
     n4, n8 = result.networks[4], result.networks[8]
     up = _by_hand(n4, np.repeat(n4.theta, 2, axis=0))  # 4 -> 8: each layer twice
     down = _by_hand(n8, n8.theta[1::2])  # 8 -> 4: new midpoints (2j + 1) T / 8 start old layers 2j + 1
-    assert transfer.objective[0][1] == pytest.approx(_nlp_objective(deep, up), rel=1e-12)
-    assert transfer.objective[1][0] == pytest.approx(_nlp_objective(deep, down), rel=1e-12)
+    assert (transfer.objective[0][1], transfer.loss[0][1]) == pytest.approx(_nlp_parts(deep, up), rel=1e-12)
+    assert (transfer.objective[1][0], transfer.loss[1][0]) == pytest.approx(_nlp_parts(deep, down), rel=1e-12)
     assert transfer.test_accuracy[0][1] == up.score(result.data.X_test, result.data.y_test)
     assert transfer.test_accuracy[1][0] == down.score(result.data.X_test, result.data.y_test)
     # not the trivial answer: running at another depth changes E
@@ -79,7 +84,7 @@ def test_study_json_round_trip_tables_and_figure(tiny):
     assert load_study(out).depth_transfer == result.depth_transfer
     tables = result.depth_transfer.tables()
     assert "| trained N \\ run N | 4 | 8 |" in tables
-    assert tables.count("\n| 4 | ") == 2 and tables.count("\n| 8 | ") == 2  # E and accuracy rows
+    assert tables.count("\n| 4 | ") == 3 and tables.count("\n| 8 | ") == 3  # E, loss and accuracy rows
     paths = study_figures(result, out)
     assert out / "depth_transfer.png" in paths and (out / "depth_transfer.png").stat().st_size > 1000
 
@@ -99,5 +104,5 @@ def test_a_study_json_without_depth_transfer_still_reads(tiny):
     assert StudyRecord.from_dict(doc).depth_transfer is None
     # strict JSON writes a non-finite E as null; it reads back as NaN, not as a number
     back = DepthTransfer.from_dict({"trained": [4], "run": [4, 8], "objective": [[0.1, None]],
-                                    "test_accuracy": [[0.9, 0.8]]})
+                                    "loss": [[0.05, None]], "test_accuracy": [[0.9, 0.8]]})
     assert back.objective[0][0] == 0.1 and np.isnan(back.objective[0][1]) and back.excluded == []
