@@ -11,8 +11,10 @@ import numpy as np
 from ..plot import colors, control_overlay, convergence_plot, new_figure, save_figure
 from .depth_transfer import DepthTransfer
 from .network import ResNet
+from .placement import variation_density
+from .placement_study import PlacementStudy
 
-__all__ = ["theta_figure", "depth_transfer_figure", "boundary_figure", "study_figures"]
+__all__ = ["theta_figure", "depth_transfer_figure", "placement_figure", "boundary_figure", "study_figures"]
 
 
 def theta_names(m: int) -> list[str]:
@@ -59,6 +61,31 @@ def depth_transfer_figure(transfer: DepthTransfer, path: str | os.PathLike) -> N
     save_figure(fig, path)
 
 
+def placement_figure(placement: PlacementStudy, net: ResNet, path: str | os.PathLike) -> None:
+    """Where the adaptive ladder put its layers (ticks at the layer boundaries, one row per N) under
+    theta(t) of ``net`` (the finest uniform network) and its variation density |theta'(t)|."""
+    fig = new_figure(figsize=(9, 7), layout="constrained")
+    ax0, ax1, ax2 = fig.subplots(3, 1, sharex=True, height_ratios=[2, 1, 2])
+    names = theta_names(net.width)
+    for j, color in enumerate(colors("tab10", np.linspace(0, 1, len(names)))):
+        ax0.stairs(net.theta[:, j], net.nodes, baseline=None, color=color, lw=1.0, label=names[j])
+    ax0.set_ylabel("theta(t)")
+    ax0.set_title(f"theta(t) of the uniform N={net.N} network, and where the adaptive ladder put its layers")
+    ax0.legend(fontsize=7, ncol=min(len(names), 6))
+    breaks, density = variation_density(net)
+    ax1.stairs(density, breaks, color="k", lw=1.0)
+    ax1.set_ylabel("|theta'(t)|")
+    levels = placement.adaptive
+    for i, lv in enumerate(levels):
+        ax2.vlines(lv.nodes, i - 0.4, i + 0.4, color="C0" if lv.success else "C3", lw=0.6)
+    ax2.set_yticks(range(len(levels)), [f"N={lv.N}" for lv in levels])
+    ax2.set_xlabel("t")
+    ax2.set_ylabel("adaptive layers")
+    for ax in (ax0, ax1, ax2):
+        ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
 def boundary_figure(net: ResNet, X: np.ndarray, y: np.ndarray, path: str | os.PathLike, n_paths: int = 40) -> None:
     """Decision regions in the input plane and trajectories of some samples (d = 2 only)."""
     if X.shape[1] != 2:
@@ -91,7 +118,8 @@ def boundary_figure(net: ResNet, X: np.ndarray, y: np.ndarray, path: str | os.Pa
 
 
 def study_figures(result, out: str | os.PathLike) -> list[Path]:
-    """Write the figures of a deep-limit run into ``out`` (theta, convergence, depth transfer, boundary);
+    """Write the figures of a deep-limit run into ``out`` (theta, convergence, depth transfer, the adaptive
+    placement when run, boundary);
     return their paths."""
     out = Path(out)
     paths = []
@@ -106,6 +134,10 @@ def study_figures(result, out: str | os.PathLike) -> list[Path]:
     if transfer is not None and transfer.trained:
         paths.append(out / "depth_transfer.png")
         depth_transfer_figure(transfer, paths[-1])
+    placement = getattr(result, "placement", None)
+    if placement is not None and placement.adaptive and ok:
+        paths.append(out / "placement.png")
+        placement_figure(placement, ok[max(ok)], paths[-1])
     if ok and result.data is not None:
         finest = ok[max(ok)]
         paths.append(out / "boundary.png")
