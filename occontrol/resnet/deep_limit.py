@@ -403,6 +403,10 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
             say("-- adaptive layer placement (same N, layers placed by the previous level's theta(t))")
             result.placement = adaptive_ladder(list(config.grids), deep, data, result.study, result.networks,
                                                config.transcription_object(), solver, hess_lag, progress=say)
+            if folder is not None:  # the first level is the uniform one, already written
+                for N, net in result.placement.networks.items():
+                    if N != config.grids[0]:
+                        write_npz(folder / f"weights_adaptive_N{N}.npz", **net.to_arrays())
     except StoreMismatch as exc:  # a stored solve that belongs to another study
         raise SettingsMismatch(f"out: {folder} holds solves made with other settings; choose another --out "
                                f"or remove the folder ({exc})") from exc

@@ -76,9 +76,12 @@ class PlacementStudy(KeyedRecord):
     adaptive: list[PlacementLevel]
     indicator: str = ("equidistribution of int |theta'(t)| dt + floor * V / T over the layers, measured on the "
                       "previous adaptive level (occontrol.resnet.placement)")
+    # the adaptive levels' networks (in memory only; the study writes them as weights_adaptive_N*.npz)
+    networks: dict[int, ResNet] = field(default_factory=dict, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         out = super().as_dict()
+        del out["networks"]
         out["uniform"] = [lv.as_dict() for lv in self.uniform]
         out["adaptive"] = [lv.as_dict() for lv in self.adaptive]
         return out
@@ -134,16 +137,17 @@ def adaptive_ladder(grids: list[int], deep: DeepLimitProblem, data: Dataset, stu
     uniform = [_level(networks[lv.N], lv.objective, lv.status, lv.success, lv.iterations, limit, deep, data)
                for lv in study.levels if lv.N in networks]
     adaptive: list[PlacementLevel] = []
+    nets: dict[int, ResNet] = {}
     first = next((lv for lv in uniform if lv.N == grids[0]), None)
     if first is not None and first.success:
         adaptive.append(first)
-        net = networks[grids[0]]
+        net = nets[grids[0]] = networks[grids[0]]
         for N in grids[1:]:
             grid = variation_equidistributed_grid(net, N, floor)
             start = net.resample(grid)
             sol = solve(deep.ocp, transcription, grid=grid, guess=guess_from_network(deep, start), solver=solver,
                         hess_lag=hess_lag)
-            net = network_from_solution(deep, sol, scheme=scheme)
+            net = nets[N] = network_from_solution(deep, sol, scheme=scheme)
             adaptive.append(_level(net, sol.objective, sol.status, sol.success, sol.iterations, limit, deep, data))
             lv = adaptive[-1]
             say(f"adaptive N={N:<4d} {'ok' if sol.success else 'FAILED':<6s} {sol.status:<28s} objective "
@@ -151,7 +155,7 @@ def adaptive_ladder(grids: list[int], deep: DeepLimitProblem, data: Dataset, stu
                 f"test_accuracy {lv.test_accuracy:.4g}")
             if not sol.success:
                 break
-    return PlacementStudy(limit, study.limit_note(), float(floor), uniform, adaptive)
+    return PlacementStudy(limit, study.limit_note(), float(floor), uniform, adaptive, networks=nets)
 
 
 def placement_nodes(placement: PlacementStudy) -> dict[int, np.ndarray]:
