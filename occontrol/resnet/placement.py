@@ -7,7 +7,7 @@ layers are placed so that every layer carries an equal share of
 
 measured on the previous level's network: theta'(t) is the slope of the
 piecewise-linear interpolant through the layer midpoints (the H1 view of
-DESIGN.md, continued linearly over the half layers at both ends), |.| the
+the regulariser, continued linearly over the half layers at both ends), |.| the
 Euclidean norm over the components of theta. The floor keeps layers where
 theta(t) is flat (with ``floor`` = 1 the flat part and the variation carry
 half of the layers each).
