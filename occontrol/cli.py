@@ -218,6 +218,9 @@ def _deep_limit_parser(sub) -> None:
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--verbose", action="store_true",
                    help="print IPOPT's progress (its iteration table, print level 5) for every solve")
+    p.add_argument("--placement", choices=("uniform", "adaptive"), default="uniform",
+                   help="'adaptive': also run the ladder with the same N, each level's layers placed by the "
+                        "variation of the previous level's theta(t), and compare (default %(default)s)")
     p.set_defaults(run=_run_deep_limit)
 
 
@@ -260,11 +263,14 @@ def _with_settings(make: Callable[[argparse.Namespace], Any]) -> Callable[..., C
 def _run_deep_limit(args: argparse.Namespace, config: Any, out: Path) -> int:
     from .resnet.deep_limit import run_deep_limit
     from .resnet.figures import study_figures
+    if args.placement == "adaptive" and config.transcription == "collocation":
+        return _fail(args, ValueError("--placement: 'adaptive' needs an explicit scheme (the network's layer map), "
+                                      "got --transcription collocation"))
     print(f"occontrol deep-limit: {config.dataset}, {_loss_line(args, config.loss)}, N = {list(config.grids)}, "
           f"{config.transcription}, {config.strategy}; results in {out}", flush=True)
     try:
         result = run_deep_limit(config, out, progress=lambda line: print(line, flush=True),
-                                print_level=VERBOSE_PRINT_LEVEL if args.verbose else 0)
+                                print_level=VERBOSE_PRINT_LEVEL if args.verbose else 0, placement=args.placement)
     except _usage_errors() as exc:
         return _fail(args, exc)
     print()
@@ -272,6 +278,10 @@ def _run_deep_limit(args: argparse.Namespace, config: Any, out: Path) -> int:
     for branch in result.branches:
         print(f"\n{branch.label}: limit objective {branch.limit_objective()}")
         print(branch.table())
+    if result.depth_transfer is not None:
+        print("\n" + result.depth_transfer.tables())
+    if result.placement is not None:
+        print("\n" + result.placement.table())
     if not args.no_figures:
         for path in study_figures(result, out):
             print(f"figure: {path}")

@@ -32,9 +32,9 @@ def test_deep_limit_end_to_end(strict_json, tiny):
     out, stdout = tiny["out"], tiny["stdout"]
     assert tiny["code"] == 0, tiny["stderr"]
     for name in ("study.json", "data.npz", "weights_N4.npz", "weights_N8.npz", "theta.png", "convergence.png",
-                 "boundary.png"):
+                 "depth_transfer.png", "boundary.png"):
         assert (out / name).is_file(), name
-    for name in ("theta.png", "convergence.png", "boundary.png"):
+    for name in ("theta.png", "convergence.png", "depth_transfer.png", "boundary.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert not (out / "weights_N16.npz").exists()
 
@@ -47,12 +47,19 @@ def test_deep_limit_end_to_end(strict_json, tiny):
     # then the table
     header = next(i for i, line in enumerate(lines) if line.startswith("| N | status | objective"))
     assert header > lines.index(level_lines[-1])
-    rows = [line for line in lines[header + 2:] if line.startswith("| ")]
+    rows = []  # the table's rows: the lines up to the first that is not one (the depth-transfer tables follow)
+    for line in lines[header + 2:]:
+        if not line.startswith("| "):
+            break
+        rows.append(line)
     assert [r.split("|")[1].strip() for r in rows] == ["4", "8"]
     assert all("FAILED" not in r for r in rows)
     assert any(line.startswith("Observed orders") for line in lines)
     assert any(line.startswith("Richardson limit objective") for line in lines)
-    assert len([line for line in lines if line.startswith("figure: ")]) == 3
+    assert len([line for line in lines if line.startswith("figure: ")]) == 4
+    # the depth-transfer tables: E, loss and test accuracy, rows trained N, columns run N
+    transfer = [i for i, line in enumerate(lines) if line.startswith("| trained N \\ run N | 4 | 8 |")]
+    assert len(transfer) == 3 and all(lines[i + 2].startswith("| 4 | ") for i in transfer)
     assert "FAILED" not in tiny["stderr"]
 
     doc = strict_json((out / "study.json").read_text())

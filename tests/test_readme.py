@@ -1,9 +1,9 @@
 """README.md's Python code runs, and prints what its comments say.
 
-The ```python blocks are executed in order in one namespace (the README reads as one session), in a
-temporary folder. A ``print(...)  # -> expected`` line is checked against its comment (up to a ": "
-that starts an explanation): words equal, numbers to the digits shown. The one block that needs a SLURM
-cluster (dask-jobqueue) is compiled only.
+Each ```python block is executed in a temporary folder, after the README's first block (the first
+OCP, which the later blocks build on or vary). A ``print(...)  # -> expected`` line is checked against
+its comment (up to a ": " that starts an explanation): words equal, numbers to the digits shown. The
+one block that needs a SLURM cluster (dask-jobqueue) is compiled only.
 """
 
 from __future__ import annotations
@@ -84,21 +84,15 @@ def _run(block: str, number: int, namespace: dict) -> None:
             f"block {number}: no printed line matches '# -> {want}'; printed:\n{out.getvalue()}"
 
 
-def _standalone(block: str) -> bool:
-    """A block that sets up everything it uses (the ResNet one), so later blocks need not run it first."""
-    return "multistart(" in block
-
-
 BLOCKS = python_blocks(README.read_text())
 
 
 @pytest.mark.parametrize("number", range(1, len(BLOCKS) + 1))
 def test_readme_python_block_runs(number: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Block ``number``, after the earlier blocks it may build on (as a reader runs them, in order)."""
+    """Block ``number``, after the first block (the first OCP, which the later blocks build on or vary)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict = {"__name__": "__readme__"}
-    for earlier, block in enumerate(BLOCKS[:number - 1], 1):
-        if not _standalone(block):
-            _run(block, earlier, namespace)
+    if number > 1:
+        _run(BLOCKS[0], 1, namespace)
     _run(BLOCKS[number - 1], number, namespace)

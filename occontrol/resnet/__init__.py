@@ -17,7 +17,8 @@ _EXPORTS = {"ACTIVATIONS": "activations", "Activation": "activations", "LOSSES":
             "GaussNewton": "strategy", "DeepLimitProblem": "problem", "DeepLimitSettings": "problem",
             "ODEResNetClassifier": "estimator", "ODEResNetRegressor": "estimator", "compare": "comparison",
             "CompareConfig": "comparison", "CompareResult": "comparison", "sweep_deep_limit": "sweep",
-            "load_weights": "deep_limit",
+            "load_weights": "deep_limit", "DepthTransfer": "depth_transfer",
+            "variation_equidistributed_grid": "placement", "PlacementStudy": "placement_study",
             **{name: "train" for name in ("STRATEGIES", "FailedFitWarning", "FitResult", "UnboundedClassifierWarning",
                                           "guess_from_network", "multistart", "network_from_solution",
                                           "random_network", "solve_layers")}}
@@ -36,9 +37,12 @@ if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers, IDEs and
     from .activations import ACTIVATIONS, Activation  # noqa: F401
     from .comparison import CompareConfig, CompareResult, compare  # noqa: F401
     from .deep_limit import load_weights  # noqa: F401
+    from .depth_transfer import DepthTransfer  # noqa: F401
     from .estimator import ODEResNetClassifier, ODEResNetRegressor  # noqa: F401
     from .losses import LOSSES, Loss  # noqa: F401
     from .network import ResNet  # noqa: F401
+    from .placement import variation_equidistributed_grid  # noqa: F401
+    from .placement_study import PlacementStudy  # noqa: F401
     from .problem import DeepLimitProblem, DeepLimitSettings  # noqa: F401
     from .strategy import ExactHessian, GaussNewton, HessianStrategy  # noqa: F401
     from .sweep import sweep_deep_limit  # noqa: F401

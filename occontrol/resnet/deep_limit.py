@@ -39,7 +39,9 @@ from ..solver import Ipopt, discretize, solve
 from ..transcription.discrete import Transcription
 from ..transcription.registry import SCHEME_NAMES
 from .config import BRANCHES, DeepLimitFields, ModelFields, SolverFields, resolve_loss
+from .depth_transfer import DepthTransfer, depth_transfer
 from .network import ResNet
+from .placement_study import PLACEMENTS, PlacementStudy, adaptive_ladder
 from .problem import DeepLimitProblem, DeepLimitSettings
 from .strategy import HessianStrategy, as_strategy
 from .train import (check_classifier_growth, guess_from_network, network_from_solution, random_network,
@@ -165,6 +167,8 @@ class DeepLimitResult:
     branches: list[ConvergenceStudy] = field(default_factory=list)
     networks: dict[int, ResNet] = field(default_factory=dict)
     data: Dataset | None = None
+    depth_transfer: DepthTransfer | None = None
+    placement: PlacementStudy | None = None
 
     def __post_init__(self) -> None:
         # starts given as study.json's entries (plain dicts) are read into records
@@ -344,7 +348,8 @@ def _check_readable(out: Path) -> None:
 
 
 def run_deep_limit(config: DeepLimitConfig | None = None, out: str | os.PathLike | None = None,
-                   progress: Callable[[str], None] | None = None, print_level: int = 0) -> DeepLimitResult:
+                   progress: Callable[[str], None] | None = None, print_level: int = 0,
+                   placement: str = "uniform") -> DeepLimitResult:
     """Run the study; with ``out``, write study.json, data.npz, weights_N*.npz and the level store.
 
     Returns the result; failed solves are listed in ``result.failed`` (never
@@ -356,16 +361,27 @@ def run_deep_limit(config: DeepLimitConfig | None = None, out: str | os.PathLike
 
     ``print_level`` is IPOPT's (0 to 12; 5 prints its iteration table): not a
     setting of the study, since it changes no answer.
+
+    ``placement`` 'adaptive' runs a second ladder with the same numbers of
+    layers placed by the variation of the previous level's theta(t)
+    (:mod:`occontrol.resnet.placement_study`; explicit schemes only), reported
+    beside the uniform one in ``result.placement`` and study.json's
+    ``placement``. Its solves are not stored: a rerun solves them again.
     """
+    as_choice(placement, "placement", PLACEMENTS)
+    if placement == "adaptive" and (config or DeepLimitConfig()).transcription == "collocation":
+        raise ValueError("placement: 'adaptive' needs an explicit scheme (the network's layer map); "
+                         "got transcription 'collocation'")
     if out is None:
-        return _run_deep_limit(config, None, progress, print_level)
+        return _run_deep_limit(config, None, progress, print_level, placement)
     with folder_lock(out):
         _check_readable(Path(out))
-        return _run_deep_limit(config, out, progress, print_level)
+        return _run_deep_limit(config, out, progress, print_level, placement)
 
 
 def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | None,
-                    progress: Callable[[str], None] | None, print_level: int) -> DeepLimitResult:
+                    progress: Callable[[str], None] | None, print_level: int,
+                    placement: str = "uniform") -> DeepLimitResult:
     config = DeepLimitConfig() if config is None else config
     say = progress or (lambda line: None)
     data = load_dataset(config.dataset, n=config.n, noise=config.noise, seed=config.seed)
@@ -383,6 +399,14 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
             write_npz(folder / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test,
                       y_test=data.y_test)
         result = _run(config, deep, data, record, folder, solver, hess_lag, say)
+        if placement == "adaptive":
+            say("-- adaptive layer placement (same N, layers placed by the previous level's theta(t))")
+            result.placement = adaptive_ladder(list(config.grids), deep, data, result.study, result.networks,
+                                               config.transcription_object(), solver, hess_lag, progress=say)
+            if folder is not None:  # the first level is the uniform one, already written
+                for N, net in result.placement.networks.items():
+                    if N != config.grids[0]:
+                        write_npz(folder / f"weights_adaptive_N{N}.npz", **net.to_arrays())
     except StoreMismatch as exc:  # a stored solve that belongs to another study
         raise SettingsMismatch(f"out: {folder} holds solves made with other settings; choose another --out "
                                f"or remove the folder ({exc})") from exc
@@ -443,7 +467,17 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
     # a failed start that is not followed is reported, not fatal (a followed one is a failed first level)
     followed = {starts[i].seed for i in follow}
     studies[0].failed_starts = _failed_starts([s for s in starts if s.seed not in followed])
-    return DeepLimitResult(studies[0], starts, studies[1:], networks, data)
+    transfer = _depth_transfer(config, deep, data, studies[0], networks)
+    return DeepLimitResult(studies[0], starts, studies[1:], networks, data, transfer)
+
+
+def _depth_transfer(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, study: ConvergenceStudy,
+                    networks: dict[int, ResNet]) -> DepthTransfer:
+    """The followed branch's converged networks, each run at every depth of the ladder."""
+    converged = {lv.N for lv in study.levels if lv.success}
+    ok = {N: net for N, net in networks.items() if N in converged}
+    return depth_transfer(ok, list(config.grids), deep.X_data, deep.Y, data.X_test, data.y_test, config.tau1,
+                          config.tau2, config.tau_w, excluded=[N for N in networks if N not in converged])
 
 
 # the keys of a ConvergenceStudy's document that study.json keeps for each other branch
@@ -470,6 +504,10 @@ class StudyRecord(KeyedRecord):
         The :data:`BRANCH_KEYS` of each other followed branch.
     failed : list of str
         Every failed solve, described.
+    depth_transfer : DepthTransfer, optional
+        The followed branch's networks run at every depth of the ladder.
+    placement : PlacementStudy, optional
+        Uniform and adaptive layer placement side by side (``placement='adaptive'``).
     """
 
     study: dict
@@ -477,25 +515,37 @@ class StudyRecord(KeyedRecord):
     starts: list[StartRecord] = field(default_factory=list)
     branches: list[dict] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    depth_transfer: DepthTransfer | None = None
+    placement: PlacementStudy | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The flat document: the branch's keys, then success, starts, branches, failed."""
-        return {**self.study, "success": self.success, "starts": [s.to_dict() for s in self.starts],
-                "branches": self.branches, "failed": self.failed}
+        """The flat document: the branch's keys, then success, starts, branches, failed, depth_transfer
+        and placement (when run)."""
+        out = {**self.study, "success": self.success, "starts": [s.to_dict() for s in self.starts],
+               "branches": self.branches, "failed": self.failed}
+        if self.depth_transfer is not None:
+            out["depth_transfer"] = self.depth_transfer.to_dict()
+        if self.placement is not None:
+            out["placement"] = self.placement.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "StudyRecord":
         """The record of a study.json (its other keys are the followed branch's)."""
-        own = ("success", "starts", "branches", "failed")
+        own = ("success", "starts", "branches", "failed", "depth_transfer", "placement")
+        transfer = data.get("depth_transfer")  # absent in a study.json written before it existed
+        placement = data.get("placement")  # present when the adaptive placement was run
         return cls({k: v for k, v in data.items() if k not in own}, data.get("success", False),
                    [StartRecord.from_dict(s) for s in data.get("starts") or []], list(data.get("branches") or []),
-                   list(data.get("failed") or []))
+                   list(data.get("failed") or []), None if transfer is None else DepthTransfer.from_dict(transfer),
+                   None if placement is None else PlacementStudy.from_dict(placement))
 
 
 def study_json(result: DeepLimitResult) -> StudyRecord:
     """The study.json document: the followed branch's fields, plus starts and other branches."""
     branches = [{k: branch[k] for k in BRANCH_KEYS} for branch in (b.to_dict() for b in result.branches)]
-    return StudyRecord(result.study.to_dict(), result.success, list(result.starts), branches, result.failed)
+    return StudyRecord(result.study.to_dict(), result.success, list(result.starts), branches, result.failed,
+                       result.depth_transfer, result.placement)
 
 
 def load_study(out: str | os.PathLike) -> StudyRecord:

@@ -1,5 +1,5 @@
-"""Figures of the deep-limit study: theta(t) for every N, convergence, and the
-decision boundary with sample trajectories."""
+"""Figures of the deep-limit study: theta(t) for every N, convergence, depth
+transfer, and the decision boundary with sample trajectories."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from ..plot import colors, control_overlay, convergence_plot, new_figure, save_figure
+from .depth_transfer import DepthTransfer
 from .network import ResNet
+from .placement import variation_density
+from .placement_study import PlacementStudy
 
-__all__ = ["theta_figure", "boundary_figure", "study_figures"]
+__all__ = ["theta_figure", "depth_transfer_figure", "placement_figure", "boundary_figure", "study_figures"]
 
 
 def theta_names(m: int) -> list[str]:
@@ -23,10 +26,64 @@ def theta_figure(networks: dict[int, ResNet], path: str | os.PathLike, title: st
     series = []
     for N in sorted(networks):
         net = networks[N]
-        nodes = np.arange(N + 1) * net.h
-        series.append((f"N={N}", nodes, net.theta))
+        series.append((f"N={N}", net.nodes, net.theta))
     m = next(iter(networks.values())).width
     control_overlay(series, theta_names(m), path, title or "theta(t) for every N (piecewise constant per layer)")
+
+
+def depth_transfer_figure(transfer: DepthTransfer, path: str | os.PathLike) -> None:
+    """E, the training loss and the test accuracy against the run depth, one line per trained depth
+    (a square at the depth it was trained at)."""
+    fig = new_figure(figsize=(15, 4.2), layout="constrained")
+    axes = fig.subplots(1, 3)
+    run = np.asarray(transfer.run, dtype=float)
+    panels = ((transfer.objective, "objective E on the training data"),
+              (transfer.loss, "training loss (E without the regulariser)"),
+              (transfer.test_accuracy, "test accuracy"))
+    palette = colors("viridis", np.linspace(0, 0.85, len(transfer.trained)))
+    for i, (N, color) in enumerate(zip(transfer.trained, palette)):
+        own = transfer.run.index(N) if N in transfer.run else None
+        for ax, (matrix, _) in zip(axes, panels):
+            values = matrix[i]
+            ax.plot(run, values, "o-", color=color, ms=3, lw=1.2, label=f"trained N={N}")
+            if own is not None:
+                ax.plot(run[own], values[own], "s", color=color, ms=8, mfc="none")
+    for ax, (_, label) in zip(axes, panels):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("run depth N (layers)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_yscale("log")
+    axes[1].set_yscale("log")
+    axes[0].set_title("Depth transfer: each trained network run at every depth")
+    axes[1].set_title("squares: the depth each network was trained at")
+    axes[0].legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def placement_figure(placement: PlacementStudy, net: ResNet, path: str | os.PathLike) -> None:
+    """Where the adaptive ladder put its layers (ticks at the layer boundaries, one row per N) under
+    theta(t) of ``net`` (the finest uniform network) and its variation density |theta'(t)|."""
+    fig = new_figure(figsize=(9, 7), layout="constrained")
+    ax0, ax1, ax2 = fig.subplots(3, 1, sharex=True, height_ratios=[2, 1, 2])
+    names = theta_names(net.width)
+    for j, color in enumerate(colors("tab10", np.linspace(0, 1, len(names)))):
+        ax0.stairs(net.theta[:, j], net.nodes, baseline=None, color=color, lw=1.0, label=names[j])
+    ax0.set_ylabel("theta(t)")
+    ax0.set_title(f"theta(t) of the uniform N={net.N} network, and where the adaptive ladder put its layers")
+    ax0.legend(fontsize=7, ncol=min(len(names), 6))
+    breaks, density = variation_density(net)
+    ax1.stairs(density, breaks, color="k", lw=1.0)
+    ax1.set_ylabel("|theta'(t)|")
+    levels = placement.adaptive
+    for i, lv in enumerate(levels):
+        ax2.vlines(lv.nodes, i - 0.4, i + 0.4, color="C0" if lv.success else "C3", lw=0.6)
+    ax2.set_yticks(range(len(levels)), [f"N={lv.N}" for lv in levels])
+    ax2.set_xlabel("t")
+    ax2.set_ylabel("adaptive layers")
+    for ax in (ax0, ax1, ax2):
+        ax.grid(alpha=0.3)
+    save_figure(fig, path)
 
 
 def boundary_figure(net: ResNet, X: np.ndarray, y: np.ndarray, path: str | os.PathLike, n_paths: int = 40) -> None:
@@ -61,7 +118,9 @@ def boundary_figure(net: ResNet, X: np.ndarray, y: np.ndarray, path: str | os.Pa
 
 
 def study_figures(result, out: str | os.PathLike) -> list[Path]:
-    """Write the three figures of a deep-limit run into ``out``; return their paths."""
+    """Write the figures of a deep-limit run into ``out`` (theta, convergence, depth transfer, the adaptive
+    placement when run, boundary);
+    return their paths."""
     out = Path(out)
     paths = []
     ok = {N: net for N, net in result.networks.items()
@@ -71,6 +130,14 @@ def study_figures(result, out: str | os.PathLike) -> list[Path]:
         theta_figure(ok, paths[-1])
     paths.append(out / "convergence.png")
     convergence_plot(result.study, paths[-1], title="Distances between consecutive minimisers")
+    transfer = getattr(result, "depth_transfer", None)
+    if transfer is not None and transfer.trained:
+        paths.append(out / "depth_transfer.png")
+        depth_transfer_figure(transfer, paths[-1])
+    placement = getattr(result, "placement", None)
+    if placement is not None and placement.adaptive and ok:
+        paths.append(out / "placement.png")
+        placement_figure(placement, ok[max(ok)], paths[-1])
     if ok and result.data is not None:
         finest = ok[max(ok)]
         paths.append(out / "boundary.png")

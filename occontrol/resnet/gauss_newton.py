@@ -36,6 +36,22 @@ def _sample_step(deep: DeepLimitProblem, tableau, nu: int) -> cs.Function:
     return cs.Function("sample_step", [x, u, h], [x_next])
 
 
+def _regularizer_hessian(deep: DeepLimitProblem, steps: np.ndarray, nv: int, nu: int) -> np.ndarray:
+    """Hessian of the regulariser and weight decay in the compact variables (vec U, W, c)."""
+    st, N = deep.settings, steps.size
+    D = np.diff(np.eye(N), axis=0)
+    if np.all(steps == steps[0]):  # uniform: the same matrix, term for term, as before h_k existed
+        h = float(steps[0])
+        per_component = 2 * st.tau1 * h * np.eye(N) + 2 * st.tau2 / h * D.T @ D
+    else:
+        spacing = (steps[1:] + steps[:-1]) / 2
+        per_component = 2 * st.tau1 * np.diag(steps) + 2 * st.tau2 * D.T @ (D / spacing[:, None])
+    reg = np.zeros((nv, nv))
+    reg[:N * nu, :N * nu] = np.kron(per_component, np.eye(nu))
+    reg[N * nu:, N * nu:] = 2 * st.tau_w * np.eye(nv - N * nu)
+    return reg
+
+
 class GaussNewtonHessian(cs.Callback):
     """(w, p, lam_f, lam_g) -> upper triangle of lam_f * G, dense, in the NLP's variable order."""
 
@@ -55,9 +71,7 @@ class GaussNewtonHessian(cs.Callback):
         if self.order.size != self.nx:
             raise ValueError("strategy: the Gauss-Newton Hessian expects only controls and parameters "
                              "as decision variables")
-        h = float(problem.grid.steps(problem.ocp.t0, problem.ocp.fixed_tf)[0])
-        if not problem.grid.uniform:
-            raise ValueError("grid: the Gauss-Newton Hessian is implemented for uniform grids")
+        steps = problem.grid.steps(problem.ocp.t0, problem.ocp.fixed_tf)  # h_k; exactly T / N when uniform
 
         # Per-sample scores and their Jacobian in the compact variables v.
         v = cs.MX.sym("v", N * nu + K * m + K)
@@ -66,7 +80,7 @@ class GaussNewtonHessian(cs.Callback):
         c = v[N * nu + K * m:]
         x0 = cs.MX.sym("x0", m)
         roll = _sample_step(deep, tr.tableau, nu).mapaccum("rollout", N)
-        xN = roll(x0, U, h)[:, -1]
+        xN = roll(x0, U, cs.DM(steps).T)[:, -1]  # layer k steps by h_k
         s = W @ xN + c
         per_sample = cs.Function("score_jacobian", [x0, v], [s, cs.jacobian(s, v)])
         self._jac = tr.map(per_sample, deep.n)
@@ -81,15 +95,10 @@ class GaussNewtonHessian(cs.Callback):
                                       [cs.hessian(self.loss.casadi(cs.reshape(s1, K, 1), cs.reshape(y1, K, 1)),
                                                   s1)[0]]).map(deep.n)
 
-        # The regulariser and weight decay are quadratic, so their Hessian is constant:
-        # tau1 h sum |theta_k|^2 + tau2 / h sum |theta_{k+1} - theta_k|^2 (uniform grid), on vec(U).
-        st = deep.settings
-        D = np.diff(np.eye(N), axis=0)
-        per_component = 2 * st.tau1 * h * np.eye(N) + 2 * st.tau2 / h * D.T @ D
-        reg = np.zeros((self.nv, self.nv))
-        reg[:N * nu, :N * nu] = np.kron(per_component, np.eye(nu))
-        reg[N * nu:, N * nu:] = 2 * st.tau_w * np.eye(K * m + K)
-        self._reg_hessian = reg
+        # The regulariser and weight decay are quadratic, so their Hessian is constant, on vec(U):
+        # tau1 sum h_k |theta_k|^2 + tau2 sum |theta_{k+1} - theta_k|^2 / ((h_k + h_{k+1}) / 2)
+        # (the H1 difference over the distance of the interval midpoints, OCP.regularize).
+        self._reg_hessian = _regularizer_hessian(deep, steps, self.nv, nu)
         self._n_p = problem.parameters.size
         self._upper = cs.Sparsity.upper(self.nx)
         self._lower_index = np.tril_indices(self.nx)

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.special import expit
 
 from .._checks import as_choice, as_finite_array, as_finite_float, as_positive_int
+from ..grid import Grid, as_grid, interval_midpoints, prolong
 from ..io import write_npz
 from ..records import KeyedRecord
 from ._layers import SCHEMES, rk_layer
@@ -60,8 +61,10 @@ class ResNet:
     b : ndarray, shape (N, m)
     W : ndarray, shape (K, m)
     c : ndarray, shape (K,)
-    h : float
-        Step (layer spacing) T / N.
+    h : float or array_like, shape (N,)
+        Step (layer spacing) T / N of every layer, or one step h_k per layer
+        (a non-uniform grid: layer k is X + h_k sigma(A_k X + b_k), still a
+        residual network). Steps that are all equal make a uniform network.
     activation : str
     lift : ndarray, shape (m, d), optional
         Fixed input map; identity when omitted.
@@ -79,7 +82,7 @@ class ResNet:
         ``success`` False and says FAILED in its repr; both are saved and loaded.
     """
 
-    def __init__(self, A: Any, b: Any, W: Any, c: Any, h: float, activation: str = "tanh",
+    def __init__(self, A: Any, b: Any, W: Any, c: Any, h: Any, activation: str = "tanh",
                  lift: Any = None, loss: str = "logistic", classes: Any = None, scheme: str = "euler",
                  status: str | None = None, success: bool | None = None) -> None:
         self.A = as_finite_array(A, "A")
@@ -91,9 +94,7 @@ class ResNet:
         if self.W.ndim != 2 or self.W.shape[1] != m:
             raise ValueError(f"W: expected shape (K, {m}), got {self.W.shape}")
         self.c = as_finite_array(c, "c", (self.W.shape[0],))
-        self.h = as_finite_float(h, "h")
-        if self.h <= 0:
-            raise ValueError(f"h: expected a positive finite step T / N, got {self.h}")
+        self.steps, self.uniform = _layer_steps(h, N)
         as_choice(activation, "activation", ACTIVATIONS)
         self.activation = activation
         self.lift = np.eye(m) if lift is None else as_finite_array(lift, "lift")
@@ -119,6 +120,25 @@ class ResNet:
         return self.A.shape[1]
 
     @property
+    def h(self) -> float:
+        """The step T / N of a uniform network (a non-uniform one has :attr:`steps` only)."""
+        if not self.uniform:
+            raise ValueError("h: this network has non-uniform steps h_k; read net.steps")
+        return float(self.steps[0])
+
+    @property
+    def nodes(self) -> np.ndarray:
+        """Layer boundaries t_0 = 0 < t_1 < ... < t_N = T, shape (N + 1,)."""
+        if self.uniform:
+            return np.arange(self.N + 1) * self.steps[0]  # k h exactly, as Grid.times
+        return np.concatenate([[0.0], np.cumsum(self.steps)])
+
+    @property
+    def T(self) -> float:
+        """The depth T = sum_k h_k."""
+        return float(self.nodes[-1])
+
+    @property
     def theta(self) -> np.ndarray:
         """theta_k = (vec A_k column-major, b_k) per layer, shape (N, m*m + m)."""
         return np.hstack([self.A.transpose(0, 2, 1).reshape(self.N, -1), self.b])
@@ -128,15 +148,74 @@ class ResNet:
         :func:`occontrol.grid.prolong` (``kind`` 'linear': the interpolant through the
         layer midpoints, continued linearly to the ends; 'constant': piecewise
         constant), (W, c) and everything else unchanged. New weights: no solve status."""
-        from ..grid import prolong
-
         N = as_positive_int(N, "N")
-        T = self.N * self.h
-        theta = prolong(np.linspace(0.0, T, self.N + 1), self.theta, np.linspace(0.0, T, N + 1), kind=kind)
-        m = self.width
+        T = self.T
+        source = np.linspace(0.0, T, self.N + 1) if self.uniform else self.nodes
+        theta = prolong(source, self.theta, np.linspace(0.0, T, N + 1), kind=kind)
+        return self._with_theta(theta, T / N)
+
+    def _with_theta(self, theta: np.ndarray, steps: Any) -> "ResNet":
+        """A network with these per-layer theta rows and steps, the rest as here (no solve status)."""
+        m, N = self.width, theta.shape[0]
         A = theta[:, :m * m].reshape(N, m, m).transpose(0, 2, 1)  # column-major vec -> matrix
-        return ResNet(A, theta[:, m * m:], self.W, self.c, T / N, self.activation, self.lift, self.loss,
+        return ResNet(A, theta[:, m * m:], self.W, self.c, steps, self.activation, self.lift, self.loss,
                       self.classes, self.scheme)
+
+    @property
+    def grid(self) -> Grid:
+        """The layer grid: uniform, or the nodes :attr:`nodes` (normalised on [0, 1] as every Grid)."""
+        return Grid.uniform_grid(self.N) if self.uniform else Grid(self.nodes)
+
+    def theta_at(self, t: Any) -> np.ndarray:
+        """theta(t), the piecewise-constant function of the network: the theta row of the layer containing t.
+
+        Layer k holds on [t_k, t_{k+1}): at an interior node t_k the value is that of
+        the layer starting there (right-continuous), at t = T that of the last layer.
+        A t within 1e-12 T of a node counts as on it, so rounding in the node
+        positions does not decide between two layers.
+
+        Parameters
+        ----------
+        t : float or array_like, shape (n,)
+            Times in [0, T].
+
+        Returns
+        -------
+        ndarray, shape (m*m + m,) for a scalar t, else (n, m*m + m)
+        """
+        times = as_finite_array(t, "t")
+        if times.ndim > 1:
+            raise ValueError(f"t: expected a time or a 1-D array of times, got shape {times.shape}")
+        T = self.T
+        if np.any(times < 0) or np.any(times > T):
+            raise ValueError(f"t: expected times in [0, T] = [0, {T:.6g}], got {times.min():.6g} .. "
+                             f"{times.max():.6g}")
+        nodes = self.nodes
+        k = np.clip(np.searchsorted(nodes, times + 1e-12 * T, side="right") - 1, 0, self.N - 1)
+        return self.theta[k]
+
+    def resample(self, grid: Any) -> "ResNet":
+        """The same theta(t) on other layers: N uniform layers (an int) or the layers of an ``oc.Grid``.
+
+        Each new layer takes theta(t) at its midpoint (:meth:`theta_at`); the depth T,
+        (W, c), the activation, lift, loss and scheme are unchanged. On a grid that
+        refines this one (every old node a new node) the function theta(t) is carried
+        exactly; on a coarser one each new layer takes the value at its midpoint (a
+        sample, not an average). The forward map changes with the layers (Euler with
+        other steps is another map); theta(t) is what is kept. On this network's own
+        grid the weights and steps are returned unchanged. New weights: no solve status.
+
+        Parameters
+        ----------
+        grid : int or Grid
+            N >= 1 uniform layers, or a grid (mapped onto [0, T]).
+        """
+        grid = as_grid(grid)
+        if grid == self.grid:
+            return self._with_theta(self.theta, self.steps[0] if self.uniform else self.steps)
+        T = self.T
+        theta = self.theta_at(interval_midpoints(grid.times(0.0, T)))
+        return self._with_theta(theta, T / grid.N if grid.uniform else grid.steps(0.0, T))
 
     # --------------------------------------------------------------- forward
     def trajectory(self, X: Any) -> np.ndarray:
@@ -147,8 +226,8 @@ class ResNet:
         sigma = ACTIVATIONS[self.activation].numpy
         Z = self.lift @ X.T
         out = [Z]
-        for A, b in zip(self.A, self.b):
-            Z = rk_layer(Z, lambda V, A=A, b=b: sigma(A @ V + b[:, None]), self.h, self.scheme)
+        for A, b, h in zip(self.A, self.b, self.steps):
+            Z = rk_layer(Z, lambda V, A=A, b=b: sigma(A @ V + b[:, None]), float(h), self.scheme)
             out.append(Z)
         return np.stack(out)
 
@@ -194,22 +273,40 @@ class ResNet:
         E_N = (1/n) sum_i loss(W X_i(T) + c, y_i) + tau1 h sum_k |theta_k|^2
         + tau2 / h sum_k |theta_{k+1} - theta_k|^2 + tau_w (|W|^2 + |c|^2), with
         theta_k = (A_k, b_k) the weights of layer k and X_i(T) the final state of sample i:
-        the discrete objective of the deep-limit OCP under explicit Runge-Kutta.
+        the discrete objective of the deep-limit OCP under explicit Runge-Kutta
+        (non-uniform steps: the regulariser of :meth:`regularization`).
 
         Returns :class:`ObjectiveParts` (objective, loss, reg_l2, reg_h1,
         weight_decay; read by attribute, or by key as the dict it was).
         """
         S = self.W @ self.forward(X) + self.c[:, None]
         loss = get_loss(self.loss).numpy(S, np.asarray(Y, dtype=float))
-        theta = self.theta
-        reg_l2 = tau1 * self.h * float(np.sum(theta ** 2))
-        reg_h1 = tau2 / self.h * float(np.sum(np.diff(theta, axis=0) ** 2))
+        reg_l2, reg_h1 = self.regularization(tau1, tau2)
         decay = tau_w * float(np.sum(self.W ** 2) + np.sum(self.c ** 2))
         return ObjectiveParts(loss + reg_l2 + reg_h1 + decay, loss, reg_l2, reg_h1, decay)
 
+    def regularization(self, tau1: float, tau2: float) -> tuple[float, float]:
+        """(tau1 int |theta|^2, tau2 int |theta'|^2) of the per-layer theta, as the OCP discretises them.
+
+        tau1 sum_k h_k |theta_k|^2 and tau2 sum_k |theta_{k+1} - theta_k|^2 / ((h_k + h_{k+1}) / 2):
+        the H1 difference over the distance of the layer midpoints
+        (:meth:`occontrol.OCP.regularize`); on a uniform grid tau1 h sum_k |theta_k|^2
+        and tau2 / h sum_k |theta_{k+1} - theta_k|^2.
+        """
+        theta = self.theta
+        if self.uniform:  # the uniform forms, term for term as before non-uniform steps existed
+            h = float(self.steps[0])
+            return (tau1 * h * float(np.sum(theta ** 2)), tau2 / h * float(np.sum(np.diff(theta, axis=0) ** 2)))
+        spacing = (self.steps[1:] + self.steps[:-1]) / 2
+        return (tau1 * float(np.sum(self.steps * np.sum(theta ** 2, axis=1))),
+                tau2 * float(np.sum(np.sum(np.diff(theta, axis=0) ** 2, axis=1) / spacing)))
+
     # ------------------------------------------------------------------- io
     def to_arrays(self) -> dict:
-        out = {"A": self.A, "b": self.b, "W": self.W, "c": self.c, "h": np.float64(self.h),
+        """The arrays of a weights file: 'steps' always; 'h' the step of a uniform network, else the
+        steps too (so that a reader that knows only a scalar h refuses the file rather than misreading it)."""
+        h = np.float64(self.steps[0]) if self.uniform else self.steps
+        out = {"A": self.A, "b": self.b, "W": self.W, "c": self.c, "h": h, "steps": self.steps,
                "activation": np.str_(self.activation), "lift": self.lift, "loss": np.str_(self.loss),
                "scheme": np.str_(self.scheme)}
         if self.classes is not None:
@@ -242,7 +339,8 @@ class ResNet:
             if missing:
                 raise ValueError(f"ResNet.load: {os.fspath(path)} is not a ResNet file (no {', '.join(missing)})")
             try:
-                return cls(data["A"], data["b"], data["W"], data["c"], float(data["h"]), str(data["activation"]),
+                steps = _file_steps(data)
+                return cls(data["A"], data["b"], data["W"], data["c"], steps, str(data["activation"]),
                            data["lift"], str(data["loss"]), data["classes"] if "classes" in data else None,
                            str(data["scheme"]) if "scheme" in data else "euler",
                            str(data["status"]) if "status" in data else None,
@@ -277,5 +375,38 @@ class ResNet:
     def __repr__(self) -> str:
         solve = "" if self.status is None else f", status={self.status!r}"
         failed = " FAILED" if self.success is False else ""
-        return (f"ResNet(N={self.N}, width={self.width}, K={self.W.shape[0]}, h={self.h:.6g}, "
+        step = f"h={self.h:.6g}" if self.uniform else f"T={self.T:.6g}, non-uniform steps"
+        return (f"ResNet(N={self.N}, width={self.width}, K={self.W.shape[0]}, {step}, "
                 f"activation={self.activation!r}, loss={self.loss!r}, scheme={self.scheme!r}{solve}){failed}")
+
+
+def _layer_steps(h: Any, N: int) -> tuple[np.ndarray, bool]:
+    """(steps, uniform) from a scalar step or N per-layer steps, all positive and finite."""
+    if np.ndim(h) == 0:
+        step = as_finite_float(h.item() if isinstance(h, np.ndarray) else h, "h")
+        if step <= 0:
+            raise ValueError(f"h: expected a positive finite step T / N, got {step}")
+        return np.full(N, step), True
+    steps = as_finite_array(h, "h")
+    if steps.shape != (N,):
+        raise ValueError(f"h: expected a step or {N} per-layer steps (one per layer of A), got shape {steps.shape}")
+    if not np.all(steps > 0):
+        raise ValueError(f"h: expected positive per-layer steps, got minimum {steps.min()}")
+    return steps, bool(np.all(steps == steps[0]))
+
+
+def _file_steps(data: Any) -> Any:
+    """The steps of a weights file: 'steps' (checked against 'h', which must say the same), or
+    the scalar 'h' alone of a file written before per-layer steps existed (uniform)."""
+    h = np.asarray(data["h"])
+    if "steps" not in data:
+        return float(h)
+    steps = np.asarray(data["steps"])
+    if h.ndim == 0:
+        _layer_steps(h, 1)  # a scalar h is checked as such, whatever steps say
+        agree = bool(steps.ndim == 1 and steps.size > 0 and np.all(steps == h))
+    else:
+        agree = bool(h.shape == steps.shape and np.array_equal(h, steps))
+    if not agree:
+        raise ValueError("h: the file's h and steps disagree")
+    return float(h) if h.ndim == 0 else steps

@@ -62,6 +62,9 @@ class TorchResNet(_Module):
     """
 
     def __init__(self, net: "ResNet") -> None:
+        if not net.uniform:
+            raise ValueError("net: the PyTorch export needs a network with uniform steps; "
+                             "resample it first (net.resample(N))")
         super().__init__()
         f64 = torch.float64
         self.A = torch.nn.Parameter(torch.tensor(net.A, dtype=f64))

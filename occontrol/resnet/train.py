@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._checks import as_positive_int
+from ..grid import Grid
 from ..solution import Solution
 from ..solver import CasadiSolver, Ipopt, solve
 from ..transcription.discrete import Transcription
@@ -51,9 +52,8 @@ def network_from_solution(deep: DeepLimitProblem, sol: Solution, scheme: str | N
         The layer map; None for the transcription's own.
     """
     tr = sol.problem.transcription
-    if tr.controls != "constant" or not sol.problem.grid.uniform:
-        raise ValueError("solution: a ResNet needs piecewise-constant controls on a uniform grid, "
-                         f"got {tr!r} on {sol.problem.grid!r}")
+    if tr.controls != "constant":
+        raise ValueError(f"solution: a ResNet needs piecewise-constant controls, got {tr!r}")
     if scheme is None:
         if not (isinstance(tr, ExplicitRungeKutta) and tr.tableau.name in SCHEMES):
             raise ValueError("solution: a ResNet is read from an explicit Euler, Heun or RK4 transcription "
@@ -64,7 +64,8 @@ def network_from_solution(deep: DeepLimitProblem, sol: Solution, scheme: str | N
     b = np.reshape(sol.value(deep.b), (N, m))
     W = np.reshape(np.atleast_1d(sol.value(deep.W)), (K, m), order="F")
     c = np.atleast_1d(sol.value(deep.c)).astype(float)
-    h = float(sol.problem.grid.steps(sol.problem.ocp.t0, sol.tf)[0])
+    steps = sol.problem.grid.steps(sol.problem.ocp.t0, sol.tf)  # per layer; exactly T / N when uniform
+    h = float(steps[0]) if sol.problem.grid.uniform else steps
     return ResNet(A, b, W, c, h, deep.settings.activation, deep.lift, deep.settings.loss, deep.classes,
                   scheme=scheme, status=sol.status, success=sol.success)
 
@@ -168,7 +169,7 @@ def fit_classifier(deep: DeepLimitProblem, features: np.ndarray) -> tuple[np.nda
     return coef, icpt
 
 
-def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None,
+def solve_layers(deep: DeepLimitProblem, N: int | Grid, *, guess: Any = None,
                  strategy: str | HessianStrategy = "gauss-newton", scheme: str = "euler",
                  transcription: Transcription | None = None, solver: Ipopt | CasadiSolver | None = None,
                  warm_start_multipliers: bool = False) -> Solution:
@@ -177,8 +178,9 @@ def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None,
     Parameters
     ----------
     deep : DeepLimitProblem
-    N : int
-        Number of layers (grid intervals).
+    N : int or Grid
+        Number of layers (uniform grid intervals), or the grid of the layers
+        (non-uniform steps h_k: layer k is X + h_k sigma(A_k X + b_k)).
     guess : ResNet, Solution or dict, optional
         Starting point; a ResNet is used with its forward-pass states.
     strategy : HessianStrategy or {'gauss-newton', 'exact'}
@@ -196,7 +198,8 @@ def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None,
     warm_start_multipliers : bool
         With a Solution as ``guess``, start IPOPT from its multipliers too.
     """
-    N = as_positive_int(N, "N")
+    grid: int | Grid = N if isinstance(N, Grid) else as_positive_int(N, "N")
+    N = grid.N if isinstance(grid, Grid) else grid
     chosen = as_strategy(strategy)
     if isinstance(guess, ResNet):
         if guess.N != N:
@@ -207,7 +210,7 @@ def solve_layers(deep: DeepLimitProblem, N: int, *, guess: Any = None,
         transcription = chosen.transcription_for(scheme)
         hess_lag = chosen.hess_lag(deep)
         solver = chosen.ipopt(solver)
-    sol = solve(deep.ocp, transcription, grid=N, guess=guess, solver=solver, hess_lag=hess_lag,
+    sol = solve(deep.ocp, transcription, grid=grid, guess=guess, solver=solver, hess_lag=hess_lag,
                 warm_start_multipliers=warm_start_multipliers)
     check_classifier_growth(deep, sol)
     return sol

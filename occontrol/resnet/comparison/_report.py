@@ -210,7 +210,7 @@ def theta_pair_figure(ipopt: dict, other: dict, label: str, path: str | os.PathL
     for N, color in zip(Ns, colors("viridis", np.linspace(0, 0.85, len(Ns)))):
         for nets, style, who in ((ipopt, "-", "IPOPT"), (other, "--", label)):
             net = nets[N]
-            nodes = np.arange(N + 1) * net.h
+            nodes = net.nodes
             for j in range(len(names)):
                 axes[j // cols, j % cols].stairs(net.theta[:, j], nodes, baseline=None, color=color, ls=style,
                                                  lw=1.2, label=f"{who} N={N}")
