@@ -18,7 +18,8 @@ except _metadata.PackageNotFoundError:  # run from a source tree that was never 
 _EXPORTS = {"OCP": "problem", "FreeTime": "problem", "Grid": "grid", "ConvergenceStudy": "refinement",
             "doubling": "refinement", "refine": "refinement",
             "StartPolicy": "refinement", "Reporter": "refinement", "Solution": "solution", "Ipopt": "solver",
-            "CasadiSolver": "solver", "solve": "solver", "discretize": "solver", "sweep": "sweeps",
+            "CasadiSolver": "solver", "solve": "solver", "discretize": "solver", "compile": "solver",
+            "CompiledProblem": "solver", "sweep": "sweeps",
             "SweepTask": "sweeps", "SweepResult": "sweeps",
             "simulate": "simulation", "Trajectory": "simulation",
             **{name: "datasets" for name in ("DATASETS", "Dataset", "load_dataset")},
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers and IDEs
     from .problem import OCP, FreeTime  # noqa: F401
     from .refinement import ConvergenceStudy, Reporter, StartPolicy, doubling, refine  # noqa: F401
     from .solution import Solution  # noqa: F401
-    from .solver import CasadiSolver, Ipopt, discretize, solve  # noqa: F401
+    from .solver import CasadiSolver, CompiledProblem, Ipopt, compile, discretize, solve  # noqa: F401
     from .datasets import DATASETS, Dataset, load_dataset  # noqa: F401
     from .simulation import Trajectory, simulate  # noqa: F401
     from .sweeps import SweepResult, SweepTask, sweep  # noqa: F401

@@ -31,10 +31,20 @@ def _is_solution(obj: Any) -> bool:
     return hasattr(obj, "at") and hasattr(obj, "problem")
 
 
-def _default(var: Variable) -> np.ndarray:
+def _default(var: Variable, initial: dict[str, np.ndarray]) -> np.ndarray:
     if var.kind == "state" and var.initial is not None:
-        return var.initial
+        return initial[var.name]
     return np.clip(np.zeros(var.shape), var.lower, var.upper)
+
+
+def _initial_states(problem: DiscreteProblem) -> dict[str, np.ndarray]:
+    """The fixed initial states by name, for this problem's parameter values (0 where not fixed)."""
+    model = problem.model
+    values = problem.parameter_values
+    if values is None:  # parameters not given yet: no start from them
+        values = {v.name: np.zeros(v.shape) for v in problem.ocp.parameters}
+    z0 = np.asarray(problem.initial_function(model.pack(values, "parameter")), dtype=float).ravel()
+    return {b.var.name: np.reshape(z0[b.offset:b.stop], b.var.shape, order="F") for b in model.state_blocks}
 
 
 def _series(var: Variable, arr: np.ndarray, times: np.ndarray, piecewise_constant: bool) -> Trajectory:
@@ -142,6 +152,7 @@ def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:
         tf = ocp.fixed_tf
     times = problem.grid.times(ocp.t0, tf)
     control_kind = problem.transcription.controls
+    initial = _initial_states(problem)
 
     def packed(kind: str, at: np.ndarray) -> np.ndarray:
         """Packed values of all variables of a kind at times ``at``: (size, len(at))."""
@@ -149,7 +160,7 @@ def initial_guess(problem: DiscreteProblem, guess: Any = None) -> np.ndarray:
         for var in [v for v in ocp.declarations if v.kind == kind]:
             spec = specs.get(id(var))
             if spec is None:
-                arr = np.broadcast_to(_default(var), (len(at),) + var.shape)
+                arr = np.broadcast_to(_default(var, initial), (len(at),) + var.shape)
             else:
                 arr = _trajectory(var, spec, times, control_kind, ocp.free_time is not None)(at)
             values[var.name] = arr

@@ -1,7 +1,8 @@
 """The continuous optimal-control problem, written in CasADi expressions.
 
 An :class:`OCP` holds states (vectors or matrices), controls, static
-static variables, dynamics, costs, bounds and constraints. It knows nothing of
+variables, parameters (values given per solve), dynamics, costs, bounds and
+constraints. It knows nothing of
 grids or solvers: a transcription turns it into an NLP.
 """
 
@@ -19,6 +20,8 @@ from ._checks import as_bound, as_finite_array, as_finite_float, check_bounds_or
 __all__ = ["OCP", "FreeTime", "Variable", "Constraint", "BoundaryValue"]
 
 _KINDS = ("state", "control", "variable")
+# Kinds an expression may use: the decision symbols and the parameters (values given per solve).
+_EXPR_KINDS = _KINDS + ("parameter",)
 _ENDS = ("t0", "tf")
 
 
@@ -60,14 +63,18 @@ class FreeTime:
 
 @dataclass(eq=False)
 class Variable:
-    """A declared state, control or static variable and everything attached to it."""
+    """A declared state, control, static variable or parameter and everything attached to it.
+
+    ``initial`` (states only) is the fixed x(t0): numbers, or an expression
+    of the parameters (evaluated with the values given at solve time).
+    """
 
     name: str
     kind: str
     symbol: cs.MX
     lower: np.ndarray
     upper: np.ndarray
-    initial: np.ndarray | None = None
+    initial: np.ndarray | cs.MX | None = None
     rhs: cs.MX | None = None
 
     @property
@@ -77,6 +84,11 @@ class Variable:
     @property
     def size(self) -> int:
         return int(self.symbol.numel())
+
+    @property
+    def numeric_initial(self) -> np.ndarray | None:
+        """The fixed initial value when it is numbers (None when free or given by parameters)."""
+        return self.initial if isinstance(self.initial, np.ndarray) else None
 
     @property
     def value_shape(self) -> tuple[int, ...]:
@@ -99,6 +111,8 @@ class Constraint:
     text: str = field(default="")
     static: bool = False  # on static variables (and tf) only: imposed once, not per node
     fixed_at_t0: bool = False  # at t0 a function of fixed data only: checked here, not given to the solver
+    # ... of fixed data that involve parameters: checked for the values of each solve (check_at_t0)
+    checked_per_solve: bool = False
     # Boundary conditions: which rows are functions of fixed data only (checked by OCP.check, not solved).
     fixed_rows: np.ndarray | None = None
 
@@ -135,6 +149,27 @@ def _shape_of(shape: Any, name: str) -> tuple[int, int]:
     return int(shape[0]), int(shape[1])
 
 
+def _numeric_bounds(lower: Any, upper: Any, name: str, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of a declared symbol: numbers only (a parameter bound is a constraint, not a box)."""
+    for value, side in ((lower, "lower"), (upper, "upper")):
+        if isinstance(value, cs.MX) and not value.is_constant():
+            raise TypeError(f"{name} {side}: expected numbers (or None), got the expression {value}; a bound "
+                            f"given by parameters is a constraint: write ocp.subject_to({name}, {side}=...)")
+    lo = as_bound(_constant(lower), f"{name} lower", shape, -np.inf)
+    up = as_bound(_constant(upper), f"{name} upper", shape, np.inf)
+    check_bounds_order(lo, up, f"{name} bounds")
+    return lo, up
+
+
+def _constant(value: Any) -> Any:
+    """A constant CasADi expression as numbers; anything else as it is."""
+    return np.asarray(cs.evalf(value), dtype=float) if isinstance(value, cs.MX) else value
+
+
+def _is_expression(value: Any) -> bool:
+    return isinstance(value, cs.MX) and not value.is_constant()
+
+
 def _nonfinite_constants(expr: cs.MX, allow_inf: bool) -> bool:
     """Whether a numeric constant inside ``expr`` is NaN (or +-inf unless ``allow_inf``)."""
     fn = cs.Function("constants", cs.symvar(expr), [expr])
@@ -156,6 +191,8 @@ def _is_comparison(expr: cs.MX) -> bool:
 def _bound_text(value: Any, unbounded: str) -> str:
     if value is None:
         return unbounded
+    if _is_expression(value):
+        return str(value)
     arr = np.asarray(value, dtype=float)
     return repr(float(arr)) if arr.ndim == 0 else np.array2string(arr, threshold=6)
 
@@ -271,9 +308,7 @@ class OCP:
         rows, cols = _shape_of(shape, f"{kind} {name!r} shape")
         if cols > 1 and kind != "state":
             raise ValueError(f"shape: only states may be matrices, got {kind} {name!r} with shape {(rows, cols)}")
-        lo = as_bound(lower, f"{name} lower", (rows, cols), -np.inf)
-        up = as_bound(upper, f"{name} upper", (rows, cols), np.inf)
-        check_bounds_order(lo, up, f"{name} bounds")
+        lo, up = _numeric_bounds(lower, upper, name, (rows, cols))
         symbol = cs.MX.sym(name, rows, cols)
         var = Variable(name=name, kind=kind, symbol=symbol, lower=lo, upper=up)
         self.declarations.append(var)
@@ -301,6 +336,22 @@ class OCP:
     def variable(self, name: str, shape: int = 1, lower: Any = None, upper: Any = None) -> cs.MX:
         """Declare a free static decision variable (constant in time, chosen by the optimiser)."""
         return self._declare("variable", name, shape, lower, upper)
+
+    def parameter(self, name: str, shape: int = 1) -> cs.MX:
+        """Declare a parameter: a value given at solve time, not chosen by the optimiser.
+
+        A parameter may appear in the dynamics, costs, constraints (also as a
+        bound: ``ocp.subject_to(x, lower=p)``) and the initial value
+        (``ocp.initial(x, p)``); its value is given per solve,
+        ``oc.solve(ocp, grid=N, parameters={p: value})``, and a compiled
+        problem re-solves for new values without building anything.
+        """
+        return self._declare("parameter", name, shape, None, None)
+
+    @property
+    def parameters(self) -> list[Variable]:
+        """The parameters (values given per solve), in declaration order."""
+        return [v for v in self.declarations if v.kind == "parameter"]
 
     def declared(self, symbol: Any, argument: str = "symbol", kinds: tuple[str, ...] = _KINDS) -> Variable:
         """The :class:`Variable` behind a symbol returned by this OCP."""
@@ -356,7 +407,7 @@ class OCP:
             raise TypeError(f"{argument}: expected a CasADi expression of this OCP's states, controls, "
                             f"parameters and t, got {type(expr).__name__}")
         expr = _as_mx(expr, argument)
-        self._check_symbols(expr, argument, _KINDS)
+        self._check_symbols(expr, argument, _EXPR_KINDS)
         return self._substitute_end(expr, end)
 
     def _substitute_end(self, expr: cs.MX, end: str) -> cs.MX:
@@ -397,7 +448,7 @@ class OCP:
                                      "write ocp.at_t0(t) or ocp.at_tf(t)")
                 raise ValueError(f"{argument}: uses the symbol {sym.name()!r}, which is not declared "
                                  "by this OCP (a symbol from another OCP?)")
-            if var.kind != "variable" and var.kind not in plain:
+            if var.kind not in ("variable", "parameter") and var.kind not in plain:
                 raise ValueError(f"{argument}: mixes the {var.kind} {var.name!r} (a value along the path) "
                                  f"with at_t0/at_tf values (taken once); wrap it as ocp.at_t0({var.name}) "
                                  f"or ocp.at_tf({var.name})")
@@ -434,13 +485,29 @@ class OCP:
             rhs = rhs * cs.MX.ones(*var.shape)
         if tuple(rhs.shape) != var.shape:
             raise ValueError(f"dynamics rhs: expected shape {var.shape} for state {var.name!r}, got {rhs.shape}")
-        self._check_symbols(rhs, "dynamics rhs", _KINDS)
+        self._check_symbols(rhs, "dynamics rhs", _EXPR_KINDS)
         var.rhs = rhs
 
     def initial(self, x: cs.MX, value: Any) -> None:
-        """Fix x(t0) to ``value`` (a scalar or an array of x's shape)."""
+        """Fix x(t0) to ``value``: a scalar or an array of x's shape, or an expression of parameters."""
         var = self.declared(x, "initial x", ("state",))
-        var.initial = as_finite_array(value, f"initial value of {var.name!r}", var.shape)
+        argument = f"initial value of {var.name!r}"
+        if isinstance(value, cs.MX) and not value.is_constant():
+            value = _as_mx(value, argument)
+            others = [sym.name() for sym in cs.symvar(value)
+                      if getattr(self._by_hash.get(hash(sym)), "kind", None) != "parameter"]
+            if others:
+                raise TypeError(f"{argument}: expected a number or an array of numbers, or an expression of "
+                                f"this OCP's parameters (ocp.parameter), got an expression of {others}")
+            if value.is_scalar() and var.size > 1:
+                value = value * cs.MX.ones(*var.shape)
+            if tuple(value.shape) != var.shape:
+                raise ValueError(f"{argument}: expected shape {var.shape}, got {value.shape}")
+            var.initial = value
+            return
+        if isinstance(value, cs.MX):
+            value = np.asarray(cs.evalf(value), dtype=float)
+        var.initial = as_finite_array(value, argument, var.shape)
 
     def bounds(self, var_symbol: cs.MX, lower: Any = None, upper: Any = None) -> None:
         """Bounds on a state, a control or a static variable.
@@ -451,16 +518,14 @@ class OCP:
         (per interval or per node); static variable bounds once.
         """
         var = self.declared(var_symbol, "bounds symbol")
-        lo = as_bound(lower, f"{var.name} lower", var.shape, -np.inf)
-        up = as_bound(upper, f"{var.name} upper", var.shape, np.inf)
-        check_bounds_order(lo, up, f"{var.name} bounds")
+        lo, up = _numeric_bounds(lower, upper, var.name, var.shape)
         var.lower, var.upper = lo, up
 
     # ----------------------------------------------------------------- costs
     def minimize_integral(self, expr: Any) -> None:
         """Add the running cost int_{t0}^{tf} expr dt."""
         expr = self._scalar_cost(expr, "minimize_integral expr")
-        self._check_symbols(expr, "minimize_integral expr", _KINDS)
+        self._check_symbols(expr, "minimize_integral expr", _EXPR_KINDS)
         self.running_costs.append(expr)
 
     def minimize_terminal(self, expr: Any) -> None:
@@ -471,7 +536,7 @@ class OCP:
             self._check_boundary(expr, "minimize_terminal expr", plain=("state",))
             self.boundary_costs.append(self._substitute_end(expr, "tf"))
             return
-        self._check_symbols(expr, "minimize_terminal expr", ("state", "variable"), time=False)
+        self._check_symbols(expr, "minimize_terminal expr", ("state", "variable", "parameter"), time=False)
         self.terminal_costs.append(expr)
 
     @staticmethod
@@ -526,9 +591,12 @@ class OCP:
             self._check_boundary(con.expr, argument)
             self.boundary_constraints.append(con)
             return
-        self._check_symbols(con.expr, argument, _KINDS)
+        self._check_symbols(con.expr, argument, _EXPR_KINDS)
         depends = {self._by_hash[hash(s)].kind for s in cs.symvar(con.expr) if hash(s) in self._by_hash}
         free_tf = self.free_time is not None and cs.depends_on(con.expr, self._tf_symbol)
+        if "parameter" in depends and depends <= {"parameter"} and not free_tf:
+            raise ValueError(f"{argument}: {con.text!r} involves no state, control or static variable "
+                             "(only parameters, t and a fixed tf), so the solver could not act on it")
         if (("variable" in depends or free_tf) and not depends & {"state", "control"}
                 and not cs.depends_on(con.expr, self.t)):
             # The same at every node: N + 1 copies would leave IPOPT too few degrees of freedom.
@@ -544,7 +612,7 @@ class OCP:
         """
         argument = "subject_to_terminal constraint"
         con = self._parse(constraint, argument, lower, upper)
-        self._check_symbols(con.expr, argument, ("state", "variable"), time=False)
+        self._check_symbols(con.expr, argument, ("state", "variable", "parameter"), time=False)
         self.terminal_constraints.append(con)
 
     @staticmethod
@@ -583,6 +651,9 @@ class OCP:
                             f"got {expr!r}")
         if _nonfinite_constants(expr, allow_inf=False):
             raise ValueError(f"{argument}: contains NaN or an infinite constant, got {expr}")
+        if _is_expression(lower) or _is_expression(upper):
+            return OCP._bounded_by_expressions(expr, argument, lower, upper)
+        lower, upper = _constant(lower), _constant(upper)
         shape = tuple(expr.shape)
         lo = as_bound(lower, f"{argument} lower", shape, -np.inf).ravel(order="F")
         up = as_bound(upper, f"{argument} upper", shape, np.inf).ravel(order="F")
@@ -592,6 +663,32 @@ class OCP:
                              "constraint would have no effect")
         text = f"{_bound_text(lower, '-inf')} <= {expr} <= {_bound_text(upper, 'inf')}"
         return Constraint(expr=cs.vec(expr), lower=lo, upper=up, text=text)
+
+    @staticmethod
+    def _bounded_by_expressions(expr: cs.MX, argument: str, lower: Any, upper: Any) -> Constraint:
+        """``lower <= expr <= upper`` with a side given by an expression (of parameters): one
+        block of rows ``expr - lower >= 0`` and/or ``expr - upper <= 0`` per given side."""
+        e = cs.vec(expr)
+        n = e.numel()
+        rows, lo, up = [], [], []
+        for value, side, default in ((lower, "lower", -np.inf), (upper, "upper", np.inf)):
+            if value is None:
+                continue
+            name = f"{argument} {side}"
+            if _is_expression(value):
+                bound = cs.vec(_as_mx(value, name, allow_inf=False))
+                if bound.numel() not in (1, n):
+                    raise ValueError(f"{name}: expected a scalar or shape {expr.shape}, got {value.shape}")
+                rows.append(e - bound)  # lower: e - bound in [0, inf]; upper: in [-inf, 0]
+                lo.append(np.zeros(n) if side == "lower" else np.full(n, -np.inf))
+                up.append(np.full(n, np.inf) if side == "lower" else np.zeros(n))
+                continue
+            arr = as_bound(_constant(value), name, tuple(expr.shape), default).ravel(order="F")
+            rows.append(e)
+            lo.append(arr if side == "lower" else np.full(n, -np.inf))
+            up.append(np.full(n, np.inf) if side == "lower" else arr)
+        text = f"{_bound_text(lower, '-inf')} <= {expr} <= {_bound_text(upper, 'inf')}"
+        return Constraint(expr=cs.vertcat(*rows), lower=np.concatenate(lo), upper=np.concatenate(up), text=text)
 
     # ------------------------------------------------------------- checking
     def check(self) -> None:
@@ -603,8 +700,8 @@ class OCP:
         if missing:
             raise ValueError(f"dynamics: no dynamics given for state(s) {', '.join(map(repr, missing))}")
         for var in states:
-            if var.initial is not None:
-                out = (var.initial < var.lower) | (var.initial > var.upper)
+            if var.numeric_initial is not None:
+                out = (var.numeric_initial < var.lower) | (var.numeric_initial > var.upper)
                 if out.any():
                     raise ValueError(f"initial value of {var.name!r} lies outside its bounds")
         for con in self.path_constraints:
@@ -624,8 +721,8 @@ class OCP:
         if self.free_time is None:
             values[hash(self._tf_symbol)] = self._tf_value
         for h, bv in self.boundary_values.items():
-            if bv.end == "t0" and bv.var.initial is not None:
-                values[h] = bv.var.initial
+            if bv.end == "t0" and bv.var.numeric_initial is not None:
+                values[h] = bv.var.numeric_initial
         symbols = cs.symvar(con.expr)
         free = [cs.vec(s) for s in symbols if hash(s) not in values]
         fixed = np.ones(con.lower.size, dtype=bool)
@@ -644,18 +741,67 @@ class OCP:
 
         Only a constraint of fixed initial states, t and a fixed tf is decided
         here; one that involves any decision variable is left to the solver.
+        One whose fixed data involve parameters is decided for the values of
+        each solve (:meth:`check_at_t0`).
         """
+        values = self._fixed_values({})
+        per_solve = {hash(v.symbol) for v in self.parameters}
+        per_solve |= {hash(v.symbol) for v in self.states if isinstance(v.initial, cs.MX)}
+        symbols = [hash(sym) for sym in cs.symvar(con.expr)]
+        con.fixed_at_t0 = all(h in values or h in per_solve for h in symbols)
+        con.checked_per_solve = con.fixed_at_t0 and any(h in per_solve for h in symbols)
+        if con.fixed_at_t0 and not con.checked_per_solve:
+            _refuse_violated(con, values, np.ones(con.lower.size, dtype=bool), f"it at t0={self.t0}")
+
+    def _fixed_values(self, initial: dict[str, np.ndarray]) -> dict[int, Any]:
+        """Values by symbol hash of the fixed data at t0: t, a fixed tf, numeric initial states and
+        ``initial`` (by state name)."""
         values: dict[int, Any] = {hash(self.t): self.t0}
         if self.free_time is None:
             values[hash(self._tf_symbol)] = self._tf_value
         for var in self.states:
-            if var.initial is not None:
-                values[hash(var.symbol)] = var.initial
-        symbols = cs.symvar(con.expr)
-        con.fixed_at_t0 = all(hash(sym) in values for sym in symbols)
-        if not con.fixed_at_t0:
+            if var.numeric_initial is not None:
+                values[hash(var.symbol)] = var.numeric_initial
+            elif var.name in initial:
+                values[hash(var.symbol)] = initial[var.name]
+        return values
+
+    def initial_values(self, parameters: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The initial states given by parameters, by name, for the parameters' ``values`` by name."""
+        symbols = [v.symbol for v in self.parameters]
+        values = [parameters[v.name] for v in self.parameters]
+        return {v.name: np.reshape(np.asarray(cs.Function("initial", symbols, [v.initial])(*values), dtype=float),
+                                   v.shape, order="F")
+                for v in self.states if isinstance(v.initial, cs.MX)}
+
+    def check_values(self, parameters: dict[str, np.ndarray], initial: dict[str, np.ndarray]) -> None:
+        """Refuse parameter values that put the fixed data out of bounds or constraints at t0.
+
+        An initial state given by parameters must lie within its bounds, and a
+        path constraint of fixed data alone at t0 (``x <= p`` with x(t0)
+        fixed), a constant for the solver there, must hold: the checks
+        :meth:`check` makes for numbers, made for the values of one solve.
+
+        Parameters
+        ----------
+        parameters : dict
+            The parameters' values by name.
+        initial : dict
+            The fixed initial states by name (those given by parameters at least).
+        """
+        for var in self.states:
+            value = initial.get(var.name) if isinstance(var.initial, cs.MX) else None
+            if value is not None and ((value < var.lower) | (value > var.upper)).any():
+                raise ValueError(f"parameters: with these values the initial value of {var.name!r} "
+                                 f"({np.asarray(value).ravel().tolist()}) lies outside its bounds")
+        constraints = [c for c in self.path_constraints if c.checked_per_solve]
+        if not constraints:
             return
-        _refuse_violated(con, values, np.ones(con.lower.size, dtype=bool), f"it at t0={self.t0}")
+        values = self._fixed_values(initial)
+        values.update({hash(v.symbol): parameters[v.name] for v in self.parameters})
+        for con in constraints:
+            _refuse_violated(con, values, np.ones(con.lower.size, dtype=bool),
+                             f"it at t0={self.t0} for these parameter values")
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{v.kind} {v.name}{list(v.shape)}" for v in self.declarations)

@@ -22,6 +22,7 @@ import casadi as cs
 import numpy as np
 
 from ._checks import as_choice, as_finite_array, as_finite_float, as_positive_int
+from .parameters import parameter_values
 from .problem import OCP, Variable
 from .solution import Solution
 from .transcription.model import ModelFunctions
@@ -274,11 +275,25 @@ def _no_variable(var: Variable) -> Any:
     raise ValueError(f"variables: no value for the static variable {var.name!r}; give {{{var.name}: value}}")
 
 
-def _fixed_initial(var: Variable) -> Any:
-    if var.initial is None:
-        raise ValueError(f"x0: no initial value for the state {var.name!r} (not fixed by ocp.initial); "
-                         f"give it in x0")
-    return var.initial
+def _fixed_initial(model: ModelFunctions, parameters: dict[str, np.ndarray]) -> Callable[[Variable], Any]:
+    """The default x0 of a state: its fixed initial value (of the parameter values, if given by them)."""
+    z0 = np.asarray(model.initial_function()(model.pack(parameters, "parameter")), dtype=float).ravel()
+    offsets = {b.var.name: slice(b.offset, b.stop) for b in model.state_blocks}
+
+    def default(var: Variable) -> Any:
+        if var.initial is None:
+            raise ValueError(f"x0: no initial value for the state {var.name!r} (not fixed by ocp.initial); "
+                             f"give it in x0")
+        return np.reshape(z0[offsets[var.name]], var.shape, order="F")
+    return default
+
+
+def _parameter_values(ocp: OCP, given: Any, solution: Any) -> dict[str, np.ndarray]:
+    """The parameters' values: given (all of them), else those the Solution was solved with."""
+    if given is not None or solution is None:
+        return parameter_values(ocp, given)
+    return {v.name: np.reshape(np.asarray(solution.value(v.symbol), dtype=float), v.shape, order="F")
+            for v in ocp.parameters}
 
 
 # ------------------------------------------------------------ integration
@@ -307,8 +322,8 @@ def _breaks(t0: float, times: np.ndarray, sources: dict[str, Any]) -> np.ndarray
 
 
 def simulate(ocp: OCP, controls: Any = None, t_grid: Any = None, *, x0: Any = None, variables: Any = None,
-             tf: Any = None, integrator: str = "cvodes", abstol: float = 1e-10, reltol: float = 1e-10,
-             substeps: int = 10, rk_steps: int = 20) -> Trajectory:
+             parameters: Any = None, tf: Any = None, integrator: str = "cvodes", abstol: float = 1e-10,
+             reltol: float = 1e-10, substeps: int = 10, rk_steps: int = 20) -> Trajectory:
     """Integrate the continuous dynamics of ``ocp`` under given controls.
 
     Parameters
@@ -329,6 +344,9 @@ def simulate(ocp: OCP, controls: Any = None, t_grid: Any = None, *, x0: Any = No
     variables : dict or value, optional
         Values of the static decision variables (``ocp.variable``); default
         the Solution's.
+    parameters : dict, optional
+        {parameter symbol or name: value} for every ``ocp.parameter``; default
+        the values the Solution was solved with.
     tf : float, optional
         The final time of a free-time OCP (default the Solution's).
     integrator : {'cvodes', 'idas', 'rk'}
@@ -363,8 +381,10 @@ def simulate(ocp: OCP, controls: Any = None, t_grid: Any = None, *, x0: Any = No
     model = ModelFunctions(ocp)
     sources = _control_sources(ocp, controls, times, solution, substeps)
     params = _values(ocp, model, variables, "variable", "variables", solution, _no_variable)
-    initial = _values(ocp, model, x0, "state", "x0", solution, _fixed_initial)
-    states = _integrate(model, sources, model.pack(params, "variable"), model.pack(initial, "state"),
+    given = _parameter_values(ocp, parameters, solution)
+    initial = _values(ocp, model, x0, "state", "x0", solution, _fixed_initial(model, given))
+    p = np.concatenate([model.pack(params, "variable"), model.pack(given, "parameter")])
+    states = _integrate(model, sources, p, model.pack(initial, "state"),
                         times, final, _segment_integrator(model, plugin, abstol, reltol, rk_steps))
     return Trajectory(model, times, states, sources, params, final)
 

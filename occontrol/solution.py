@@ -129,8 +129,7 @@ class Solution:
         return self.problem.N
 
     def _rows(self, var: Variable):
-        blocks = {"state": self.problem.model.state_blocks, "control": self.problem.model.control_blocks,
-                  "variable": self.problem.model.static_blocks}[var.kind]
+        blocks = self.problem.model.blocks(var.kind)
         block = next(b for b in blocks if b.var is var)
         return slice(block.offset, block.stop)
 
@@ -145,7 +144,8 @@ class Solution:
 
         States: shape (N + 1, *shape) over the nodes. Controls: (N, *shape) over
         the intervals when piecewise constant, (N + 1, *shape) over the nodes
-        when piecewise linear. Parameters: a float, or an array of their shape.
+        when piecewise linear. Static variables and parameters (the values this
+        solve used): a float, or an array of their shape.
         Vector symbols give (.., k), matrix states (.., rows, cols).
 
         An expression (``x[0] + 2 * u``, ``ocp.t * x``, ``ocp.tf``, ...) is
@@ -160,9 +160,9 @@ class Solution:
         ocp = self.problem.ocp
         if isinstance(symbol, cs.MX) and hash(symbol) not in ocp._by_hash:
             return self._expression_value(symbol)
-        var = ocp.declared(symbol, "value symbol")
+        var = ocp.declared(symbol, "value symbol", ("state", "control", "variable", "parameter"))
         rows = self._rows(var)
-        if var.kind == "variable":
+        if var.kind in ("variable", "parameter"):  # both sit in the packed p (statics)
             val = self._shape_series(var, self.nodes.statics[rows, None])[0]
             return float(val) if val.ndim == 0 else val
         packed = self.nodes.states if var.kind == "state" else self.nodes.controls
@@ -182,7 +182,8 @@ class Solution:
                 parts.append((sym, ocp._by_hash[h]))
             else:
                 raise ValueError(f"value symbol: expected a symbol declared by this OCP or an expression of "
-                                 f"its states, controls, static variables, t and tf; {sym.name()!r} is none of them")
+                                 f"its states, controls, static variables, parameters, t and tf; "
+                                 f"{sym.name()!r} is none of them")
         return parts
 
     def _samples(self, part: Variable | str, columns: np.ndarray, nodal: bool) -> np.ndarray:
@@ -194,7 +195,7 @@ class Solution:
             return np.full((1, m), self.tf)
         assert isinstance(part, Variable)
         rows = self._rows(part)
-        if part.kind == "variable":
+        if part.kind in ("variable", "parameter"):
             packed = np.repeat(self.nodes.statics[rows, None], m, axis=1)
         elif part.kind == "state":
             packed = self.nodes.states[rows, :][:, columns]
@@ -232,7 +233,7 @@ class Solution:
         (right-continuous) or piecewise linear. Returns shape (len(t), *shape),
         or one value for a scalar ``t``.
         """
-        var = self.problem.ocp.declared(symbol, "at symbol")
+        var = self.problem.ocp.declared(symbol, "at symbol", ("state", "control", "variable", "parameter"))
         scalar = np.ndim(t) == 0
         times = np.atleast_1d(_as_times(t))
         if np.isnan(times).any():
@@ -245,7 +246,7 @@ class Solution:
             return np.zeros((0,) + var.value_shape)
         k = np.clip(np.searchsorted(self.t, times, side="right") - 1, 0, self.N - 1)
         s = times - self.t[k]
-        if var.kind == "variable":
+        if var.kind in ("variable", "parameter"):
             out = np.broadcast_to(self.value(symbol), (times.size,) + var.value_shape)
         elif var.kind == "control":
             U = self.nodes.controls[self._rows(var), :]
@@ -259,6 +260,17 @@ class Solution:
             z = self.problem.dense_output.states(self.nodes, k, s)
             out = self._shape_series(var, z[self._rows(var), :])
         return out[0] if scalar else np.array(out)
+
+    def shifted(self, steps: int = 1) -> "Solution":
+        """This solution moved forward by ``steps`` grid intervals (last values repeated), the warm
+        start of a receding horizon: ``compiled.solve(parameters=..., guess=sol.shifted())``.
+
+        Static variables and a free tf are kept; multipliers move the same way
+        where the constraints are per interval. Only on a uniform grid. The
+        result is a start point, marked as not solved (see :mod:`occontrol.shift`).
+        """
+        from .shift import shifted  # shift.py builds Solutions
+        return shifted(self, steps)
 
     def simulate(self, integrator: str = "cvodes", **options: Any) -> Any:
         """Re-integrate the continuous dynamics under this solution's controls from its x(t0).
@@ -363,7 +375,9 @@ class Solution:
         grid = Grid.uniform_grid(tau.size - 1) if doc.get("uniform_grid") else Grid(tau)
         if not np.array_equal(grid.tau, tau):
             raise DamagedFile(path, "the saved grid is not one occontrol writes")
-        problem = discretize(ocp, _transcription_of(described, path), grid=grid)
+        # the parameter values the solution was solved with are saved among its values
+        parameters = {v.name: arrays[f"value.{v.name}"] for v in ocp.parameters if f"value.{v.name}" in arrays}
+        problem = discretize(ocp, _transcription_of(described, path), grid=grid, parameters=parameters)
         w = arrays["w"]
         if w.shape != problem.lbx.shape:
             raise ValueError(f"ocp: the saved decision vector has {w.size} entries, the NLP of this OCP "

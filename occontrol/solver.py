@@ -20,13 +20,14 @@ import numpy as np
 from ._checks import as_choice, as_finite_float, as_positive_int
 from .grid import as_grid
 from .guess import initial_guess, warm_multipliers
+from .parameters import parameter_values
 from .problem import OCP
 from .solution import IterationHistory, Solution
 from .start_check import check_initial_point
 from .transcription.discrete import DiscreteProblem, Transcription
 from .transcription.runge_kutta import RK4
 
-__all__ = ["Ipopt", "CasadiSolver", "solve", "discretize"]
+__all__ = ["Ipopt", "CasadiSolver", "CompiledProblem", "compile", "solve", "discretize"]
 
 # IPOPT's linear solvers that CasADi's wheel loads (the HSL ones and pardiso are absent).
 LINEAR_SOLVERS = ("mumps", "spral")
@@ -216,8 +217,21 @@ class CasadiSolver:
 HessLag = cs.Function | Callable[[DiscreteProblem], cs.Function]
 
 
-def discretize(ocp: OCP, transcription: Transcription | None = None, *, grid: Any) -> DiscreteProblem:
-    """Check the problem and arguments, then build the NLP."""
+def discretize(ocp: OCP, transcription: Transcription | None = None, *, grid: Any,
+               parameters: Any = None) -> DiscreteProblem:
+    """Check the problem and arguments, then build the NLP.
+
+    ``parameters`` ({parameter: value}) are checked before anything is built;
+    without them an OCP with parameters gives a problem whose parameter
+    values are unset (see :meth:`DiscreteProblem.with_parameters`).
+    """
+    problem, values = _discretize(ocp, transcription, grid, parameters, require=parameters is not None)
+    return problem if values is None else problem.with_parameters(values)
+
+
+def _discretize(ocp: OCP, transcription: Transcription | None, grid: Any, parameters: Any,
+                require: bool = True) -> tuple[DiscreteProblem, dict[str, np.ndarray] | None]:
+    """The symbolic NLP and the checked parameter values (None when not required and not given)."""
     if not isinstance(ocp, OCP):
         raise TypeError(f"ocp: expected an oc.OCP, got {type(ocp).__name__}")
     transcription = RK4() if transcription is None else transcription
@@ -225,8 +239,11 @@ def discretize(ocp: OCP, transcription: Transcription | None = None, *, grid: An
         raise TypeError(f"transcription: expected a transcription such as oc.RK4() or "
                         f"oc.Collocation(), got {transcription!r}")
     grid = as_grid(grid)
+    values = parameter_values(ocp, parameters) if require or not ocp.parameters else None
     ocp.check()
-    return transcription.discretize(ocp, grid)
+    if values is not None:
+        ocp.check_values(values, ocp.initial_values(values))
+    return transcription.discretize(ocp, grid), values
 
 
 def _hessian_option(problem: DiscreteProblem, hess_lag: HessLag | None) -> dict:
@@ -252,10 +269,158 @@ def _hessian_option(problem: DiscreteProblem, hess_lag: HessLag | None) -> dict:
     return {"hess_lag": triu}
 
 
+def _check_solver_arguments(solver: Any, hess_lag: Any) -> Ipopt | CasadiSolver:
+    solver = Ipopt() if solver is None else solver
+    if not isinstance(solver, (Ipopt, CasadiSolver)):
+        raise TypeError(f"solver: expected oc.Ipopt(...) or oc.CasadiSolver(...), got {solver!r}")
+    if hess_lag is not None and not callable(hess_lag):  # a cs.Function is callable too
+        raise TypeError(f"hess_lag: expected a casadi.Function or a callable of the DiscreteProblem, "
+                        f"got {hess_lag!r}")
+    return solver
+
+
+def _check_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return value
+
+
+class CompiledProblem:
+    """An NLP and its solver instance, built once and solved for many parameter values and guesses.
+
+    Made by :func:`compile`. Each :meth:`solve` maps the guess to a start
+    point, the parameter values to the NLP's parameter vector, calls the
+    solver and reads the Solution: numpy work and calls of prebuilt
+    functions, nothing is built.
+
+    Attributes
+    ----------
+    problem : DiscreteProblem
+        The NLP, its parameter values unset (each solve sets its own).
+    solver : Ipopt or CasadiSolver
+    build_seconds : float
+        Wall time of :func:`compile` (the NLP and the solver instance).
+    """
+
+    def __init__(self, problem: DiscreteProblem, solver: Ipopt | CasadiSolver,
+                 hess_lag: HessLag | None) -> None:
+        self.problem = problem
+        self.solver = solver
+        self.build_seconds = 0.0
+        self._hess_lag = hess_lag
+        self._hessian: dict | None = None
+        self._instances: dict[bool, cs.Function] = {}
+
+    def _instance(self, warm_start: bool) -> cs.Function:
+        """The solver instance with or without IPOPT's multiplier warm start (built on first use:
+        IPOPT fixes ``warm_start_init_point`` when an instance is made)."""
+        instance = self._instances.get(warm_start)
+        if instance is None:
+            if self._hessian is None:
+                self._hessian = _hessian_option(self.problem, self._hess_lag)
+            plugin, options = self.solver.nlpsol(warm_start=warm_start)
+            try:
+                instance = cs.nlpsol("occontrol", plugin, self.problem.nlp, {**options, **self._hessian})
+            except RuntimeError as exc:
+                raise ValueError(f"solver: {plugin} refused the problem or options: "
+                                 f"{str(exc).splitlines()[-1]}") from exc
+            self._instances[warm_start] = instance
+        return instance
+
+    def solve(self, parameters: Any = None, guess: Any = None, multipliers: bool = False) -> Solution:
+        """Solve for ``parameters``, starting from ``guess``.
+
+        Parameters
+        ----------
+        parameters : dict, optional
+            {parameter symbol or name: value}, one for every ``ocp.parameter``.
+        guess : dict or Solution, optional
+            As for :func:`occontrol.solve`; a Solution must come from this
+            problem (same OCP, grid and transcription), e.g. the previous
+            solve or its :meth:`~occontrol.Solution.shifted` form, and is
+            then taken as it is (its decision vector).
+        multipliers : bool
+            Also start from the guess's multipliers (a Solution with them);
+            the first such solve builds the warm-start solver instance.
+
+        Returns
+        -------
+        Solution
+            ``build_seconds`` is the bookkeeping time of this solve (mapping
+            the guess and the parameters), ``solve_seconds`` the solver's.
+        """
+        return self._solve(parameters, guess, multipliers, build_seconds=0.0)
+
+    def _solve(self, parameters: Any, guess: Any, multipliers: bool, build_seconds: float,
+               interpolate: bool = False) -> Solution:
+        """One solve; ``interpolate`` maps a Solution guess through its ``at`` (any grid, as
+        :func:`solve` does) instead of copying its decision vector."""
+        start = time.perf_counter()
+        _check_flag(multipliers, "multipliers")
+        if multipliers and not hasattr(guess, "lam_g"):
+            raise ValueError("multipliers: needs a previous Solution as guess")
+        problem = self.problem.with_parameters(parameter_values(self.problem.ocp, parameters))
+        w0 = initial_guess(problem, guess) if interpolate else self._start(problem, guess)
+        nlp_solver = self._instance(multipliers)
+        check_initial_point(problem, nlp_solver, w0)
+        lam = warm_multipliers(problem, guess) if multipliers else None
+        return run(problem, nlp_solver, w0, solver_name=self.solver.name,
+                   build_seconds=build_seconds + time.perf_counter() - start, multipliers=lam)
+
+    def _start(self, problem: DiscreteProblem, guess: Any) -> np.ndarray:
+        """The start point: a Solution of this very NLP layout is copied, anything else mapped."""
+        if isinstance(guess, Solution):
+            if guess.problem.ocp is not problem.ocp:
+                raise ValueError("guess: expected a Solution of this OCP, got one of another OCP")
+            if not same_layout(guess.problem, problem):
+                raise ValueError("guess: expected a Solution of this compiled problem (same grid and "
+                                 "transcription); oc.solve(..., guess=solution) interpolates across grids")
+            return np.clip(guess.w, problem.lbx, problem.ubx)
+        return initial_guess(problem, guess)
+
+    def __repr__(self) -> str:
+        return (f"CompiledProblem(N={self.problem.N}, transcription={self.problem.transcription.describe()}, "
+                f"solver={self.solver.name})")
+
+
+def same_layout(a: DiscreteProblem, b: DiscreteProblem) -> bool:
+    """Whether two discrete problems have the same decision vector (grid, transcription, sizes)."""
+    return (a.grid == b.grid and a.transcription.describe() == b.transcription.describe()
+            and a.lbx.size == b.lbx.size and a.lbg.size == b.lbg.size)
+
+
+def compile(ocp: OCP, transcription: Transcription | None = None, *, grid: Any,
+            solver: Ipopt | CasadiSolver | None = None, hess_lag: HessLag | None = None,
+            warm_start: bool = False) -> CompiledProblem:
+    """Build the NLP of ``ocp`` and its solver instance once, for many :meth:`CompiledProblem.solve`.
+
+    Parameters
+    ----------
+    ocp, transcription, grid, solver, hess_lag
+        As for :func:`solve`.
+    warm_start : bool
+        Build now the instance that starts from given multipliers (IPOPT's
+        ``warm_start_init_point``, fixed per instance) rather than the cold
+        one; the other is built the first time a solve asks for it.
+
+    Returns
+    -------
+    CompiledProblem
+    """
+    solver = _check_solver_arguments(solver, hess_lag)
+    _check_flag(warm_start, "warm_start")
+    start = time.perf_counter()
+    problem, _ = _discretize(ocp, transcription, grid, None, require=False)
+    compiled = CompiledProblem(problem, solver, hess_lag)
+    compiled._instance(warm_start)
+    compiled.build_seconds = time.perf_counter() - start
+    return compiled
+
+
 def solve(ocp: OCP, transcription: Transcription | None = None, *, grid: Any, guess: Any = None,
           solver: Ipopt | CasadiSolver | None = None, hess_lag: HessLag | None = None,
-          warm_start_multipliers: bool = False) -> Solution:
-    """Transcribe ``ocp`` on ``grid`` and solve the NLP.
+          warm_start_multipliers: bool = False, parameters: Any = None) -> Solution:
+    """Transcribe ``ocp`` on ``grid`` and solve the NLP (:func:`compile`, then one solve).
 
     Parameters
     ----------
@@ -275,6 +440,8 @@ def solve(ocp: OCP, transcription: Transcription | None = None, *, grid: Any, gu
         taking the DiscreteProblem and returning such a function.
     warm_start_multipliers : bool
         With a Solution as guess, also start from its multipliers.
+    parameters : dict, optional
+        {parameter symbol or name: value} for every ``ocp.parameter``.
 
     Returns
     -------
@@ -282,30 +449,16 @@ def solve(ocp: OCP, transcription: Transcription | None = None, *, grid: Any, gu
         Also when the solver fails: then ``success`` is False and ``status``
         holds the solver's reason.
     """
-    solver = Ipopt() if solver is None else solver
-    if not isinstance(solver, (Ipopt, CasadiSolver)):
-        raise TypeError(f"solver: expected oc.Ipopt(...) or oc.CasadiSolver(...), got {solver!r}")
-    if not isinstance(warm_start_multipliers, bool):
-        raise TypeError(f"warm_start_multipliers: expected True or False, got {warm_start_multipliers!r}")
+    solver = _check_solver_arguments(solver, hess_lag)
+    _check_flag(warm_start_multipliers, "warm_start_multipliers")
     if warm_start_multipliers and not hasattr(guess, "lam_g"):
         raise ValueError("warm_start_multipliers: needs a previous Solution as guess")
-    if hess_lag is not None and not callable(hess_lag):  # a cs.Function is callable too
-        raise TypeError(f"hess_lag: expected a casadi.Function or a callable of the DiscreteProblem, "
-                        f"got {hess_lag!r}")
-
     start = time.perf_counter()
-    problem = discretize(ocp, transcription, grid=grid)
-    w0 = initial_guess(problem, guess)
-    plugin, options = solver.nlpsol(warm_start=warm_start_multipliers)
-    options = {**options, **_hessian_option(problem, hess_lag)}
-    try:
-        nlp_solver = cs.nlpsol("occontrol", plugin, problem.nlp, options)
-    except RuntimeError as exc:
-        raise ValueError(f"solver: {plugin} refused the problem or options: {str(exc).splitlines()[-1]}") from exc
-    check_initial_point(problem, nlp_solver, w0)
-    build_seconds = time.perf_counter() - start
-    return run(problem, nlp_solver, w0, solver_name=solver.name, build_seconds=build_seconds,
-               multipliers=warm_multipliers(problem, guess) if warm_start_multipliers else None)
+    problem, _ = _discretize(ocp, transcription, grid, parameters)  # the values are checked before the build
+    # the solver instance is built in the solve, after the guess is checked (errors before any NLP is built)
+    compiled = CompiledProblem(problem, solver, hess_lag)
+    return compiled._solve(parameters, guess, warm_start_multipliers, time.perf_counter() - start,
+                           interpolate=True)
 
 
 def run(problem: DiscreteProblem, nlp_solver: cs.Function, w0: np.ndarray, *, solver_name: str,

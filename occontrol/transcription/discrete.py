@@ -5,6 +5,7 @@ a solution back)."""
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -112,7 +113,13 @@ class DiscreteProblem:
     lbx, ubx, lbg, ubg : ndarray
         Bounds on the decision vector and the constraints.
     parameters : ndarray
-        Value of the NLP parameter vector (the fixed initial states).
+        Value of the NLP parameter vector: the fixed initial states, then the
+        OCP's parameters (see :meth:`with_parameters`; NaN until they are given).
+    parameter_values : dict or None
+        The values of the OCP's parameters by name that ``parameters`` holds
+        (None while an OCP with parameters has none given yet).
+    initial_function : casadi.Function
+        (OCP parameters packed) -> the packed initial states (fixed values, 0 where free).
     layout : tuple of Block
         The decision-variable blocks in declaration order, each with its
         kind, sampling rule and positions in the decision vector.
@@ -123,8 +130,8 @@ class DiscreteProblem:
     fixed_initial : ndarray of bool, shape (nz,)
         Which initial states are fixed (NLP parameters) rather than free decision variables.
     readout : casadi.Function
-        (w, p) -> (states at nodes [nz x N+1], controls, parameters, tf,
-        running cost, terminal cost, regularisation).
+        (w, p) -> (states at nodes [nz x N+1], controls, static variables then
+        parameters, tf, running cost, terminal cost, regularisation).
     """
 
     ocp: OCP
@@ -142,10 +149,33 @@ class DiscreteProblem:
     readout: cs.Function
     fixed_initial: np.ndarray
     dense_output: DenseOutput
+    initial_function: cs.Function
+    parameter_values: dict[str, np.ndarray] | None = None
     index: VariableIndex = field(init=False)
 
     def __post_init__(self) -> None:
         self.index = VariableIndex.of(self.layout)
+
+    def parameter_vector(self, values: dict[str, np.ndarray]) -> np.ndarray:
+        """The NLP parameter vector for the OCP's parameter ``values`` (by name, checked shapes).
+
+        Raises ValueError for values that put the fixed data out of bounds or
+        constraints at t0 (:meth:`occontrol.OCP.check_values`).
+        """
+        model = self.model
+        q = model.pack(values, "parameter")
+        z0 = np.asarray(self.initial_function(q), dtype=float).ravel()
+        initial = {b.var.name: np.reshape(z0[b.offset:b.stop], b.var.shape, order="F") for b in model.state_blocks}
+        self.ocp.check_values(values, initial)
+        return np.concatenate([z0[self.fixed_initial], q])
+
+    def with_parameters(self, values: dict[str, np.ndarray]) -> "DiscreteProblem":
+        """This problem (sharing its NLP and functions) with the OCP's parameters set to ``values``
+        (by name, as :func:`occontrol.parameters.parameter_values` returns them)."""
+        out = copy.copy(self)  # shares the NLP, the layout and the cached functions
+        out.parameters = self.parameter_vector(values)
+        out.parameter_values = {k: np.array(v, dtype=float) for k, v in values.items()}
+        return out
 
     @property
     def N(self) -> int:
@@ -175,7 +205,7 @@ class DiscreteProblem:
         objective (``running``, ``terminal``, ``regularization``, ``reg_l2``, ``reg_h1``), from one
         evaluation of :attr:`readout`."""
         w = np.asarray(w, dtype=float).ravel()
-        out = {k: np.asarray(v, dtype=float) for k, v in self.readout(w=w, z0_fixed=self.parameters).items()}
+        out = {k: np.asarray(v, dtype=float) for k, v in self.readout(w=w, p=self.parameters).items()}
         tf = float(out["tf"].item())
         nodes = NodeValues(states=out["z"], controls=out["u"], statics=out["params"].ravel(), tf=tf,
                            t=self.grid.times(self.ocp.t0, tf), w=w)
@@ -306,15 +336,20 @@ class Transcription(ABC):
         outputs = cs.substitute(outputs, [blk.symbol for blk in b.blocks], replacements)
         objective, g = outputs[:2]
         lbx, ubx = b.bounds(w.numel())
+        initial = model.initial_function()
+        values: dict[str, np.ndarray] | None = None if model.n_parameters else {}
+        q = np.full(model.n_parameters, np.nan)  # set by with_parameters
+        p_values = np.concatenate([np.asarray(initial(q), dtype=float).ravel()[ctx.fixed_initial], q])
         readout = cs.Function("readout", [w, ctx.p_nlp], outputs[2:],
-                              ["w", "z0_fixed"], ["z", "u", "params", "tf", "running", "terminal", "regularization",
+                              ["w", "p"], ["z", "u", "params", "tf", "running", "terminal", "regularization",
                                                      "reg_l2", "reg_h1"])
         return DiscreteProblem(
             ocp=ocp, grid=grid, transcription=self, model=model,
             nlp={"x": w, "p": ctx.p_nlp, "f": objective, "g": g},
-            lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg, parameters=ctx.p_values,
+            lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg, parameters=p_values,
             layout=tuple(b.blocks), constraint_slices=b.constraint_slices(), readout=readout,
-            fixed_initial=ctx.fixed_initial, dense_output=dense_output)
+            fixed_initial=ctx.fixed_initial, dense_output=dense_output, initial_function=initial,
+            parameter_values=values)
 
 
 class BuildContext:
@@ -352,7 +387,7 @@ class BuildContext:
 
         lo = model.pack({v.name: v.lower for v in ocp.static_variables}, "variable")
         up = model.pack({v.name: v.upper for v in ocp.static_variables}, "variable")
-        self.P = b.variable("P", BlockKind.STATIC, Sampling.ONCE, model.np, 1, lo[:, None], up[:, None])
+        P_static = b.variable("P", BlockKind.STATIC, Sampling.ONCE, model.n_static, 1, lo[:, None], up[:, None])
 
         if ocp.free_time is not None:
             ft = ocp.free_time
@@ -366,15 +401,15 @@ class BuildContext:
             self.T = cs.MX(cs.DM(grid.times(ocp.t0, ocp.fixed_tf)).T)
             self.H = cs.MX(cs.DM(grid.steps(ocp.t0, ocp.fixed_tf)).T)
 
-        # The initial state: fixed parts are NLP parameters, free parts decision variables.
+        # The NLP parameter vector: the fixed initial states, then the OCP's parameters (the model's
+        # functions see the latter after the static variables in their p).
         fixed = np.concatenate([np.full(v.size, v.initial is not None) for v in ocp.states])
         self.fixed_initial = fixed
+        n_fixed = int(fixed.sum())
+        self.p_nlp = cs.MX.sym("p", n_fixed + model.n_parameters)
+        self.P = cs.vertcat(P_static, self.p_nlp[n_fixed:]) if model.n_parameters else P_static
         self.state_lower = model.pack({v.name: v.lower for v in ocp.states}, "state")
         self.state_upper = model.pack({v.name: v.upper for v in ocp.states}, "state")
-        self.p_nlp = cs.MX.sym("z0_fixed", int(fixed.sum()))
-        self.p_values = model.pack(
-            {v.name: (v.initial if v.initial is not None else np.zeros(v.shape)) for v in ocp.states},
-            "state")[fixed]
         z0_free = b.variable("Z0", BlockKind.INITIAL_STATE, Sampling.ONCE, int((~fixed).sum()), 1,
                              self.state_lower[~fixed, None], self.state_upper[~fixed, None],
                              packed_rows=np.flatnonzero(~fixed))

@@ -135,7 +135,7 @@ class NodeValues:
     controls : ndarray, shape (nu, N) or (nu, N + 1)
         Per interval (piecewise constant) or per node (piecewise linear).
     statics : ndarray, shape (np,)
-        The static decision variables.
+        The static decision variables, then the parameters' values.
     tf : float
         The final time.
     t : ndarray, shape (N + 1,)

@@ -2,7 +2,7 @@
 
 The OCP is written in MX symbols, one per variable. Transcriptions want
 functions of packed vectors z (all states, column-major), u (all controls),
-p (all static variables), t and tf. This module builds them once per OCP:
+p (all static variables, then all parameters), t and tf. This module builds them once per OCP:
 
 - each expression is turned into an SX function (``expand``), which
   evaluates fastest for the small per-step graphs of an OCP;
@@ -82,7 +82,12 @@ class ModelFunctions:
         self.ocp = ocp
         self.state_blocks, self.nz = _blocks(ocp.states)
         self.control_blocks, self.nu = _blocks(ocp.controls)
-        self.static_blocks, self.np = _blocks(ocp.static_variables)
+        self.static_blocks, self.n_static = _blocks(ocp.static_variables)
+        # Parameters follow the static variables in p: every function of p sees both.
+        param_blocks, n_param = _blocks(ocp.parameters)
+        self.parameter_blocks = [Block(b.var, b.offset + self.n_static) for b in param_blocks]
+        self.n_parameters = n_param
+        self.np = self.n_static + n_param
         self.map_parallelization = map_parallelization
         self._raw_inputs = [v.symbol for v in ocp.declarations] + [ocp.t, ocp.tf_symbol]
 
@@ -126,8 +131,9 @@ class ModelFunctions:
             b = blocks[id(bv.var)]
             inputs.append(bv.symbol)
             values.append(cs.reshape((z if bv.var.kind == "state" else u)[b.offset:b.stop], *bv.var.shape))
-        inputs += [v.symbol for v in ocp.static_variables] + [ocp.tf_symbol]
-        values += [cs.reshape(p[b.offset:b.stop], *b.var.shape) for b in self.static_blocks] + [tf]
+        statics = self.static_blocks + self.parameter_blocks
+        inputs += [b.var.symbol for b in statics] + [ocp.tf_symbol]
+        values += [cs.reshape(p[b.offset:b.stop], *b.var.shape) for b in statics] + [tf]
         packed = [ends["t0"][0], ends["t0"][1], ends["tf"][0], ends["tf"][1], p, tf]
         names = ["z0", "u0", "zN", "uN", "p", "tf"]
         cons = ocp.boundary_constraints
@@ -149,7 +155,7 @@ class ModelFunctions:
     def _unpack(self, z, u, p) -> list:
         """Per-variable values (in OCP declaration order) from packed vectors."""
         packed = {"state": (z, self.state_blocks), "control": (u, self.control_blocks),
-                  "variable": (p, self.static_blocks)}
+                  "variable": (p, self.static_blocks), "parameter": (p, self.parameter_blocks)}
         where = {}
         for vec, blocks in packed.values():
             for b in blocks:
@@ -170,12 +176,34 @@ class ModelFunctions:
 
     def pack(self, values: dict[str, np.ndarray], kind: str) -> np.ndarray:
         """Pack {name: value} of one kind into its vector (column-major)."""
-        blocks = {"state": self.state_blocks, "control": self.control_blocks,
-                  "variable": self.static_blocks}[kind]
-        out = np.zeros(blocks[-1].stop if blocks else 0)
+        blocks = self.blocks(kind)
+        start = blocks[0].offset if blocks else 0
+        out = np.zeros(blocks[-1].stop - start if blocks else 0)
         for b in blocks:
-            out[b.offset:b.stop] = np.reshape(values[b.var.name], b.var.size, order="F")
+            out[b.offset - start:b.stop - start] = np.reshape(values[b.var.name], b.var.size, order="F")
         return out
+
+    def blocks(self, kind: str) -> list[Block]:
+        """The blocks of one kind of variable ('state', 'control', 'variable', 'parameter')."""
+        return {"state": self.state_blocks, "control": self.control_blocks, "variable": self.static_blocks,
+                "parameter": self.parameter_blocks}[kind]
+
+    def initial_function(self) -> cs.Function:
+        """(parameters packed) -> the packed initial states (the fixed values; 0 where free)."""
+        q = cs.MX.sym("q", self.n_parameters)
+        symbols = [b.var.symbol for b in self.parameter_blocks]
+        values = [cs.reshape(q[b.offset - self.n_static:b.stop - self.n_static], *b.var.shape)
+                  for b in self.parameter_blocks]
+        pieces = []
+        for b in self.state_blocks:
+            init = b.var.initial
+            if init is None:
+                pieces.append(cs.MX.zeros(b.var.size))
+            elif isinstance(init, cs.MX):
+                pieces.append(cs.vec(cs.substitute([init], symbols, values)[0]))
+            else:
+                pieces.append(cs.MX(cs.DM(np.reshape(init, (-1, 1), order="F"))))
+        return cs.Function("initial", [q], [cs.vertcat(*pieces) if pieces else cs.MX(0, 1)], ["q"], ["z0"])
 
     # ---------------------------------------------------------- dynamics
     def _state_rhs(self, var: Variable, args: list) -> cs.MX:
