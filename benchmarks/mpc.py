@@ -118,7 +118,7 @@ class OccontrolMPC:
         ocp.initial(X, x0)
         ocp.minimize_integral(stage_cost(X, F))
         ocp.minimize_terminal(terminal_cost(X))
-        solver = (oc.CasadiSolver("ipopt", {"expand": True, "ipopt": dict(IPOPT)}) if expand
+        solver = (oc.CasadiSolver("ipopt", {"expand": True, "record_time": True, "ipopt": dict(IPOPT)}) if expand
                   else oc.Ipopt(tol=IPOPT["tol"], max_iter=IPOPT["max_iter"], linear_solver=IPOPT["linear_solver"]))
         self.name = "occontrol-expand" if expand else "occontrol"
         self.F, self.x0, self.shift = F, x0, shift
@@ -126,15 +126,16 @@ class OccontrolMPC:
         self.sol: Any = None
 
     def step(self, x: np.ndarray) -> float:
-        guess = None if self.sol is None else (oc.shift(self.sol, 1) if self.shift else self.sol)
+        guess = None if self.sol is None else (self.sol.shifted(1) if self.shift else self.sol)
         self.sol = self.controller.solve(parameters={self.x0: x}, guess=guess)
         return float(self.sol.value(self.F)[0])
 
     def info(self) -> StepInfo:
         s = self.sol
-        # IPOPT's own wall time of the last call, from the compiled solver instance (CasADi's stats)
+        # IPOPT's own wall time of the last call from the compiled solver instance's CasADi stats (kept
+        # with record_time, which oc.Ipopt does not set: then the wall time of the solver call)
         stats = self.controller._instance(False).stats()
-        return StepInfo(s.success, s.status, s.iterations, float(stats.get("t_wall_total", np.nan)))
+        return StepInfo(s.success, s.status, s.iterations, float(stats.get("t_wall_total", s.solve_seconds)))
 
 
 # --------------------------------------------------------------------- rockit
@@ -152,7 +153,7 @@ def _rockit_ocp(N: int):
     ocp.add_objective(ocp.at_tf(terminal_cost(X)))
     ocp.subject_to(ocp.at_t0(X) == x0)
     ocp.subject_to(-F_MAX <= (F <= F_MAX))
-    ocp.solver("ipopt", {"ipopt": dict(IPOPT), "print_time": False, "expand": True})
+    ocp.solver("ipopt", {"ipopt": dict(IPOPT), "print_time": False, "record_time": True, "expand": True})
     ocp.method(rockit.DirectCollocation(N=N, M=1, degree=3, scheme="radau"))
     ocp.set_value(x0, X0)
     ocp.set_initial(X, X0)
@@ -234,7 +235,8 @@ class DoMpcMPC:
         mpc.settings.collocation_deg = 3
         mpc.settings.collocation_ni = 1
         mpc.settings.store_full_solution = False
-        mpc.settings.nlpsol_opts = {**{f"ipopt.{k}": v for k, v in IPOPT.items()}, "print_time": False}
+        mpc.settings.nlpsol_opts = {**{f"ipopt.{k}": v for k, v in IPOPT.items()}, "print_time": False,
+                                    "record_time": True}
         Xm = cs.vertcat(*(model.x[name] for name in ("pos", "theta", "dpos", "dtheta")))
         mpc.set_objective(mterm=model.x["cost"] + terminal_cost(Xm), lterm=cs.DM(0))
         mpc.set_rterm(F=0.0)

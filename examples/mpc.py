@@ -83,8 +83,12 @@ class Plant:
 
 @dataclass
 class ClosedLoop:
-    """The closed-loop record: times, states (K + 1, 4), applied controls (K,), and every solve."""
+    """The closed-loop record: times, states (K + 1, 4), applied controls (K,), and every solve
+    (a Solution of ``ocp``, whose state is ``X`` and control ``F``)."""
 
+    ocp: oc.OCP
+    X: cs.MX
+    F: cs.MX
     N: int
     t: np.ndarray
     states: np.ndarray
@@ -117,14 +121,14 @@ def closed_loop(N: int = 20, K: int = 50, shift: bool = False, tol: float = 1e-8
     x, sol = X_START.copy(), None
     states, controls, solutions = [x], [], []
     for _ in range(K):
-        guess = None if sol is None else (oc.shift(sol, 1) if shift else sol)
+        guess = None if sol is None else (sol.shifted(1) if shift else sol)
         sol = controller.solve(parameters={x0: x}, guess=guess)
         u = float(np.asarray(sol.value(F))[0])
         x = plant.step(x, u)
         states.append(x)
         controls.append(u)
         solutions.append(sol)
-    return ClosedLoop(N, np.arange(K + 1) * plant.dt, np.array(states), np.array(controls), solutions)
+    return ClosedLoop(ocp, X, F, N, np.arange(K + 1) * plant.dt, np.array(states), np.array(controls), solutions)
 
 
 def figure(run: ClosedLoop):

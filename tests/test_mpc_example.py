@@ -4,6 +4,7 @@ controller's move is the one a fresh ``oc.solve`` finds at the same measured sta
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import casadi as cs
@@ -18,6 +19,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mpc.py"
 def _load():
     spec = importlib.util.spec_from_file_location("mpc_example", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -37,9 +39,11 @@ def test_closed_loop_stabilises_the_pendulum(loop):
     # from theta = 0.3 rad, 0.5 m off: after 5 s the pendulum stands upright, the cart at rest at 0
     assert np.linalg.norm(loop.states[0]) > 0.5
     assert np.linalg.norm(loop.states[-1]) < 1e-2
-    assert np.abs(loop.states[-10:, 1]).max() < 1e-3
-    # the first moves are at the force bound (the problem is constrained), none beyond it
-    assert np.abs(loop.controls).max() <= mpc.F_MAX * (1 + 1e-9)
+    norms = np.linalg.norm(loop.states, axis=1)
+    assert np.all(np.diff(norms[25:]) < 0)  # and it keeps converging, no oscillation left
+    # the first moves are at the force bound (the problem is constrained), none beyond it but for
+    # IPOPT's bound relaxation (bound_relax_factor 1e-8, relative)
+    assert np.abs(loop.controls).max() <= mpc.F_MAX * (1 + 2e-8)
     assert np.isclose(np.abs(loop.controls[0]), mpc.F_MAX, rtol=1e-6)
 
 
@@ -62,7 +66,7 @@ def test_first_move_equals_a_fresh_solve(loop, k):
     fresh = oc.solve(ocp, mpc.transcription(), grid=20, solver=oc.Ipopt(tol=1e-12))
     assert fresh.success
     assert abs(float(np.asarray(fresh.value(F))[0]) - loop.controls[k]) <= 1e-8
-    np.testing.assert_allclose(np.asarray(loop.solutions[k].value(X)), np.asarray(fresh.value(X)), atol=1e-8)
+    np.testing.assert_allclose(np.asarray(loop.solutions[k].value(loop.X)), np.asarray(fresh.value(X)), atol=1e-8)
 
 
 def test_shifted_warm_start_gives_the_same_moves(loop):
