@@ -56,6 +56,10 @@ from occontrol.io import atomic_write, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 IPOPT = {"tol": 1e-8, "print_level": 0, "sb": "yes", "linear_solver": "mumps", "max_iter": 500}
+# --warm primal-dual: IPOPT starts from the given multipliers too; the options occontrol's
+# multiplier warm start sets (oc.Ipopt.nlpsol(warm_start=True)), given to every tool
+WARM_IPOPT = {"warm_start_init_point": "yes", "warm_start_bound_push": 1e-9, "warm_start_mult_bound_push": 1e-9,
+              "mu_init": 1e-6}
 MCART, MPEND, LENGTH, GRAVITY = 0.5, 1.0, 2.0, 9.81
 T_HORIZON, F_MAX = 2.0, 10.0
 X0 = np.array([0.5, 0.3, 0.0, 0.0])  # pos [m], theta [rad], dpos, dtheta
@@ -108,7 +112,7 @@ class OccontrolMPC:
     and do-mpc's (built in SX) are; otherwise the default (an MX graph of mapped SX functions).
     """
 
-    def __init__(self, N: int, shift: bool, expand: bool) -> None:
+    def __init__(self, N: int, shift: bool, expand: bool, dual: bool = False) -> None:
         ocp = oc.OCP(0.0, T_HORIZON)
         X = ocp.state("X", 4)
         F = ocp.control("F", lower=-F_MAX, upper=F_MAX)
@@ -120,13 +124,14 @@ class OccontrolMPC:
         solver = oc.Ipopt(tol=IPOPT["tol"], max_iter=IPOPT["max_iter"], linear_solver=IPOPT["linear_solver"],
                           expand=expand)
         self.name = "occontrol-expand" if expand else "occontrol"
-        self.F, self.x0, self.shift = F, x0, shift
+        self.F, self.x0, self.shift, self.dual = F, x0, shift, dual
         self.controller = oc.compile(ocp, oc.Collocation(degree=3, scheme="radau"), grid=N, solver=solver)
         self.sol: Any = None
 
     def step(self, x: np.ndarray) -> float:
         guess = None if self.sol is None else (self.sol.shifted(1) if self.shift else self.sol)
-        self.sol = self.controller.solve(parameters={self.x0: x}, guess=guess)
+        self.sol = self.controller.solve(parameters={self.x0: x}, guess=guess,
+                                         multipliers=self.dual and guess is not None)
         return float(self.sol.value(self.F)[0])
 
     def info(self) -> StepInfo:
@@ -137,7 +142,7 @@ class OccontrolMPC:
 
 
 # --------------------------------------------------------------------- rockit
-def _rockit_ocp(N: int):
+def _rockit_ocp(N: int, dual: bool):
     import rockit
     ocp = rockit.Ocp(T=T_HORIZON)
     states = [ocp.state() for _ in range(4)]
@@ -151,7 +156,8 @@ def _rockit_ocp(N: int):
     ocp.add_objective(ocp.at_tf(terminal_cost(X)))
     ocp.subject_to(ocp.at_t0(X) == x0)
     ocp.subject_to(-F_MAX <= (F <= F_MAX))
-    ocp.solver("ipopt", {"ipopt": dict(IPOPT), "print_time": False, "record_time": True, "expand": True})
+    ipopt = {**IPOPT, **WARM_IPOPT} if dual else dict(IPOPT)
+    ocp.solver("ipopt", {"ipopt": ipopt, "print_time": False, "record_time": True, "expand": True})
     ocp.method(rockit.DirectCollocation(N=N, M=1, degree=3, scheme="radau"))
     ocp.set_value(x0, X0)
     ocp.set_initial(X, X0)
@@ -164,12 +170,14 @@ def _opti_stats(stats: dict) -> StepInfo:
 
 
 class RockitMPC:
-    """rockit as in its mpc_example.py: set_value, solve, sample; warm start from the previous solution."""
+    """rockit as in its mpc_example.py: set_value, solve, sample; warm start from the previous solution
+    (and its multipliers with ``dual``)."""
 
     name = "rockit"
 
-    def __init__(self, N: int) -> None:
-        self.ocp, self.X, self.F, self.x0 = _rockit_ocp(N)
+    def __init__(self, N: int, dual: bool = False) -> None:
+        self.dual = dual
+        self.ocp, self.X, self.F, self.x0 = _rockit_ocp(N, dual)
         self.ocp._transcribe()  # build outside the loop, as the first solve would
         self.opti = self.ocp._method.opti
         self.sol: Any = None
@@ -177,6 +185,8 @@ class RockitMPC:
     def step(self, x: np.ndarray) -> float:
         if self.sol is not None:
             cs.Opti.set_initial(self.opti, self.sol.sol.value_variables())
+            if self.dual:
+                cs.Opti.set_initial(self.opti, self.opti.lam_g, self.sol.sol.value(self.opti.lam_g))
         self.ocp.set_value(self.x0, x)
         self.sol = self.ocp.solve_limited()
         return float(self.sol.sample(self.F, grid="control")[1][0])
@@ -186,21 +196,23 @@ class RockitMPC:
 
 
 class RockitFunctionMPC:
-    """rockit's fast path for repeated solves: one casadi Function (x0, w guess) -> (F0, w)."""
+    """rockit's fast path for repeated solves: one casadi Function (x0, w guess, lam_g guess) -> (F0, w, lam_g);
+    the multipliers are used only with ``dual`` (IPOPT's warm_start_init_point)."""
 
     name = "rockit-fn"
 
-    def __init__(self, N: int) -> None:
-        ocp, X, F, x0 = _rockit_ocp(N)
+    def __init__(self, N: int, dual: bool = False) -> None:
+        ocp, X, F, x0 = _rockit_ocp(N, dual)
         ocp._transcribe()
         opti = ocp._method.opti
-        w = opti.x
+        w, lam = opti.x, opti.lam_g
         u0 = ocp.sample(F, grid="control")[1][0]
-        self.fn = ocp.to_function("mpc", [x0, w], [u0, w])
+        self.fn = opti.to_function("mpc", [ocp.value(x0), w, lam], [u0, w, lam])
         self.w = np.asarray(opti.value(w, opti.initial())).ravel()
+        self.lam = np.zeros(lam.shape[0])
 
     def step(self, x: np.ndarray) -> float:
-        u0, self.w = self.fn(x, self.w)
+        u0, self.w, self.lam = self.fn(x, self.w, self.lam)
         return float(u0)
 
     def info(self) -> StepInfo:
@@ -213,7 +225,7 @@ class DoMpcMPC:
 
     name = "do-mpc"
 
-    def __init__(self, N: int) -> None:
+    def __init__(self, N: int, dual: bool = False) -> None:
         import do_mpc
         model = do_mpc.model.Model("continuous")
         states = [model.set_variable("_x", name) for name in ("pos", "theta", "dpos", "dtheta")]
@@ -233,7 +245,8 @@ class DoMpcMPC:
         mpc.settings.collocation_deg = 3
         mpc.settings.collocation_ni = 1
         mpc.settings.store_full_solution = False
-        mpc.settings.nlpsol_opts = {**{f"ipopt.{k}": v for k, v in IPOPT.items()}, "print_time": False,
+        ipopt = {**IPOPT, **WARM_IPOPT} if dual else IPOPT
+        mpc.settings.nlpsol_opts = {**{f"ipopt.{k}": v for k, v in ipopt.items()}, "print_time": False,
                                     "record_time": True}
         Xm = cs.vertcat(*(model.x[name] for name in ("pos", "theta", "dpos", "dtheta")))
         mpc.set_objective(mterm=model.x["cost"] + terminal_cost(Xm), lterm=cs.DM(0))
