@@ -12,6 +12,8 @@ import math
 import casadi as cs
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import occontrol as oc
 from helpers import IPOPT, nlp_forbidden
@@ -267,3 +269,54 @@ def test_a_nan_from_the_parameter_values_is_named_at_the_start_point():
     ocp.minimize_integral(u ** 2 + cs.log(p) * x ** 2)
     with pytest.raises(ValueError, match="guess: the objective is NaN at the initial guess, in its running cost"):
         oc.solve(ocp, grid=5, parameters={p: -1.0})
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=0, max_size=2).map(tuple),
+       special=st.sampled_from([None, float("nan"), float("inf"), -float("inf")]))
+def test_values_of_any_shape_are_taken_or_refused_naming_the_parameter(shape, special):
+    """A (3,) parameter takes a scalar or 3 entries (a row, a column or flat); anything else, or a non-finite entry,
+    is a ValueError naming it, before the NLP graph is built."""
+    ocp = oc.OCP()
+    x = ocp.state("x", 3)
+    q = ocp.parameter("q", 3)
+    ocp.dynamics(x, -q * x)
+    ocp.initial(x, 1.0)
+    ocp.minimize_terminal(cs.sumsqr(x))
+    value = np.arange(1.0, 1.0 + int(np.prod(shape))).reshape(shape)
+    if special is not None:
+        value.flat[-1] = special
+    fits = special is None and (value.ndim == 0 or sorted(value.shape) in ([3], [1, 3]))
+    if not fits:
+        with nlp_forbidden(graph_too=True), pytest.raises(ValueError, match=r"parameters\['q'\]: "):
+            oc.discretize(ocp, grid=4, parameters={q: value})
+        return
+    problem = oc.discretize(ocp, grid=4, parameters={q: value})
+    np.testing.assert_array_equal(problem.parameter_values["q"].ravel(), np.broadcast_to(value.ravel(), (3,)))
+
+
+def _boundary(target=None):
+    """x' = u, x(0) free, min int u^2 + (x(0) - 1)^2 with x(1) = target: a boundary condition of at_tf."""
+    ocp = oc.OCP(0.0, 1.0)
+    x = ocp.state("x")
+    u = ocp.control("u")
+    k = ocp.variable("k", lower=0.5, upper=2.0)  # a static variable before the parameter in the packed p
+    r = ocp.parameter("r") if target is None else target
+    ocp.dynamics(x, k * u)
+    ocp.minimize_integral(u ** 2)
+    ocp.minimize_terminal((ocp.at_t0(x) - 1) ** 2 + (k - 1) ** 2)
+    ocp.subject_to(ocp.at_tf(x) == r)
+    return ocp, x, k, r
+
+
+def test_parameter_in_a_boundary_condition_with_a_static_variable():
+    ocp, x, k, r = _boundary()
+    sol = oc.solve(ocp, grid=10, parameters={r: 3.0})
+    written, *_ = _boundary(3.0)
+    ref = oc.solve(written, grid=10)
+    assert sol.success and ref.success
+    np.testing.assert_allclose(sol.w, ref.w, atol=1e-10)
+    assert sol.value(x)[-1] == pytest.approx(3.0, abs=1e-8)
+    # the static variable and the parameter share the model's p: simulating must read both right
+    assert sol.simulate().gap < 1e-8  # x' = k u with u piecewise constant: RK4 is exact
+    assert sol.value(k * r) == pytest.approx(sol.value(k) * 3.0)
