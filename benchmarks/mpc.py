@@ -13,15 +13,19 @@ Radau quadrature of the collocation points (occontrol's ``minimize_integral``,
 rockit's ``ocp.integral``; do-mpc sums its stage cost at the interval starts,
 so there the integral is a quadrature state ``c' = L`` collocated with the
 others and the cost is its final value ``c(T)``, which is the same number).
-The same IPOPT options (``IPOPT`` below) and the same warm-start policy as far
-as each tool allows: every controller starts IPOPT from its own previous
-solution (primal only; no tool enables IPOPT's warm_start_init_point).
-occontrol starts from the previous solution as it is (``--shift`` shifts it by
-one interval instead); rockit via ``set_initial(sol.value_variables())``;
-do-mpc does it itself in ``make_step``. Two rockit controllers are timed:
-``rockit`` (the loop of mpc_example.py: set_value, solve, sample) and
-``rockit-fn`` (``Opti.to_function``, rockit's advice in
-examples/repeated_solve.py for repeated solves).
+The same IPOPT options (``IPOPT`` below) and the same warm-start policy as
+far as each tool allows, in two modes (``--warm``, default both, one table
+each). ``primal``: every controller starts IPOPT from its own previous
+solution (occontrol as it is; rockit via ``set_initial(sol.value_variables())``;
+do-mpc does it itself in ``make_step``). ``primal-dual``: every tool gets
+IPOPT's multiplier warm start (``WARM_IPOPT`` added to the options) and its
+previous multipliers; occontrol also shifts its previous solution by one
+interval (``Solution.shifted``), which the peers do not offer. Two rockit
+controllers are timed: ``rockit`` (the loop of mpc_example.py: set_value,
+solve, sample) and ``rockit-fn`` (``Opti.to_function``, rockit's advice in
+examples/repeated_solve.py for repeated solves); two occontrol ones:
+``occontrol`` (``oc.Ipopt()``) and ``occontrol-expand`` (``oc.Ipopt(expand=True)``,
+the NLP expanded to SX as rockit's ``expand=True`` and do-mpc's SX model are).
 
 Closed loop: K steps from the same initial state; the plant is the same model
 integrated by casadi's cvodes (one object shared by all, called outside the
@@ -29,8 +33,8 @@ timed region). A step time is the controller's call only: set the state (and
 guess), solve, read the first control. Reported per tool: median, worst and
 mean step, IPOPT iterations, failed solves (counted, never hidden), the ratio
 to occontrol, the largest difference of the first controls and of the
-closed-loop states from occontrol's, and occontrol's build share: the part of
-its step spent outside IPOPT's own wall time (``t_wall_total``).
+closed-loop states from occontrol's, and the part of each step spent outside
+IPOPT's own wall time (``t_wall_total``; for occontrol the solver call's).
 
 Needs ``pip install rockit-meco do-mpc``. Writes benchmarks/results/mpc.json and .md.
 """
@@ -126,6 +130,8 @@ class OccontrolMPC:
         self.name = "occontrol-expand" if expand else "occontrol"
         self.F, self.x0, self.shift, self.dual = F, x0, shift, dual
         self.controller = oc.compile(ocp, oc.Collocation(degree=3, scheme="radau"), grid=N, solver=solver)
+        if dual:  # build the multiplier warm-start instance too before the loop, as the peers build theirs
+            self.controller._instance(True)
         self.sol: Any = None
 
     def step(self, x: np.ndarray) -> float:
@@ -328,31 +334,79 @@ def _version(module: str) -> str | None:
         return None
 
 
+MODES = {
+    "primal": "IPOPT's options as above; every tool starts from its previous solution (primal only); "
+              "occontrol from the previous solution as it is",
+    "primal-dual": "IPOPT's options plus WARM_IPOPT (warm_start_init_point and the pushes and mu_init "
+                   "occontrol's multiplier warm start uses) for every tool; every tool starts from its previous "
+                   "solution and multipliers (rockit: set_initial of x and lam_g, rockit-fn: x and lam_g in and "
+                   "out of the Function, do-mpc: its own lam_x/lam_g); occontrol from the previous solution "
+                   "shifted by one interval (Solution.shifted, multipliers too) with multipliers=True",
+}
+
+
+def run_mode(mode: str, N: int, K: int) -> dict:
+    """One table: every tool's closed loop in lockstep under one warm-start ``mode``."""
+    dual = mode == "primal-dual"
+    plant = make_plant(T_HORIZON / N)
+    makers = [lambda: OccontrolMPC(N, dual, False, dual), lambda: OccontrolMPC(N, dual, True, dual),
+              lambda: RockitMPC(N, dual), lambda: RockitFunctionMPC(N, dual), lambda: DoMpcMPC(N, dual)]
+    runs = closed_loops(makers, plant, K)
+    rows = [summary(runs[0], None)] + [summary(r, runs[0]) for r in runs[1:]]
+    ours = [r for r in rows if r["tool"].startswith("occontrol")]
+    peers = [r for r in rows if not r["tool"].startswith("occontrol")]
+    for r in rows:
+        r["median_over"] = {o["tool"]: r["median_step"] / o["median_step"] for o in ours}
+    faster = min(peers, key=lambda r: r["median_step"])
+    print(f"-- {mode}: {MODES[mode]}")
+    for r in rows:
+        print(f"{r['tool']:>16}: median {1e3 * r['median_step']:7.2f} ms  worst {1e3 * r['worst_step']:7.2f} ms  "
+              f"mean {1e3 * r['mean_step']:7.2f} ms  it {r['iterations_median']} ({r['iterations_max']})  "
+              f"x{r['median_over']['occontrol']:.2f}  failed {len(r['failed_steps'])}  "
+              f"dF0 {r.get('max_control_diff', 0):.1e}  "
+              f"dx {r.get('max_state_diff', 0):.1e}  outside IPOPT {100 * r['outside_ipopt_share_median']:.1f} %",
+              flush=True)
+    speedups = {o["tool"]: faster["median_step"] / o["median_step"] for o in ours}
+    for tool, speedup in speedups.items():
+        print(f"faster peer {faster['tool']}: median step {speedup:.2f}x {tool}'s")
+    return {"mode": mode, "description": MODES[mode],
+            "ipopt_options": {**IPOPT, **WARM_IPOPT} if dual else IPOPT, "faster_peer": faster["tool"],
+            "speedup_vs_faster_peer": speedups, "all_succeeded": not any(r["failed_steps"] for r in rows),
+            "rows": rows}
+
+
 def write_results(doc: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
     write_json(RESULTS / "mpc.json", doc)
     c = doc["config"]
     lines = ["# Closed-loop MPC: occontrol, rockit, do-mpc", "",
              f"Cart-pole stabilised from x0 = {c['x0']}, T = {c['T']} s, N = {c['N']}, K = {c['K']} steps, "
-             f"|F| <= {c['F_max']}; Radau collocation degree 3, one element per interval, constant controls; "
-             f"IPOPT {doc['ipopt_options']}. occontrol guess: {c['occontrol_guess']}. "
-             f"Step = set the state, solve, read the first control (ms). Machine: {doc['machine']}.", "",
-             "| tool | median ms | worst ms | mean ms | median / occontrol | median / occontrol-expand | "
-             "iterations median (max) | failed | max abs dF0 vs occontrol | max abs dx vs occontrol | "
-             "outside IPOPT (median share) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in doc["rows"]:
-        diff = ("" if "max_control_diff" not in r else f"{r['max_control_diff']:.1e}")
-        dx = ("" if "max_state_diff" not in r else f"{r['max_state_diff']:.1e}")
-        lines.append(f"| {r['tool']} | {1e3 * r['median_step']:.2f} | {1e3 * r['worst_step']:.2f} | "
-                     f"{1e3 * r['mean_step']:.2f} | {r['median_over']['occontrol']:.2f} | "
-                     f"{r['median_over']['occontrol-expand']:.2f} | "
-                     f"{r['iterations_median']} ({r['iterations_max']}) | {len(r['failed_steps'])} | {diff} | {dx} | "
-                     f"{100 * r['outside_ipopt_share_median']:.1f} % |")
-    speedups = ", ".join(f"{v:.2f}x {k}'s" for k, v in doc["speedup_vs_faster_peer"].items())
-    lines += ["", f"Faster peer at the median: {doc['faster_peer']}; its median step is {speedups}. "
-              f"All solves succeeded: {doc['all_succeeded']}."]
-    atomic_write(RESULTS / "mpc.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
+             f"|F| <= {c['F_max']}; Radau collocation degree 3, one element per interval, constant controls. "
+             "Step = set the state (and guess), solve, read the first control; the tools run in lockstep. "
+             "occontrol-expand is oc.Ipopt(expand=True) (the NLP in SX, as rockit's expand=True and do-mpc's "
+             "SX model). Outside IPOPT: (step - IPOPT's t_wall_total) / step; for occontrol, whose oc.Ipopt "
+             "keeps no t_wall_total, (step - the solver call) / step, a slight underestimate. "
+             f"Machine: {doc['machine']} (2 cores shared with other jobs: absolute times move with the load, "
+             "the lockstep keeps the ratios comparable).", ""]
+    for m in doc["modes"]:
+        lines += [f"## Warm start: {m['mode']}", "", m["description"] + ".", "",
+                  f"IPOPT options: `{m['ipopt_options']}`", "",
+                  "| tool | median ms | worst ms | mean ms | median / occontrol | median / occontrol-expand | "
+                  "iterations median (max) | failed | max abs dF0 vs occontrol | max abs dx vs occontrol | "
+                  "outside IPOPT (median share) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in m["rows"]:
+            diff = ("" if "max_control_diff" not in r else f"{r['max_control_diff']:.1e}")
+            dx = ("" if "max_state_diff" not in r else f"{r['max_state_diff']:.1e}")
+            lines.append(f"| {r['tool']} | {1e3 * r['median_step']:.2f} | {1e3 * r['worst_step']:.2f} | "
+                         f"{1e3 * r['mean_step']:.2f} | {r['median_over']['occontrol']:.2f} | "
+                         f"{r['median_over']['occontrol-expand']:.2f} | "
+                         f"{r['iterations_median']} ({r['iterations_max']}) | {len(r['failed_steps'])} | {diff} | "
+                         f"{dx} | {100 * r['outside_ipopt_share_median']:.1f} % |")
+        speedups = ", ".join(f"{v:.2f}x {k}'s" for k, v in m["speedup_vs_faster_peer"].items())
+        lines += ["", f"Faster peer at the median: {m['faster_peer']}; its median step is {speedups}. "
+                  f"All solves succeeded: {m['all_succeeded']}.", ""]
+    atomic_write(RESULTS / "mpc.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -360,52 +414,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--N", type=int, default=20, help="control intervals over the horizon (default %(default)s)")
     parser.add_argument("--K", type=int, default=50, help="closed-loop steps (default %(default)s)")
     parser.add_argument("--quick", action="store_true", help="K = 10")
-    parser.add_argument("--shift", action="store_true", help="occontrol starts from its previous solution "
-                        "shifted by one interval (default: the previous solution as it is, like the peers)")
+    parser.add_argument("--warm", choices=[*MODES, "both"], default="both",
+                        help="warm-start policy (default %(default)s: one table each)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     K = 10 if args.quick else args.K
+    if args.N < 2 or K < 1:
+        parser.error("--N must be >= 2 and --K >= 1")
     try:
         import do_mpc  # noqa: F401
         import rockit  # noqa: F401
     except ImportError:
         print("mpc: needs rockit and do-mpc: pip install rockit-meco do-mpc", file=sys.stderr)
         return 2
-    plant = make_plant(T_HORIZON / args.N)
-    makers = [lambda: OccontrolMPC(args.N, args.shift, False), lambda: OccontrolMPC(args.N, args.shift, True),
-              lambda: RockitMPC(args.N),
-              lambda: RockitFunctionMPC(args.N), lambda: DoMpcMPC(args.N)]
-    runs = closed_loops(makers, plant, K)
-    rows = [summary(runs[0], None)] + [summary(r, runs[0]) for r in runs[1:]]
-    ours = [r for r in rows if r["tool"].startswith("occontrol")]
-    peers = [r for r in rows if not r["tool"].startswith("occontrol")]
-    for r in rows:
-        r["median_over"] = {o["tool"]: r["median_step"] / o["median_step"] for o in ours}
-    for r in rows:
-        print(f"{r['tool']:>10}: median {1e3 * r['median_step']:7.2f} ms  worst {1e3 * r['worst_step']:7.2f} ms  "
-              f"mean {1e3 * r['mean_step']:7.2f} ms  it {r['iterations_median']} ({r['iterations_max']})  "
-              f"x{r['median_over']['occontrol']:.2f}  failed {len(r['failed_steps'])}  "
-              f"dF0 {r.get('max_control_diff', 0):.1e}  "
-              f"dx {r.get('max_state_diff', 0):.1e}  outside IPOPT {100 * r['outside_ipopt_share_median']:.1f} %",
-              flush=True)
-    faster = min(peers, key=lambda r: r["median_step"])
-    all_ok = not any(r["failed_steps"] for r in rows)
+    modes = [run_mode(m, args.N, K) for m in (MODES if args.warm == "both" else [args.warm])]
+    all_ok = all(m["all_succeeded"] for m in modes)
+    print(f"all solves succeeded: {all_ok}")
     doc = {"schema": 1, "benchmark": "mpc", "machine": platform.platform(), "python": platform.python_version(),
            "versions": {m: _version(m) for m in ("casadi", "rockit", "do_mpc", "occontrol")},
-           "ipopt_options": IPOPT,
            "config": {"problem": "cart-pole (rockit mpc_example.py) stabilised at the upright rest",
                       "x0": X0.tolist(), "T": T_HORIZON, "N": args.N, "K": K, "F_max": F_MAX,
                       "Q": Q.tolist(), "R": R, "P": P.tolist(),
                       "transcription": "Radau collocation, degree 3, one element per interval, constant controls",
-                      "plant": "casadi cvodes, abstol = reltol = 1e-10, one sampling period T/N per step",
-                      "occontrol_guess": "previous solution shifted by one interval" if args.shift
-                      else "previous solution"},
-           "faster_peer": faster["tool"],
-           "speedup_vs_faster_peer": {o["tool"]: faster["median_step"] / o["median_step"] for o in ours},
-           "all_succeeded": all_ok, "rows": rows}
-    for tool, speedup in doc["speedup_vs_faster_peer"].items():
-        print(f"faster peer {faster['tool']}: median step {speedup:.2f}x {tool}'s")
-    print(f"all solves succeeded: {all_ok}")
+                      "plant": "casadi cvodes, abstol = reltol = 1e-10, one sampling period T/N per step"},
+           "all_succeeded": all_ok, "modes": modes}
     if not args.no_write:
         write_results(doc)
     return 0 if all_ok else 1
