@@ -62,7 +62,7 @@ class Grid:
     def times(self, t0: float, tf: float) -> np.ndarray:
         """Node times on [t0, tf], shape (N + 1,)."""
         if self.uniform:
-            # k * h with h = (tf - t0) / N exactly, so that Euler steps are the ResNet's.
+            # k * h with h = (tf - t0) / N exactly: every step of a uniform grid is the same float.
             t = t0 + np.arange(self.N + 1) * ((tf - t0) / self.N)
             t[-1] = tf
             return t

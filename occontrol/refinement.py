@@ -2,7 +2,7 @@
 previous minimiser, and measure how the minimisers converge.
 
 Distances between consecutive minimisers treat the controls as functions of
-t (piecewise constant: the ResNet view; piecewise linear through the
+t (piecewise constant: one value per interval; piecewise linear through the
 anchors: the H1 view) and are computed exactly on the union of both grids.
 """
 
@@ -415,7 +415,7 @@ def doubling(start: int = 4, stop: int = 256) -> list[int]:
     start = as_positive_int(start, "start")
     stop = as_positive_int(stop, "stop")
     if stop < start:
-        raise ValueError(f"stop: expected a layer count >= start = {start}, got {stop}")
+        raise ValueError(f"stop: expected an interval count >= start = {start}, got {stop}")
     out = [start]
     while out[-1] * 2 <= stop:
         out.append(out[-1] * 2)

@@ -7,6 +7,7 @@ import json
 import numbers
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Mapping
 
 import casadi as cs
@@ -17,6 +18,7 @@ from .io import DamagedFile, check_npz, json_safe, write_npz
 from .problem import OCP, Variable
 from .records import document, solve_outcome
 from .transcription.discrete import DiscreteProblem
+from .transcription.layout import NodeValues
 
 __all__ = ["Solution", "IterationHistory"]
 
@@ -127,12 +129,37 @@ class Solution:
         self.loaded = False  # True when made by Solution.load
         self.provenance: dict | None = None  # a loaded solution's record of what produced it
         self.history = IterationHistory.from_stats(None) if history is None else history
-        self.nodes, parts = problem.evaluate(self.w)
-        self.tf = self.nodes.tf
-        self.t = self.nodes.t
-        self.objective_parts = {k: parts[k] for k in ("running", "terminal", "regularization")}
-        self.regularization_parts = {"l2": parts["reg_l2"], "h1": parts["reg_h1"]}
-        self.objective = float(sum(self.objective_parts.values()))
+
+    # The readout of w (trajectories and objective parts) is one evaluation made on first use: a
+    # closed-loop re-solve that only reads its first control, or a shifted guess whose w is copied,
+    # does not pay for what it never reads.
+    @cached_property
+    def _readout(self) -> tuple[NodeValues, dict[str, float]]:
+        return self.problem.evaluate(self.w)
+
+    @property
+    def nodes(self) -> NodeValues:
+        return self._readout[0]
+
+    @property
+    def tf(self) -> float:
+        return self.nodes.tf
+
+    @property
+    def t(self) -> np.ndarray:
+        return self.nodes.t
+
+    @cached_property
+    def objective_parts(self) -> dict[str, float]:
+        return {k: self._readout[1][k] for k in ("running", "terminal", "regularization")}
+
+    @cached_property
+    def regularization_parts(self) -> dict[str, float]:
+        return {"l2": self._readout[1]["reg_l2"], "h1": self._readout[1]["reg_h1"]}
+
+    @property
+    def objective(self) -> float:
+        return float(sum(self.objective_parts.values()))
 
     # ---------------------------------------------------------------- values
     @property

@@ -67,6 +67,10 @@ class Ipopt:
     linear_solver : {'mumps', 'spral'}
     options : mapping
         Further IPOPT options by their IPOPT names, e.g. ``{'mu_strategy': 'adaptive'}``.
+    expand : bool
+        Expand the whole NLP to CasADi SX before IPOPT sees it (``casadi.nlpsol``'s ``expand``):
+        a longer build, cheaper evaluations in every iteration, which pays where one NLP is
+        solved many times (``oc.compile``, model predictive control) and stays small.
     """
 
     tol: float = 1e-8
@@ -76,9 +80,12 @@ class Ipopt:
     print_level: int = 0
     linear_solver: str = "mumps"
     options: Mapping[str, Any] = field(default_factory=dict)
+    expand: bool = False
 
     def __post_init__(self) -> None:
         as_finite_float(self.tol, "tol")
+        if not isinstance(self.expand, bool):
+            raise TypeError(f"expand: expected True or False, got {self.expand!r}")
         if self.tol <= 0:
             raise ValueError(f"tol: expected a positive number, got {self.tol}")
         _as_ipopt_int(self.max_iter, "max_iter", minimum=0)
@@ -112,7 +119,10 @@ class Ipopt:
         if warm_start:
             ipopt = {"warm_start_init_point": "yes", "warm_start_bound_push": 1e-9,
                      "warm_start_mult_bound_push": 1e-9, "mu_init": 1e-6, **ipopt}
-        return "ipopt", {"ipopt": ipopt, "print_time": False}
+        options: dict[str, Any] = {"ipopt": ipopt, "print_time": False}
+        if self.expand:  # only when set: the options (and fingerprints) of other solves stay as they were
+            options["expand"] = True
+        return "ipopt", options
 
 
 def _as_ipopt_int(value: Any, name: str, minimum: int) -> int:

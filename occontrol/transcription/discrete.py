@@ -248,8 +248,8 @@ class Transcription(ABC):
     Parameters
     ----------
     controls : {'constant', 'linear'}
-        Piecewise-constant controls, one value per interval (the ResNet's one
-        theta_k per layer), or continuous piecewise-linear through the nodes.
+        Piecewise-constant controls, one value per interval, or continuous
+        piecewise-linear through the nodes.
     parallelization : {'serial', 'thread'}
         How CasADi evaluates the mapped functions (over the grid and over
         ensemble columns); 'thread' uses one thread per core.

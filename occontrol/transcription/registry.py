@@ -28,7 +28,7 @@ SCHEMES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "collocation": ("collocation", "Collocation", {"degree": 3, "scheme": "radau"}),
 }
 SCHEME_NAMES: tuple[str, ...] = tuple(SCHEMES)
-# the schemes with an explicit Butcher tableau, whose step is a ResNet layer
+# the schemes with an explicit Butcher tableau (one step per interval)
 EXPLICIT_SCHEMES: tuple[str, ...] = ("euler", "heun", "ralston", "rk4")
 
 

@@ -1,0 +1,447 @@
+"""Closed-loop MPC: occontrol against rockit and do-mpc, step times side by side.
+
+The same receding-horizon controller is run by three tools on the same
+problem: the cart-pole of rockit's examples/mpc_example.py (cart 0.5 kg,
+pendulum 1 kg, length 2 m; theta = 0 is upright, unstable), stabilised from
+``X0`` to rest at the origin. Horizon T = 2 s, N intervals (default 20), one
+sampling period T / N per closed-loop step, |F| <= F_MAX, the quadratic stage
+cost ``x' Q x + R F^2`` integrated over the horizon plus ``x(T)' P x(T)``.
+
+The same NLP in all three tools: Radau collocation of degree 3, one element
+per control interval, piecewise-constant control; the running cost is the
+Radau quadrature of the collocation points (occontrol's ``minimize_integral``,
+rockit's ``ocp.integral``; do-mpc sums its stage cost at the interval starts,
+so there the integral is a quadrature state ``c' = L`` collocated with the
+others and the cost is its final value ``c(T)``, which is the same number).
+The same IPOPT options (``IPOPT`` below) and the same warm-start policy as
+far as each tool allows, in two modes (``--warm``, default both, one table
+each). ``primal``: every controller starts IPOPT from its own previous
+solution (occontrol as it is; rockit via ``set_initial(sol.value_variables())``;
+do-mpc does it itself in ``make_step``). ``primal-dual``: every tool gets
+IPOPT's multiplier warm start (``WARM_IPOPT`` added to the options) and its
+previous multipliers; occontrol also shifts its previous solution by one
+interval (``Solution.shifted``), which the peers do not offer. Two rockit
+controllers are timed: ``rockit`` (the loop of mpc_example.py: set_value,
+solve, sample) and ``rockit-fn`` (``Opti.to_function``, rockit's advice in
+examples/repeated_solve.py for repeated solves); two occontrol ones:
+``occontrol`` (``oc.Ipopt()``) and ``occontrol-expand`` (``oc.Ipopt(expand=True)``,
+the NLP expanded to SX as rockit's ``expand=True`` and do-mpc's SX model are).
+
+Closed loop: K steps from the same initial state; the plant is the same model
+integrated by casadi's cvodes (one object shared by all, called outside the
+timed region). A step time is the controller's call only: set the state (and
+guess), solve, read the first control. Reported per tool: median, worst and
+mean step, IPOPT iterations, failed solves (counted, never hidden), the ratio
+to occontrol, the largest difference of the first controls and of the
+closed-loop states from occontrol's, and the part of each step spent outside
+IPOPT's own wall time (``t_wall_total``; for occontrol the solver call's).
+
+Needs ``pip install rockit-meco do-mpc``. Writes benchmarks/results/mpc.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import statistics
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import casadi as cs
+import numpy as np
+
+import occontrol as oc
+from occontrol.io import atomic_write, write_json
+
+RESULTS = Path(__file__).resolve().parent / "results"
+IPOPT = {"tol": 1e-8, "print_level": 0, "sb": "yes", "linear_solver": "mumps", "max_iter": 500}
+# --warm primal-dual: IPOPT starts from the given multipliers too; the options occontrol's
+# multiplier warm start sets (oc.Ipopt.nlpsol(warm_start=True)), given to every tool
+WARM_IPOPT = {"warm_start_init_point": "yes", "warm_start_bound_push": 1e-9, "warm_start_mult_bound_push": 1e-9,
+              "mu_init": 1e-6}
+MCART, MPEND, LENGTH, GRAVITY = 0.5, 1.0, 2.0, 9.81
+T_HORIZON, F_MAX = 2.0, 10.0
+X0 = np.array([0.5, 0.3, 0.0, 0.0])  # pos [m], theta [rad], dpos, dtheta
+Q = np.array([1.0, 10.0, 0.1, 0.1])
+R = 0.01
+P = 10.0 * Q
+
+
+def cartpole_ode(X, F):
+    """x' = f(x, F) of rockit's mpc_example.py (any casadi type)."""
+    theta, dpos, dtheta = X[1], X[2], X[3]
+    denom = MCART + MPEND - MPEND * cs.cos(theta) ** 2
+    ddpos = (-MPEND * LENGTH * cs.sin(theta) * dtheta ** 2 + MPEND * GRAVITY * cs.cos(theta) * cs.sin(theta)
+             + F) / denom
+    ddtheta = (-MPEND * LENGTH * cs.cos(theta) * cs.sin(theta) * dtheta ** 2 + F * cs.cos(theta)
+               + (MCART + MPEND) * GRAVITY * cs.sin(theta)) / (LENGTH * denom)
+    return cs.vertcat(dpos, dtheta, ddpos, ddtheta)
+
+
+def stage_cost(X, F):
+    return sum(Q[i] * X[i] ** 2 for i in range(4)) + R * F ** 2
+
+
+def terminal_cost(X):
+    return sum(P[i] * X[i] ** 2 for i in range(4))
+
+
+def make_plant(dt: float) -> cs.Function:
+    """x(t + dt) from x(t) under a constant F: cvodes, tolerances 1e-10 (shared by all controllers)."""
+    x, F = cs.MX.sym("x", 4), cs.MX.sym("F")
+    return cs.integrator("plant", "cvodes", {"x": x, "p": F, "ode": cartpole_ode(x, F)}, 0.0, dt,
+                         {"abstol": 1e-10, "reltol": 1e-10})
+
+
+@dataclass
+class StepInfo:
+    """What a controller reports about its last solve (read outside the timed call)."""
+
+    success: bool
+    status: str
+    iterations: int
+    ipopt_seconds: float  # IPOPT's own t_wall_total
+
+
+# ------------------------------------------------------------------ occontrol
+class OccontrolMPC:
+    """occontrol: the OCP compiled once with the initial state as a parameter; each step re-solves.
+
+    ``expand``: ``oc.Ipopt(expand=True)``, the whole NLP expanded to SX as rockit's (``expand: True``)
+    and do-mpc's (built in SX) are; otherwise the default (an MX graph of mapped SX functions).
+    """
+
+    def __init__(self, N: int, shift: bool, expand: bool, dual: bool = False) -> None:
+        ocp = oc.OCP(0.0, T_HORIZON)
+        X = ocp.state("X", 4)
+        F = ocp.control("F", lower=-F_MAX, upper=F_MAX)
+        x0 = ocp.parameter("x0", 4)
+        ocp.dynamics(X, cartpole_ode(X, F))
+        ocp.initial(X, x0)
+        ocp.minimize_integral(stage_cost(X, F))
+        ocp.minimize_terminal(terminal_cost(X))
+        solver = oc.Ipopt(tol=IPOPT["tol"], max_iter=IPOPT["max_iter"], linear_solver=IPOPT["linear_solver"],
+                          expand=expand)
+        self.name = "occontrol-expand" if expand else "occontrol"
+        self.F, self.x0, self.shift, self.dual = F, x0, shift, dual
+        self.controller = oc.compile(ocp, oc.Collocation(degree=3, scheme="radau"), grid=N, solver=solver)
+        if dual:  # build the multiplier warm-start instance too before the loop, as the peers build theirs
+            self.controller._instance(True)
+        self.sol: Any = None
+
+    def step(self, x: np.ndarray) -> float:
+        guess = None if self.sol is None else (self.sol.shifted(1) if self.shift else self.sol)
+        self.sol = self.controller.solve(parameters={self.x0: x}, guess=guess,
+                                         multipliers=self.dual and guess is not None)
+        return float(self.sol.value(self.F)[0])
+
+    def info(self) -> StepInfo:
+        s = self.sol
+        # oc.Ipopt keeps no t_wall_total (print_time off): the wall time of the solver call, which
+        # holds IPOPT's and CasADi's argument conversion (about 0.5 ms here, measured with record_time)
+        return StepInfo(s.success, s.status, s.iterations, s.solve_seconds)
+
+
+# --------------------------------------------------------------------- rockit
+def _rockit_ocp(N: int, dual: bool):
+    import rockit
+    ocp = rockit.Ocp(T=T_HORIZON)
+    states = [ocp.state() for _ in range(4)]
+    X = cs.vertcat(*states)
+    F = ocp.control(1, order=0)
+    x0 = ocp.parameter(4)
+    rhs = cartpole_ode(X, F)
+    for i, s in enumerate(states):
+        ocp.set_der(s, rhs[i])
+    ocp.add_objective(ocp.integral(stage_cost(X, F)))
+    ocp.add_objective(ocp.at_tf(terminal_cost(X)))
+    ocp.subject_to(ocp.at_t0(X) == x0)
+    ocp.subject_to(-F_MAX <= (F <= F_MAX))
+    ipopt = {**IPOPT, **WARM_IPOPT} if dual else dict(IPOPT)
+    ocp.solver("ipopt", {"ipopt": ipopt, "print_time": False, "record_time": True, "expand": True})
+    ocp.method(rockit.DirectCollocation(N=N, M=1, degree=3, scheme="radau"))
+    ocp.set_value(x0, X0)
+    ocp.set_initial(X, X0)
+    return ocp, X, F, x0
+
+
+def _opti_stats(stats: dict) -> StepInfo:
+    return StepInfo(bool(stats.get("success", False)), str(stats.get("return_status", "unknown")),
+                    int(stats.get("iter_count", 0)), float(stats.get("t_wall_total", np.nan)))
+
+
+class RockitMPC:
+    """rockit as in its mpc_example.py: set_value, solve, sample; warm start from the previous solution
+    (and its multipliers with ``dual``)."""
+
+    name = "rockit"
+
+    def __init__(self, N: int, dual: bool = False) -> None:
+        self.dual = dual
+        self.ocp, self.X, self.F, self.x0 = _rockit_ocp(N, dual)
+        self.ocp._transcribe()  # build outside the loop, as the first solve would
+        self.opti = self.ocp._method.opti
+        self.sol: Any = None
+
+    def step(self, x: np.ndarray) -> float:
+        if self.sol is not None:
+            cs.Opti.set_initial(self.opti, self.sol.sol.value_variables())
+            if self.dual:
+                cs.Opti.set_initial(self.opti, self.opti.lam_g, self.sol.sol.value(self.opti.lam_g))
+        self.ocp.set_value(self.x0, x)
+        self.sol = self.ocp.solve_limited()
+        return float(self.sol.sample(self.F, grid="control")[1][0])
+
+    def info(self) -> StepInfo:
+        return _opti_stats(self.sol.stats)
+
+
+class RockitFunctionMPC:
+    """rockit's fast path for repeated solves: one casadi Function (x0, w guess, lam_g guess) -> (F0, w, lam_g);
+    the multipliers are used only with ``dual`` (IPOPT's warm_start_init_point)."""
+
+    name = "rockit-fn"
+
+    def __init__(self, N: int, dual: bool = False) -> None:
+        ocp, X, F, x0 = _rockit_ocp(N, dual)
+        ocp._transcribe()
+        opti = ocp._method.opti
+        w, lam = opti.x, opti.lam_g
+        u0 = ocp.sample(F, grid="control")[1][0]
+        self.fn = opti.to_function("mpc", [ocp.value(x0), w, lam], [u0, w, lam])
+        self.w = np.asarray(opti.value(w, opti.initial())).ravel()
+        self.lam = np.zeros(lam.shape[0])
+
+    def step(self, x: np.ndarray) -> float:
+        u0, self.w, self.lam = self.fn(x, self.w, self.lam)
+        return float(u0)
+
+    def info(self) -> StepInfo:
+        return _opti_stats(self.fn.stats())
+
+
+# --------------------------------------------------------------------- do-mpc
+class DoMpcMPC:
+    """do-mpc: collocation radau/3/1, the running cost as a quadrature state; make_step warm-starts itself."""
+
+    name = "do-mpc"
+
+    def __init__(self, N: int, dual: bool = False) -> None:
+        import do_mpc
+        model = do_mpc.model.Model("continuous")
+        states = [model.set_variable("_x", name) for name in ("pos", "theta", "dpos", "dtheta")]
+        model.set_variable("_x", "cost")
+        F = model.set_variable("_u", "F")
+        X = cs.vertcat(*states)
+        rhs = cartpole_ode(X, F)
+        for i, name in enumerate(("pos", "theta", "dpos", "dtheta")):
+            model.set_rhs(name, rhs[i])
+        model.set_rhs("cost", stage_cost(X, F))
+        model.setup()
+        mpc = do_mpc.controller.MPC(model)
+        mpc.settings.n_horizon = N
+        mpc.settings.t_step = T_HORIZON / N
+        mpc.settings.state_discretization = "collocation"
+        mpc.settings.collocation_type = "radau"
+        mpc.settings.collocation_deg = 3
+        mpc.settings.collocation_ni = 1
+        mpc.settings.store_full_solution = False
+        ipopt = {**IPOPT, **WARM_IPOPT} if dual else IPOPT
+        mpc.settings.nlpsol_opts = {**{f"ipopt.{k}": v for k, v in ipopt.items()}, "print_time": False,
+                                    "record_time": True}
+        Xm = cs.vertcat(*(model.x[name] for name in ("pos", "theta", "dpos", "dtheta")))
+        mpc.set_objective(mterm=model.x["cost"] + terminal_cost(Xm), lterm=cs.DM(0))
+        mpc.set_rterm(F=0.0)
+        mpc.bounds["lower", "_u", "F"] = -F_MAX
+        mpc.bounds["upper", "_u", "F"] = F_MAX
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mpc.setup()
+        mpc.x0 = np.append(X0, 0.0)
+        mpc.set_initial_guess()
+        self.mpc = mpc
+
+    def step(self, x: np.ndarray) -> float:
+        return float(self.mpc.make_step(np.append(x, 0.0).reshape(-1, 1))[0, 0])
+
+    def info(self) -> StepInfo:
+        return _opti_stats(self.mpc.solver_stats)
+
+
+# ---------------------------------------------------------------- closed loop
+@dataclass
+class Run:
+    """One controller's closed loop."""
+
+    name: str
+    build_seconds: float
+    step_seconds: list[float] = field(default_factory=list)
+    controls: list[float] = field(default_factory=list)
+    states: list[np.ndarray] = field(default_factory=list)
+    infos: list[StepInfo] = field(default_factory=list)
+
+
+def closed_loops(makers: list[Callable[[], Any]], plant: cs.Function, K: int) -> list[Run]:
+    """K steps of every controller with the plant from X0, in lockstep (step k of every tool, then
+    step k + 1), so that a change of the machine's load hits all tools alike; only the controller's
+    call is timed."""
+    controllers, runs = [], []
+    for make in makers:
+        start = time.perf_counter()
+        controllers.append(make())
+        runs.append(Run(controllers[-1].name, time.perf_counter() - start, states=[X0.copy()]))
+    for _ in range(K):
+        for controller, run in zip(controllers, runs):
+            x = run.states[-1]
+            t = time.perf_counter()
+            u = controller.step(x)
+            run.step_seconds.append(time.perf_counter() - t)
+            run.controls.append(u)
+            run.infos.append(controller.info())
+            run.states.append(np.asarray(plant(x0=x, p=u)["xf"]).ravel())
+    return runs
+
+
+def summary(run: Run, ref: Run | None) -> dict:
+    """The row of one tool (``ref``: occontrol's run, for ratios and differences)."""
+    steps = np.array(run.step_seconds)
+    failed = [k for k, i in enumerate(run.infos) if not i.success]
+    row = {"tool": run.name, "build_seconds": run.build_seconds, "median_step": float(np.median(steps)),
+           "worst_step": float(steps.max()), "mean_step": float(steps.mean()),
+           "median_step_after_first": float(np.median(steps[1:])) if steps.size > 1 else None,
+           "iterations_median": statistics.median(i.iterations for i in run.infos),
+           "iterations_max": max(i.iterations for i in run.infos),
+           "failed_steps": failed, "statuses": sorted({i.status for i in run.infos}),
+           "step_seconds": run.step_seconds, "controls": run.controls,
+           "final_state": [float(v) for v in run.states[-1]]}
+    ipopt = np.array([i.ipopt_seconds for i in run.infos])
+    row["outside_ipopt_share_median"] = float(np.median((steps - ipopt) / steps))
+    if ref is not None:
+        row["max_control_diff"] = float(np.max(np.abs(np.array(run.controls) - np.array(ref.controls))))
+        row["max_state_diff"] = float(np.max(np.abs(np.array(run.states) - np.array(ref.states))))
+    return row
+
+
+def _version(module: str) -> str | None:
+    try:
+        return str(importlib.import_module(module).__version__)
+    except (ImportError, AttributeError):
+        return None
+
+
+MODES = {
+    "primal": "IPOPT's options as above; every tool starts from its previous solution (primal only); "
+              "occontrol from the previous solution as it is",
+    "primal-dual": "IPOPT's options plus WARM_IPOPT (warm_start_init_point and the pushes and mu_init "
+                   "occontrol's multiplier warm start uses) for every tool; every tool starts from its previous "
+                   "solution and multipliers (rockit: set_initial of x and lam_g, rockit-fn: x and lam_g in and "
+                   "out of the Function, do-mpc: its own lam_x/lam_g); occontrol from the previous solution "
+                   "shifted by one interval (Solution.shifted, multipliers too) with multipliers=True",
+}
+
+
+def run_mode(mode: str, N: int, K: int) -> dict:
+    """One table: every tool's closed loop in lockstep under one warm-start ``mode``."""
+    dual = mode == "primal-dual"
+    plant = make_plant(T_HORIZON / N)
+    makers = [lambda: OccontrolMPC(N, dual, False, dual), lambda: OccontrolMPC(N, dual, True, dual),
+              lambda: RockitMPC(N, dual), lambda: RockitFunctionMPC(N, dual), lambda: DoMpcMPC(N, dual)]
+    runs = closed_loops(makers, plant, K)
+    rows = [summary(runs[0], None)] + [summary(r, runs[0]) for r in runs[1:]]
+    ours = [r for r in rows if r["tool"].startswith("occontrol")]
+    peers = [r for r in rows if not r["tool"].startswith("occontrol")]
+    for r in rows:
+        r["median_over"] = {o["tool"]: r["median_step"] / o["median_step"] for o in ours}
+    faster = min(peers, key=lambda r: r["median_step"])
+    print(f"-- {mode}: {MODES[mode]}")
+    for r in rows:
+        print(f"{r['tool']:>16}: median {1e3 * r['median_step']:7.2f} ms  worst {1e3 * r['worst_step']:7.2f} ms  "
+              f"mean {1e3 * r['mean_step']:7.2f} ms  it {r['iterations_median']} ({r['iterations_max']})  "
+              f"x{r['median_over']['occontrol']:.2f}  failed {len(r['failed_steps'])}  "
+              f"dF0 {r.get('max_control_diff', 0):.1e}  "
+              f"dx {r.get('max_state_diff', 0):.1e}  outside IPOPT {100 * r['outside_ipopt_share_median']:.1f} %",
+              flush=True)
+    speedups = {o["tool"]: faster["median_step"] / o["median_step"] for o in ours}
+    for tool, speedup in speedups.items():
+        print(f"faster peer {faster['tool']}: median step {speedup:.2f}x {tool}'s")
+    return {"mode": mode, "description": MODES[mode],
+            "ipopt_options": {**IPOPT, **WARM_IPOPT} if dual else IPOPT, "faster_peer": faster["tool"],
+            "speedup_vs_faster_peer": speedups, "all_succeeded": not any(r["failed_steps"] for r in rows),
+            "rows": rows}
+
+
+def write_results(doc: dict) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    write_json(RESULTS / "mpc.json", doc)
+    c = doc["config"]
+    lines = ["# Closed-loop MPC: occontrol, rockit, do-mpc", "",
+             f"Cart-pole stabilised from x0 = {c['x0']}, T = {c['T']} s, N = {c['N']}, K = {c['K']} steps, "
+             f"|F| <= {c['F_max']}; Radau collocation degree 3, one element per interval, constant controls. "
+             "Step = set the state (and guess), solve, read the first control; the tools run in lockstep. "
+             "occontrol-expand is oc.Ipopt(expand=True) (the NLP in SX, as rockit's expand=True and do-mpc's "
+             "SX model). Outside IPOPT: (step - IPOPT's t_wall_total) / step; for occontrol, whose oc.Ipopt "
+             "keeps no t_wall_total, (step - the solver call) / step, a slight underestimate. "
+             f"Machine: {doc['machine']} (2 cores shared with other jobs: absolute times move with the load, "
+             "the lockstep keeps the ratios comparable).", ""]
+    for m in doc["modes"]:
+        lines += [f"## Warm start: {m['mode']}", "", m["description"] + ".", "",
+                  f"IPOPT options: `{m['ipopt_options']}`", "",
+                  "| tool | median ms | worst ms | mean ms | median / occontrol | median / occontrol-expand | "
+                  "iterations median (max) | failed | max abs dF0 vs occontrol | max abs dx vs occontrol | "
+                  "outside IPOPT (median share) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in m["rows"]:
+            diff = ("" if "max_control_diff" not in r else f"{r['max_control_diff']:.1e}")
+            dx = ("" if "max_state_diff" not in r else f"{r['max_state_diff']:.1e}")
+            lines.append(f"| {r['tool']} | {1e3 * r['median_step']:.2f} | {1e3 * r['worst_step']:.2f} | "
+                         f"{1e3 * r['mean_step']:.2f} | {r['median_over']['occontrol']:.2f} | "
+                         f"{r['median_over']['occontrol-expand']:.2f} | "
+                         f"{r['iterations_median']} ({r['iterations_max']}) | {len(r['failed_steps'])} | {diff} | "
+                         f"{dx} | {100 * r['outside_ipopt_share_median']:.1f} % |")
+        speedups = ", ".join(f"{v:.2f}x {k}'s" for k, v in m["speedup_vs_faster_peer"].items())
+        lines += ["", f"Faster peer at the median: {m['faster_peer']}; its median step is {speedups}. "
+                  f"All solves succeeded: {m['all_succeeded']}.", ""]
+    atomic_write(RESULTS / "mpc.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--N", type=int, default=20, help="control intervals over the horizon (default %(default)s)")
+    parser.add_argument("--K", type=int, default=50, help="closed-loop steps (default %(default)s)")
+    parser.add_argument("--quick", action="store_true", help="K = 10")
+    parser.add_argument("--warm", choices=[*MODES, "both"], default="both",
+                        help="warm-start policy (default %(default)s: one table each)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    K = 10 if args.quick else args.K
+    if args.N < 2 or K < 1:
+        parser.error("--N must be >= 2 and --K >= 1")
+    try:
+        import do_mpc  # noqa: F401
+        import rockit  # noqa: F401
+    except ImportError:
+        print("mpc: needs rockit and do-mpc: pip install rockit-meco do-mpc", file=sys.stderr)
+        return 2
+    modes = [run_mode(m, args.N, K) for m in (MODES if args.warm == "both" else [args.warm])]
+    all_ok = all(m["all_succeeded"] for m in modes)
+    print(f"all solves succeeded: {all_ok}")
+    doc = {"schema": 1, "benchmark": "mpc", "machine": platform.platform(), "python": platform.python_version(),
+           "versions": {m: _version(m) for m in ("casadi", "rockit", "do_mpc", "occontrol")},
+           "config": {"problem": "cart-pole (rockit mpc_example.py) stabilised at the upright rest",
+                      "x0": X0.tolist(), "T": T_HORIZON, "N": args.N, "K": K, "F_max": F_MAX,
+                      "Q": Q.tolist(), "R": R, "P": P.tolist(),
+                      "transcription": "Radau collocation, degree 3, one element per interval, constant controls",
+                      "plant": "casadi cvodes, abstol = reltol = 1e-10, one sampling period T/N per step"},
+           "all_succeeded": all_ok, "modes": modes}
+    if not args.no_write:
+        write_results(doc)
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
