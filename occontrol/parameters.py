@@ -15,7 +15,7 @@ import numpy as np
 from ._checks import as_finite_array
 from .problem import OCP
 
-__all__ = ["parameter_values"]
+__all__ = ["parameter_values", "ParameterSetter"]
 
 
 def _name_of(ocp: OCP, key: Any) -> str:
@@ -70,3 +70,91 @@ def parameter_values(ocp: OCP, parameters: Any) -> dict[str, np.ndarray]:
         raise ValueError(f"parameters: no value for the parameter(s) {', '.join(map(repr, missing))}; "
                          "give parameters={p: value}")
     return {v.name: as_finite_array(given[v.name], f"parameters[{v.name!r}]", v.shape) for v in ocp.parameters}
+
+
+class ParameterSetter:
+    """The checked parameter values of one solve of a compiled problem, and its NLP parameter vector.
+
+    Built once per compiled problem: the lookups of keys, the packing and the
+    bounds of the initial states given by parameters are prepared, so that a
+    re-solve pays numpy work and one call of the problem's ``initial_function``.
+    Every check of :func:`parameter_values` and :meth:`OCP.check_values` is
+    made; where one fails (or path constraints must be checked per solve) the
+    original functions run, so the errors are theirs.
+
+    Parameters
+    ----------
+    problem : DiscreteProblem
+        The compiled NLP (its parameter values unset).
+    """
+
+    def __init__(self, problem: Any) -> None:
+        ocp, model = problem.ocp, problem.model
+        self.problem, self.ocp = problem, ocp
+        self.by_key: dict[Any, Any] = {}
+        for v in ocp.parameters:
+            self.by_key[v.name] = v
+            self.by_key[("symbol", hash(v.symbol))] = v
+        n_static = model.n_static
+        self.slices = [(b.var, slice(b.offset - n_static, b.stop - n_static)) for b in model.parameter_blocks]
+        self.n_parameters = model.n_parameters
+        # packed rows of the initial states that parameters give, and their bounds (OCP.check_values)
+        rows = [np.arange(b.offset, b.stop) for b in model.state_blocks if isinstance(b.var.initial, cs.MX)]
+        self.initial_rows = np.concatenate(rows).astype(int) if rows else np.zeros(0, dtype=int)
+        lower = model.pack({v.name: v.lower for v in ocp.states}, "state")
+        upper = model.pack({v.name: v.upper for v in ocp.states}, "state")
+        self.lower, self.upper = lower[self.initial_rows], upper[self.initial_rows]
+        self.per_solve_constraints = any(c.checked_per_solve for c in ocp.path_constraints)
+        self.fixed = problem.fixed_initial
+        # Initial states that are a parameter itself (ocp.initial(x, p)) are copies of q: then the
+        # constant initial states are taken once and those copied, with no call of initial_function.
+        hashes = {hash(v.symbol): sl for v, sl in self.slices}
+        self.copies: list[tuple[slice, slice]] | None = []
+        for b in model.state_blocks:
+            init = b.var.initial
+            if isinstance(init, cs.MX):
+                sl = hashes.get(hash(init)) if init.is_symbolic() else None
+                if sl is None or sl.stop - sl.start != b.stop - b.offset:
+                    self.copies = None  # an expression of parameters: evaluate initial_function
+                    break
+                self.copies.append((slice(b.offset, b.stop), sl))
+        self.constant_z0 = np.asarray(problem.initial_function(np.full(self.n_parameters, np.nan)),
+                                      dtype=float).ravel()
+
+    def _variable(self, key: Any) -> Any:
+        """The parameter a key stands for; the original lookup (and its error) for anything unusual."""
+        var = self.by_key.get(("symbol", hash(key)) if isinstance(key, cs.MX) else key) \
+            if isinstance(key, (str, cs.MX)) else None
+        if var is None:
+            name = _name_of(self.ocp, key)  # raises the error that names the key
+            var = self.by_key[name]
+        return var
+
+    def __call__(self, parameters: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """({name: value}, the NLP parameter vector) for ``parameters``, checked as
+        :func:`parameter_values` and :meth:`DiscreteProblem.parameter_vector` check them."""
+        if parameters is None or not isinstance(parameters, dict) or len(parameters) != len(self.slices):
+            values = parameter_values(self.ocp, parameters)  # the wrong type or count: its error
+        else:
+            given: dict[str, Any] = {}
+            for key, value in parameters.items():
+                var = self._variable(key)
+                if var.name in given:
+                    raise ValueError(f"parameters: {var.name!r} is given twice (by its symbol and by its name)")
+                given[var.name] = value
+            values = {var.name: as_finite_array(given[var.name], f"parameters[{var.name!r}]", var.shape)
+                      for var, _ in self.slices}
+        values = {k: np.array(v, dtype=float) for k, v in values.items()}  # the caller's arrays may change
+        q = np.empty(self.n_parameters)
+        for var, sl in self.slices:
+            q[sl] = np.ravel(values[var.name], order="F")
+        if self.copies is None:
+            z0 = np.asarray(self.problem.initial_function(q), dtype=float).ravel()
+        else:
+            z0 = self.constant_z0.copy()
+            for rows, sl in self.copies:
+                z0[rows] = q[sl]
+        start = z0[self.initial_rows]
+        if self.per_solve_constraints or ((start < self.lower) | (start > self.upper)).any():
+            self.problem.parameter_vector(values)  # the full check, which raises with its message
+        return values, np.concatenate([z0[self.fixed], q])

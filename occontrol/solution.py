@@ -192,8 +192,22 @@ class Solution:
         if var.kind in ("variable", "parameter"):  # both sit in the packed p (statics)
             val = self._shape_series(var, self.nodes.statics[rows, None])[0]
             return float(val) if val.ndim == 0 else val
+        if "_readout" not in self.__dict__:  # read from w by the layout, without the full readout
+            packed = direct_states(self.problem, self.w) if var.kind == "state" else \
+                direct_controls(self.problem, self.w)
+            if packed is not None:
+                return self._shape_series(var, packed[rows, :])
         packed = self.nodes.states if var.kind == "state" else self.nodes.controls
         return self._shape_series(var, packed[rows, :])
+
+    def node_states(self) -> np.ndarray:
+        """The packed states at the nodes, shape (nz, N + 1): read from w by the layout where the
+        transcription keeps them there (multiple shooting, collocation), else from the readout."""
+        if "_readout" not in self.__dict__:
+            packed = direct_states(self.problem, self.w)
+            if packed is not None:
+                return packed
+        return self.nodes.states
 
     def _expression_parts(self, expr: cs.MX) -> list[tuple[cs.MX, Variable | str]]:
         """The symbols of ``expr``, each with its Variable (or 't' / 'tf'); ValueError for foreign ones."""
@@ -430,6 +444,41 @@ class Solution:
         flag = "ok" if self.success else "FAILED"
         return (f"Solution({flag}, status={self.status!r}, objective={self.objective:.10g}, "
                 f"N={self.N}, iterations={self.iterations})")
+
+
+def _states_in_w(problem: DiscreteProblem) -> bool:
+    """Whether the node states are (z0, the LATER_NODES state block): the built-in multiple-shooting
+    and collocation transcriptions, not single shooting nor a transcription's own ``_dynamics``."""
+    from .transcription.collocation import Collocation
+    from .transcription.runge_kutta import ExplicitRungeKutta
+    dynamics = getattr(type(problem.transcription), "_dynamics", None)
+    return (dynamics in (Collocation._dynamics, ExplicitRungeKutta._dynamics)
+            and problem.index.states.size == problem.model.nz * problem.N)
+
+
+def direct_states(problem: DiscreteProblem, w: np.ndarray) -> np.ndarray | None:
+    """The packed node states (nz, N + 1) of ``w`` by index (the fixed initial states from the
+    problem's parameter vector), or None where the transcription does not keep them in w.
+    The same numbers the readout gives: copies, no arithmetic."""
+    if not _states_in_w(problem):
+        return None
+    nz, N = problem.model.nz, problem.N
+    out = np.empty((nz, N + 1))
+    out[:, 1:] = np.reshape(w[problem.index.states], (nz, N), order="F")
+    fixed = problem.fixed_initial
+    out[fixed, 0] = problem.parameters[:int(fixed.sum())]
+    out[~fixed, 0] = w[problem.index.initial_states]
+    return out
+
+
+def direct_controls(problem: DiscreteProblem, w: np.ndarray) -> np.ndarray | None:
+    """The packed controls (nu, N or N + 1) of ``w`` by index (the control block every transcription
+    declares), or None if the layout holds other control blocks too."""
+    nu = problem.model.nu
+    cols = problem.N if problem.transcription.controls == "constant" else problem.N + 1
+    if problem.index.controls.size != nu * cols:
+        return None
+    return np.reshape(w[problem.index.controls], (nu, cols), order="F")
 
 
 def _check_variables(ocp: OCP, stored: Mapping[str, Any], path: Any) -> None:
