@@ -97,6 +97,8 @@ class ParameterSetter:
             self.by_key[("symbol", hash(v.symbol))] = v
         n_static = model.n_static
         self.slices = [(b.var, slice(b.offset - n_static, b.stop - n_static)) for b in model.parameter_blocks]
+        # (variable, symbol, name, shape, size, slice of q): Variable.shape asks CasADi on every read
+        self.entries = [(v, v.symbol, v.name, v.shape, v.size, sl) for v, sl in self.slices]
         self.n_parameters = model.n_parameters
         # packed rows of the initial states that parameters give, and their bounds (OCP.check_values)
         rows = [np.arange(b.offset, b.stop) for b in model.state_blocks if isinstance(b.var.initial, cs.MX)]
@@ -123,6 +125,9 @@ class ParameterSetter:
 
     def _variable(self, key: Any) -> Any:
         """The parameter a key stands for; the original lookup (and its error) for anything unusual."""
+        for var, symbol, *_ in self.entries:  # the symbol itself, the common key: no hashing
+            if key is symbol:
+                return var
         var = self.by_key.get(("symbol", hash(key)) if isinstance(key, cs.MX) else key) \
             if isinstance(key, (str, cs.MX)) else None
         if var is None:
@@ -135,6 +140,7 @@ class ParameterSetter:
         :func:`parameter_values` and :meth:`DiscreteProblem.parameter_vector` check them."""
         if parameters is None or not isinstance(parameters, dict) or len(parameters) != len(self.slices):
             values = parameter_values(self.ocp, parameters)  # the wrong type or count: its error
+            values = {k: np.array(v, dtype=float) for k, v in values.items()}
         else:
             given: dict[str, Any] = {}
             for key, value in parameters.items():
@@ -142,12 +148,10 @@ class ParameterSetter:
                 if var.name in given:
                     raise ValueError(f"parameters: {var.name!r} is given twice (by its symbol and by its name)")
                 given[var.name] = value
-            values = {var.name: as_finite_array(given[var.name], f"parameters[{var.name!r}]", var.shape)
-                      for var, _ in self.slices}
-        values = {k: np.array(v, dtype=float) for k, v in values.items()}  # the caller's arrays may change
+            values = {name: _finite_copy(given[name], name, shape, size) for _, _, name, shape, size, _ in self.entries}
         q = np.empty(self.n_parameters)
-        for var, sl in self.slices:
-            q[sl] = np.ravel(values[var.name], order="F")
+        for _, _, name, _, _, sl in self.entries:
+            q[sl] = np.ravel(values[name], order="F")
         if self.copies is None:
             z0 = np.asarray(self.problem.initial_function(q), dtype=float).ravel()
         else:
@@ -158,3 +162,14 @@ class ParameterSetter:
         if self.per_solve_constraints or ((start < self.lower) | (start > self.upper)).any():
             self.problem.parameter_vector(values)  # the full check, which raises with its message
         return values, np.concatenate([z0[self.fixed], q])
+
+
+def _finite_copy(value: Any, name: str, shape: tuple[int, int], size: int) -> np.ndarray:
+    """A copy of one parameter's value (the caller's array may change later), checked as
+    :func:`occontrol._checks.as_finite_array` checks it; a finite float array of the parameter's
+    shape, or flat with its size, is taken directly, anything else goes through that checker."""
+    if (isinstance(value, np.ndarray) and value.dtype == np.float64
+            and (value.shape == shape or value.ndim == 1 and value.size == size)
+            and np.isfinite(value).all()):
+        return value.reshape(shape, order="F").copy()
+    return np.array(as_finite_array(value, f"parameters[{name!r}]", shape), dtype=float)

@@ -106,7 +106,7 @@ class Solution:
     def __init__(self, problem: DiscreteProblem, w: np.ndarray, *, status: str, success: bool,
                  iterations: int, build_seconds: float, solve_seconds: float, solver: str,
                  lam_x: np.ndarray | None = None, lam_g: np.ndarray | None = None,
-                 history: IterationHistory | None = None) -> None:
+                 history: IterationHistory | Mapping[str, Any] | None = None) -> None:
         self.problem = problem
         self.w = np.asarray(w, dtype=float).ravel()
         self.lam_x, self.lam_g = lam_x, lam_g
@@ -117,7 +117,18 @@ class Solution:
         self.reused = False  # True when read back from disk rather than solved in this run
         self.loaded = False  # True when made by Solution.load
         self.provenance: dict | None = None  # a loaded solution's record of what produced it
-        self.history = IterationHistory.from_stats(None) if history is None else history
+        # CasADi's stats()['iterations'] is kept as it is and converted when first read
+        self._history: IterationHistory | Mapping[str, Any] | None = history
+
+    @property
+    def history(self) -> IterationHistory:
+        if not isinstance(self._history, IterationHistory):
+            self._history = IterationHistory.from_stats(self._history)
+        return self._history
+
+    @history.setter
+    def history(self, value: IterationHistory) -> None:
+        self._history = value
 
     # The readout of w (trajectories and objective parts) is one evaluation made on first use: a
     # closed-loop re-solve that only reads its first control, or a shifted guess whose w is copied,

@@ -9,7 +9,6 @@ Gauss-Newton matrix.
 
 from __future__ import annotations
 
-import copy
 import numbers
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from .grid import as_grid
 from .guess import initial_guess, warm_multipliers
 from .parameters import ParameterSetter, parameter_values
 from .problem import OCP
-from .solution import IterationHistory, Solution
+from .solution import Solution
 from .start_check import check_initial_point
 from .transcription.discrete import DiscreteProblem, Transcription
 from .transcription.runge_kutta import RK4
@@ -388,7 +387,10 @@ class CompiledProblem:
         if self._setter is None:
             self._setter = ParameterSetter(self.problem)
         values, vector = self._setter(parameters)
-        problem = copy.copy(self.problem)  # shares the NLP, the layout and the cached functions
+        # a shallow copy (as copy.copy makes, without its protocol): shares the NLP, the layout
+        # and the cached functions
+        problem = object.__new__(type(self.problem))
+        problem.__dict__.update(self.problem.__dict__)
         problem.parameters, problem.parameter_values = vector, values
         return problem
 
@@ -546,7 +548,7 @@ def run(problem: DiscreteProblem, nlp_solver: cs.Function, w0: np.ndarray, *, so
                         solver=solver_name)
     solve_seconds = time.perf_counter() - start
     stats = nlp_solver.stats()  # once: CasADi converts the whole record to Python on every call
-    history = IterationHistory.from_stats(stats.get("iterations"))
+    history = stats.get("iterations") or {}  # Solution.history converts it when read
     return Solution(problem, _vector(result["x"]), status=str(stats.get("return_status", "unknown")),
                     success=bool(stats.get("success", False)), iterations=int(stats.get("iter_count", 0)),
                     build_seconds=build_seconds, solve_seconds=solve_seconds, solver=solver_name,
