@@ -205,3 +205,26 @@ def test_shifted_equals_the_block_by_block_shift(transcription, fixed):
         np.testing.assert_array_equal(moved.w, w)
         np.testing.assert_array_equal(moved.lam_x, _shift_w(problem, sol.lam_x, steps, None))
         np.testing.assert_array_equal(moved.lam_g, _shift_lam_g(problem, sol.lam_g, steps))
+
+
+@pytest.mark.parametrize("degree", [1, 2, 3, 4, 5])
+def test_radau_end_point_is_the_last_collocation_point_exactly(degree):
+    """Radau IIA has a point at tau = 1: the interval's end is that point, so each continuity row of
+    the Jacobian holds two entries (Z_{k+1} and that point), none from round-off of the basis."""
+    t = oc.Collocation(degree=degree, scheme="radau")
+    np.testing.assert_array_equal(t.D, np.r_[np.zeros(degree), 1.0])
+    ocp = oc.OCP(0.0, 1.0)
+    x = ocp.state("x", 2)
+    u = ocp.control("u")
+    ocp.dynamics(x, cs.vertcat(x[1], u - cs.sin(x[0])))
+    ocp.initial(x, [1.0, 0.0])
+    ocp.minimize_integral(cs.sumsqr(x) + u ** 2)
+    compiled = oc.compile(ocp, t, grid=4, solver=IPOPT)
+    problem = compiled.problem
+    jac = compiled._instance(False).get_function("nlp_jac_g").sparsity_out(1)
+    rows = np.asarray(jac.get_triplet()[0])
+    dyn = problem.constraint_slices["dynamics"]
+    per_row = np.bincount(rows, minlength=problem.lbg.size)[dyn]
+    np.testing.assert_array_equal(per_row, 2)
+    # Legendre has no point at 1: its end point is the whole polynomial, every weight non-zero
+    assert np.all(oc.Collocation(degree=degree, scheme="legendre").D != 0.0)
