@@ -122,6 +122,19 @@ class ParameterSetter:
                 self.copies.append((slice(b.offset, b.stop), sl))
         self.constant_z0 = np.asarray(problem.initial_function(np.full(self.n_parameters, np.nan)),
                                       dtype=float).ravel()
+        self.bounded = bool(np.isfinite(self.lower).any() or np.isfinite(self.upper).any())
+        if self.copies is not None:
+            # the NLP parameter vector (fixed initial states, then q) as a template and one gather:
+            # p[n_fixed + j] = q[j], and the fixed rows that are copies of q take q[source]
+            n_fixed = int(self.fixed.sum())
+            position = np.full(self.fixed.size, -1)
+            position[self.fixed] = np.arange(n_fixed)  # packed state row -> its place in p
+            self.template = np.concatenate([self.constant_z0[self.fixed], np.zeros(self.n_parameters)])
+            dst = [position[np.arange(rows.start, rows.stop)] for rows, _ in self.copies]
+            src = [np.arange(sl.start, sl.stop) for _, sl in self.copies]
+            self.copy_to = np.concatenate(dst + [np.zeros(0, dtype=int)]).astype(int)
+            self.copy_from = np.concatenate(src + [np.zeros(0, dtype=int)]).astype(int)
+            self.n_fixed = n_fixed
 
     def _variable(self, key: Any) -> Any:
         """The parameter a key stands for; the original lookup (and its error) for anything unusual."""
@@ -152,6 +165,11 @@ class ParameterSetter:
         q = np.empty(self.n_parameters)
         for _, _, name, _, _, sl in self.entries:
             q[sl] = np.ravel(values[name], order="F")
+        if self.copies is not None and not self.bounded and not self.per_solve_constraints:
+            p = self.template.copy()  # nothing to check: the vector by copies alone
+            p[self.n_fixed:] = q
+            p[self.copy_to] = q[self.copy_from]
+            return values, p
         if self.copies is None:
             z0 = np.asarray(self.problem.initial_function(q), dtype=float).ravel()
         else:

@@ -109,7 +109,9 @@ class Solution:
                  history: IterationHistory | Mapping[str, Any] | None = None) -> None:
         self.problem = problem
         self.w = np.asarray(w, dtype=float).ravel()
-        self.lam_x, self.lam_g = lam_x, lam_g
+        # a solver's multipliers may come as casadi.DM: converted when first read (a re-solve
+        # that never reads them does not pay for the conversion)
+        self._lam: dict[str, Any] = {"lam_x": lam_x, "lam_g": lam_g}
         self.status, self.success = status, bool(success)
         self.iterations = int(iterations)
         self.build_seconds, self.solve_seconds = float(build_seconds), float(solve_seconds)
@@ -119,6 +121,30 @@ class Solution:
         self.provenance: dict | None = None  # a loaded solution's record of what produced it
         # CasADi's stats()['iterations'] is kept as it is and converted when first read
         self._history: IterationHistory | Mapping[str, Any] | None = history
+
+    def _multipliers(self, name: str) -> np.ndarray | None:
+        value = self._lam[name]
+        if value is not None and not isinstance(value, np.ndarray):
+            value = self._lam[name] = _flat(value)
+        return value
+
+    @property
+    def lam_x(self) -> np.ndarray | None:
+        """Multipliers of the bounds on w (None for a solution without them)."""
+        return self._multipliers("lam_x")
+
+    @lam_x.setter
+    def lam_x(self, value: np.ndarray | None) -> None:
+        self._lam["lam_x"] = value
+
+    @property
+    def lam_g(self) -> np.ndarray | None:
+        """Multipliers of the constraints (None for a solution without them)."""
+        return self._multipliers("lam_g")
+
+    @lam_g.setter
+    def lam_g(self, value: np.ndarray | None) -> None:
+        self._lam["lam_g"] = value
 
     @property
     def history(self) -> IterationHistory:
@@ -455,6 +481,14 @@ class Solution:
         flag = "ok" if self.success else "FAILED"
         return (f"Solution({flag}, status={self.status!r}, objective={self.objective:.10g}, "
                 f"N={self.N}, iterations={self.iterations})")
+
+
+def _flat(value: Any) -> np.ndarray:
+    """A vector (numpy, or a solver's casadi.DM) as a flat float array; a dense DM from its nonzeros,
+    the cheaper conversion."""
+    if isinstance(value, cs.DM) and value.is_dense():
+        return np.fromiter(value.nonzeros(), dtype=float, count=value.numel())
+    return np.asarray(value, dtype=float).ravel()
 
 
 def _states_in_w(problem: DiscreteProblem) -> bool:

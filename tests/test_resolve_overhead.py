@@ -228,3 +228,15 @@ def test_radau_end_point_is_the_last_collocation_point_exactly(degree):
     np.testing.assert_array_equal(per_row, 2)
     # Legendre has no point at 1: its end point is the whole polynomial, every weight non-zero
     assert np.all(oc.Collocation(degree=degree, scheme="legendre").D != 0.0)
+
+
+@pytest.mark.parametrize("fixed", [True, False], ids=["x0-is-the-parameter", "x0-free"])
+def test_the_parameter_vector_by_copies_equals_with_parameters(fixed):
+    """Unbounded initial states that are a parameter itself (or none): the vector is made by copies."""
+    ocp, _, _, q = _rich_ocp(fixed)
+    compiled = oc.compile(ocp, oc.Collocation(degree=2), grid=3, solver=IPOPT)
+    for value in ([0.3, -0.2], np.array([[1.5], [2.5]]), np.array([-4.0, 7.0])):
+        ours = compiled._with_parameters({q: value})
+        ref = compiled.problem.with_parameters(parameter_values(ocp, {q: value}))
+        np.testing.assert_array_equal(ours.parameters, ref.parameters)
+        np.testing.assert_array_equal(ours.parameter_values["q"], ref.parameter_values["q"])
