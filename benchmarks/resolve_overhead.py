@@ -16,12 +16,14 @@ step; ``outside`` is everything but the solver call. Wall times move with the
 machine's load; compare shares and runs made back to back.
 
 Usage: ``python benchmarks/resolve_overhead.py [--K 50] [--label after] [--no-expand] [--no-write]``;
-writes benchmarks/results/resolve_overhead_<label>.json and .md.
+writes benchmarks/results/resolve_overhead_<label>.json and .md (with the rows of
+resolve_overhead_before.json, a run of the code before the re-solve work, when it exists).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 import time
@@ -37,6 +39,7 @@ from occontrol.io import atomic_write, write_json  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = ("shift", "before", "solver", "after", "readout")
+HEADERS = {"before": "pre-solve"}
 
 
 def closed_loop(N: int, K: int, dual: bool, expand: bool) -> dict[str, list[float]]:
@@ -84,11 +87,24 @@ def write(doc: dict, label: str) -> None:
              f"Cart-pole MPC of benchmarks/mpc.py, N = {doc['N']}, K = {doc['K']} steps, "
              f"expand = {doc['expand']}; medians over the steps. Machine: {doc['machine']} (shared; "
              "absolute times move with the load).", "",
-             "| mode | step ms | " + " | ".join(f"{k} ms (share)" for k in (*PARTS, "outside")) + " |",
+             "Parts: shift = sol.shifted(1); pre-solve = Solution.build_seconds (the re-solve's work before "
+             "the solver call); solver = Solution.solve_seconds (IPOPT and CasADi's argument conversion); "
+             "after = from the solver's return to the Solution; readout = sol.value(F)[0]; outside = all "
+             "but the solver call. Rows 'main': the code before the re-solve work (resolve_overhead_before.json).",
+             "",
+             "| mode | step ms | " + " | ".join(f"{HEADERS.get(k, k)} ms (share)" for k in (*PARTS, "outside"))
+             + " |",
              "|---|---|" + "---|" * (len(PARTS) + 1)]
-    for mode, s in doc["modes"].items():
-        cells = " | ".join(f"{s[k]['median_ms']:.3f} ({100 * s[k]['median_share']:.1f} %)" for k in (*PARTS, "outside"))
-        lines.append(f"| {mode} | {s['median_step_ms']:.2f} | {cells} |")
+    docs = [doc]
+    before = RESULTS / "resolve_overhead_before.json"
+    if label != "before" and before.exists():  # the run of the code before this change, for comparison
+        docs.insert(0, json.loads(before.read_text()))
+    for d in docs:
+        for mode, s in d["modes"].items():
+            cells = " | ".join(f"{s[k]['median_ms']:.3f} ({100 * s[k]['median_share']:.1f} %)"
+                               for k in (*PARTS, "outside"))
+            which = "main" if d["label"] == "before" else d["label"]
+            lines.append(f"| {mode} ({which}) | {s['median_step_ms']:.2f} | {cells} |")
     atomic_write(RESULTS / f"resolve_overhead_{label}.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
 
 
