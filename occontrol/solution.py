@@ -125,7 +125,7 @@ class Solution:
     def _multipliers(self, name: str) -> np.ndarray | None:
         value = self._lam[name]
         if value is not None and not isinstance(value, np.ndarray):
-            value = self._lam[name] = _flat(value)
+            value = self._lam[name] = flat_vector(value)
         return value
 
     @property
@@ -483,7 +483,7 @@ class Solution:
                 f"N={self.N}, iterations={self.iterations})")
 
 
-def _flat(value: Any) -> np.ndarray:
+def flat_vector(value: Any) -> np.ndarray:
     """A vector (numpy, or a solver's casadi.DM) as a flat float array; a dense DM from its nonzeros,
     the cheaper conversion."""
     if isinstance(value, cs.DM) and value.is_dense():

@@ -22,7 +22,7 @@ from .grid import as_grid
 from .guess import initial_guess, warm_multipliers
 from .parameters import ParameterSetter, parameter_values
 from .problem import OCP
-from .solution import Solution, _flat
+from .solution import Solution, flat_vector
 from .start_check import check_initial_point
 from .transcription.discrete import DiscreteProblem, Transcription
 from .transcription.runge_kutta import RK4
@@ -549,7 +549,7 @@ def run(problem: DiscreteProblem, nlp_solver: cs.Function, w0: np.ndarray, *, so
     solve_seconds = time.perf_counter() - start
     stats = nlp_solver.stats()  # once: CasADi converts the whole record to Python on every call
     history = stats.get("iterations") or {}  # Solution.history converts it when read
-    return Solution(problem, _flat(result["x"]), status=str(stats.get("return_status", "unknown")),
+    return Solution(problem, flat_vector(result["x"]), status=str(stats.get("return_status", "unknown")),
                     success=bool(stats.get("success", False)), iterations=int(stats.get("iter_count", 0)),
                     build_seconds=build_seconds, solve_seconds=solve_seconds, solver=solver_name,
                     lam_x=result["lam_x"], lam_g=result["lam_g"], history=history)  # converted when read
