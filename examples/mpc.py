@@ -9,7 +9,8 @@ sampling period dt = T / N the controller solves
 
 on the horizon T = 2 s (Radau collocation of degree 3, N intervals), applies
 the first control for one period and starts again. The OCP is compiled once
-with the measured state as a parameter (``ocp.parameter``); each step is
+with the measured state as a parameter (``ocp.parameter``) and ``oc.Ipopt(expand=True)``
+(the NLP expanded to SX: cheaper re-solves); each step is
 ``controller.solve(parameters={x0: x}, guess=previous solution)``. The plant
 is the same model integrated by ``oc.simulate`` (cvodes) under the applied
 control. The figure shows the closed-loop states and the applied control.
@@ -116,7 +117,8 @@ def closed_loop(N: int = 20, K: int = 50, shift: bool = False, tol: float = 1e-8
         IPOPT's tolerance.
     """
     ocp, X, F, x0 = horizon_ocp()
-    controller = oc.compile(ocp, transcription(), grid=N, solver=oc.Ipopt(tol=tol))
+    # expand=True: the NLP in SX, a longer compile and cheaper evaluations in every re-solve
+    controller = oc.compile(ocp, transcription(), grid=N, solver=oc.Ipopt(tol=tol, expand=True))
     plant = Plant(T_HORIZON / N)
     x, sol = X_START.copy(), None
     states, controls, solutions = [x], [], []

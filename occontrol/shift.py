@@ -12,6 +12,7 @@ and the others (free initial states, path rows at t0) start at 0.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,6 +69,44 @@ def _shift_lam_g(problem: DiscreteProblem, lam_g: np.ndarray, steps: int) -> np.
     return out
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A shift by ``steps`` of one layout as gathers: ``w[source]`` moves every per-interval block
+    (exactly what :func:`_shift_w` does), then the free initial states are set; ``lam_g[source_g]``
+    where ``keep_g``, else 0 (what :func:`_shift_lam_g` does)."""
+
+    source: np.ndarray
+    initial: np.ndarray  # positions of the free initial states in w
+    initial_rows: np.ndarray  # their rows of the packed states
+    source_g: np.ndarray
+    keep_g: np.ndarray
+
+
+# Plans by (layout, constraint slices, steps); a compiled problem's solves share their layout, so an
+# MPC loop makes one plan. Each entry pins its layout (ids stay unique); a few are kept.
+_PLANS: dict[tuple[int, int, int], tuple[object, object, _Plan]] = {}
+_MAX_PLANS = 16
+
+
+def _plan(problem: DiscreteProblem, steps: int) -> _Plan:
+    key = (id(problem.layout), id(problem.constraint_slices), steps)
+    entry = _PLANS.get(key)
+    if entry is not None and entry[0] is problem.layout and entry[1] is problem.constraint_slices:
+        return entry[2]
+    # the shifts of the positions themselves are the gathers (0 where a value is dropped)
+    source = _shift_w(problem, np.arange(problem.lbx.size, dtype=float), steps, None).astype(int)
+    initial = [b for b in problem.layout if b.kind is BlockKind.INITIAL_STATE]
+    positions = np.concatenate([b.positions for b in initial] or [np.zeros(0, dtype=int)]).astype(int)
+    rows = np.concatenate([b.rows if b.rows is not None else np.arange(b.shape[0]) for b in initial]
+                          or [np.zeros(0, dtype=int)]).astype(int)
+    moved_g = _shift_lam_g(problem, np.arange(1, problem.lbg.size + 1, dtype=float), steps).astype(int)
+    plan = _Plan(source, positions, rows, np.maximum(moved_g - 1, 0), moved_g > 0)
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.pop(next(iter(_PLANS)))
+    _PLANS[key] = (problem.layout, problem.constraint_slices, plan)
+    return plan
+
+
 def shifted(solution: "Solution", steps: int = 1) -> "Solution":
     """``solution`` moved forward by ``steps`` grid intervals, for use as ``guess=``.
 
@@ -100,11 +139,14 @@ def shifted(solution: "Solution", steps: int = 1) -> "Solution":
     if not problem.grid.uniform and not np.allclose(dtau, dtau[0], rtol=1e-12, atol=0.0):
         raise ValueError("shifted: the solution's grid is not uniform; shifting by whole intervals would "
                          "move its nodes in time (solve on a uniform grid, e.g. grid=N)")
-    w = _shift_w(problem, solution.w, steps, solution.nodes.states[:, steps])
+    plan = _plan(problem, steps)
+    w = solution.w[plan.source]
+    w[plan.initial] = solution.node_states()[plan.initial_rows, steps]
     w = np.clip(w, problem.lbx, problem.ubx)
     lam_x = lam_g = None
     if solution.lam_x is not None and solution.lam_g is not None:
-        lam_x = _shift_w(problem, solution.lam_x, steps, None)
-        lam_g = _shift_lam_g(problem, np.asarray(solution.lam_g, dtype=float), steps)
+        lam_x = np.asarray(solution.lam_x, dtype=float)[plan.source]
+        lam_x[plan.initial] = 0.0
+        lam_g = np.where(plan.keep_g, np.asarray(solution.lam_g, dtype=float)[plan.source_g], 0.0)
     return Solution(problem, w, status="Shifted_Guess", success=False, iterations=0, build_seconds=0.0,
                     solve_seconds=0.0, solver=solution.solver, lam_x=lam_x, lam_g=lam_g)

@@ -117,10 +117,12 @@ class Solution:
     def __init__(self, problem: DiscreteProblem, w: np.ndarray, *, status: str, success: bool,
                  iterations: int, build_seconds: float, solve_seconds: float, solver: str,
                  lam_x: np.ndarray | None = None, lam_g: np.ndarray | None = None,
-                 history: IterationHistory | None = None) -> None:
+                 history: IterationHistory | Mapping[str, Any] | None = None) -> None:
         self.problem = problem
         self.w = np.asarray(w, dtype=float).ravel()
-        self.lam_x, self.lam_g = lam_x, lam_g
+        # a solver's multipliers may come as casadi.DM: converted when first read (a re-solve
+        # that never reads them does not pay for the conversion)
+        self._lam: dict[str, Any] = {"lam_x": lam_x, "lam_g": lam_g}
         self.status, self.success = status, bool(success)
         self.iterations = int(iterations)
         self.build_seconds, self.solve_seconds = float(build_seconds), float(solve_seconds)
@@ -128,7 +130,42 @@ class Solution:
         self.reused = False  # True when read back from disk rather than solved in this run
         self.loaded = False  # True when made by Solution.load
         self.provenance: dict | None = None  # a loaded solution's record of what produced it
-        self.history = IterationHistory.from_stats(None) if history is None else history
+        # CasADi's stats()['iterations'] is kept as it is and converted when first read
+        self._history: IterationHistory | Mapping[str, Any] | None = history
+
+    def _multipliers(self, name: str) -> np.ndarray | None:
+        value = self._lam[name]
+        if value is not None and not isinstance(value, np.ndarray):
+            value = self._lam[name] = flat_vector(value)
+        return value
+
+    @property
+    def lam_x(self) -> np.ndarray | None:
+        """Multipliers of the bounds on w (None for a solution without them)."""
+        return self._multipliers("lam_x")
+
+    @lam_x.setter
+    def lam_x(self, value: np.ndarray | None) -> None:
+        self._lam["lam_x"] = value
+
+    @property
+    def lam_g(self) -> np.ndarray | None:
+        """Multipliers of the constraints (None for a solution without them)."""
+        return self._multipliers("lam_g")
+
+    @lam_g.setter
+    def lam_g(self, value: np.ndarray | None) -> None:
+        self._lam["lam_g"] = value
+
+    @property
+    def history(self) -> IterationHistory:
+        if not isinstance(self._history, IterationHistory):
+            self._history = IterationHistory.from_stats(self._history)
+        return self._history
+
+    @history.setter
+    def history(self, value: IterationHistory) -> None:
+        self._history = value
 
     # The readout of w (trajectories and objective parts) is one evaluation made on first use: a
     # closed-loop re-solve that only reads its first control, or a shifted guess whose w is copied,
@@ -203,8 +240,22 @@ class Solution:
         if var.kind in ("variable", "parameter"):  # both sit in the packed p (statics)
             val = self._shape_series(var, self.nodes.statics[rows, None])[0]
             return float(val) if val.ndim == 0 else val
+        if "_readout" not in self.__dict__:  # read from w by the layout, without the full readout
+            packed = direct_states(self.problem, self.w) if var.kind == "state" else \
+                direct_controls(self.problem, self.w)
+            if packed is not None:
+                return self._shape_series(var, packed[rows, :])
         packed = self.nodes.states if var.kind == "state" else self.nodes.controls
         return self._shape_series(var, packed[rows, :])
+
+    def node_states(self) -> np.ndarray:
+        """The packed states at the nodes, shape (nz, N + 1): read from w by the layout where the
+        transcription keeps them there (multiple shooting, collocation), else from the readout."""
+        if "_readout" not in self.__dict__:
+            packed = direct_states(self.problem, self.w)
+            if packed is not None:
+                return packed
+        return self.nodes.states
 
     def _expression_parts(self, expr: cs.MX) -> list[tuple[cs.MX, Variable | str]]:
         """The symbols of ``expr``, each with its Variable (or 't' / 'tf'); ValueError for foreign ones."""
@@ -441,6 +492,49 @@ class Solution:
         flag = "ok" if self.success else "FAILED"
         return (f"Solution({flag}, status={self.status!r}, objective={self.objective:.10g}, "
                 f"N={self.N}, iterations={self.iterations})")
+
+
+def flat_vector(value: Any) -> np.ndarray:
+    """A vector (numpy, or a solver's casadi.DM) as a flat float array; a dense DM from its nonzeros,
+    the cheaper conversion."""
+    if isinstance(value, cs.DM) and value.is_dense():
+        return np.fromiter(value.nonzeros(), dtype=float, count=value.numel())
+    return np.asarray(value, dtype=float).ravel()
+
+
+def _states_in_w(problem: DiscreteProblem) -> bool:
+    """Whether the node states are (z0, the LATER_NODES state block): the built-in multiple-shooting
+    and collocation transcriptions, not single shooting nor a transcription's own ``_dynamics``."""
+    from .transcription.collocation import Collocation
+    from .transcription.runge_kutta import ExplicitRungeKutta
+    dynamics = getattr(type(problem.transcription), "_dynamics", None)
+    return (dynamics in (Collocation._dynamics, ExplicitRungeKutta._dynamics)
+            and problem.index.states.size == problem.model.nz * problem.N)
+
+
+def direct_states(problem: DiscreteProblem, w: np.ndarray) -> np.ndarray | None:
+    """The packed node states (nz, N + 1) of ``w`` by index (the fixed initial states from the
+    problem's parameter vector), or None where the transcription does not keep them in w.
+    The same numbers the readout gives: copies, no arithmetic."""
+    if not _states_in_w(problem):
+        return None
+    nz, N = problem.model.nz, problem.N
+    out = np.empty((nz, N + 1))
+    out[:, 1:] = np.reshape(w[problem.index.states], (nz, N), order="F")
+    fixed = problem.fixed_initial
+    out[fixed, 0] = problem.parameters[:int(fixed.sum())]
+    out[~fixed, 0] = w[problem.index.initial_states]
+    return out
+
+
+def direct_controls(problem: DiscreteProblem, w: np.ndarray) -> np.ndarray | None:
+    """The packed controls (nu, N or N + 1) of ``w`` by index (the control block every transcription
+    declares), or None if the layout holds other control blocks too."""
+    nu = problem.model.nu
+    cols = problem.N if problem.transcription.controls == "constant" else problem.N + 1
+    if problem.index.controls.size != nu * cols:
+        return None
+    return np.reshape(w[problem.index.controls], (nu, cols), order="F")
 
 
 def _check_variables(ocp: OCP, stored: Mapping[str, Any], path: Any) -> None:

@@ -20,9 +20,9 @@ import numpy as np
 from ._checks import as_choice, as_finite_float, as_positive_int
 from .grid import as_grid
 from .guess import initial_guess, warm_multipliers
-from .parameters import parameter_values
+from .parameters import ParameterSetter, parameter_values
 from .problem import OCP
-from .solution import IterationHistory, Solution
+from .solution import Solution, flat_vector
 from .start_check import check_initial_point
 from .transcription.discrete import DiscreteProblem, Transcription
 from .transcription.runge_kutta import RK4
@@ -344,6 +344,9 @@ class CompiledProblem:
         self._hess_lag = hess_lag
         self._hessian: dict | None = None
         self._instances: dict[bool, cs.Function] = {}
+        self._setter: ParameterSetter | None = None  # made on the first solve
+        # the bounds as CasADi matrices, converted once rather than in every solver call
+        self._bounds = {k: cs.DM(getattr(problem, k)) for k in ("lbx", "ubx", "lbg", "ubg")}
 
     def _instance(self, warm_start: bool) -> cs.Function:
         """The solver instance with or without IPOPT's multiplier warm start (built on first use:
@@ -380,10 +383,34 @@ class CompiledProblem:
         Returns
         -------
         Solution
-            ``build_seconds`` is the bookkeeping time of this solve (mapping
-            the guess and the parameters), ``solve_seconds`` the solver's.
+            ``build_seconds`` is the bookkeeping time of this solve before the
+            solver call (checking the parameters, mapping the guess),
+            ``solve_seconds`` the solver's.
+
+        Raises
+        ------
+        ValueError
+            Bad parameters or guess (before the solver runs); or the objective
+            or a constraint is NaN/inf at the start point, named as
+            :func:`occontrol.start_check.check_initial_point` names it. For a
+            Solution of this problem as guess (a previous optimum, or its
+            shifted form) that check runs only when the solve fails, which a
+            non-finite start point makes it do: a converging re-solve does not
+            pay for it.
         """
         return self._solve(parameters, guess, multipliers, build_seconds=0.0)
+
+    def _with_parameters(self, parameters: Any) -> DiscreteProblem:
+        """The problem with ``parameters`` set (checked as :meth:`DiscreteProblem.with_parameters` checks)."""
+        if self._setter is None:
+            self._setter = ParameterSetter(self.problem)
+        values, vector = self._setter(parameters)
+        # a shallow copy (as copy.copy makes, without its protocol): shares the NLP, the layout
+        # and the cached functions
+        problem = object.__new__(type(self.problem))
+        problem.__dict__.update(self.problem.__dict__)
+        problem.parameters, problem.parameter_values = vector, values
+        return problem
 
     def _solve(self, parameters: Any, guess: Any, multipliers: bool, build_seconds: float,
                interpolate: bool = False) -> Solution:
@@ -393,20 +420,33 @@ class CompiledProblem:
         _check_flag(multipliers, "multipliers")
         if multipliers and not hasattr(guess, "lam_g"):
             raise ValueError("multipliers: needs a previous Solution as guess")
-        problem = self.problem.with_parameters(parameter_values(self.problem.ocp, parameters))
+        problem = self._with_parameters(parameters)
+        # A Solution of this very layout is copied as it is (a previous optimum, a shifted one):
+        # its start point is checked only if the solve fails (below); any other guess is checked first.
+        copied = not interpolate and isinstance(guess, Solution)
         w0 = initial_guess(problem, guess) if interpolate else self._start(problem, guess)
         nlp_solver = self._instance(multipliers)
-        check_initial_point(problem, nlp_solver, w0)
-        lam = warm_multipliers(problem, guess) if multipliers else None
-        return run(problem, nlp_solver, w0, solver_name=self.solver.name,
-                   build_seconds=build_seconds + time.perf_counter() - start, multipliers=lam)
+        if not copied:
+            check_initial_point(problem, nlp_solver, w0)
+        lam = None
+        if multipliers:
+            lam = _copied_multipliers(problem, guess) if copied else warm_multipliers(problem, guess)
+        sol = run(problem, nlp_solver, w0, solver_name=self.solver.name,
+                  build_seconds=build_seconds + time.perf_counter() - start, multipliers=lam,
+                  bounds=self._bounds)
+        if copied and (not sol.success or not np.isfinite(sol.w).all()):
+            # IPOPT stops with Invalid_Number_Detected at a NaN/inf start point, naming nothing:
+            # the check names the objective part or constraint (and raises), as it would have up front.
+            check_initial_point(problem, nlp_solver, w0)
+        return sol
 
     def _start(self, problem: DiscreteProblem, guess: Any) -> np.ndarray:
         """The start point: a Solution of this very NLP layout is copied, anything else mapped."""
         if isinstance(guess, Solution):
             if guess.problem.ocp is not problem.ocp:
                 raise ValueError("guess: expected a Solution of this OCP, got one of another OCP")
-            if not same_layout(guess.problem, problem):
+            # a solve of this compiled problem shares its layout; anything else is compared
+            if guess.problem.layout is not problem.layout and not same_layout(guess.problem, problem):
                 raise ValueError("guess: expected a Solution of this compiled problem (same grid and "
                                  "transcription); oc.solve(..., guess=solution) interpolates across grids")
             return np.clip(guess.w, problem.lbx, problem.ubx)
@@ -415,6 +455,13 @@ class CompiledProblem:
     def __repr__(self) -> str:
         return (f"CompiledProblem(N={self.problem.N}, transcription={self.problem.transcription.describe()}, "
                 f"solver={self.solver.name})")
+
+
+def _copied_multipliers(problem: DiscreteProblem, guess: Solution) -> tuple[np.ndarray, np.ndarray]:
+    """The multipliers of a Solution of this very layout, as they are (zeros where it has none)."""
+    if guess.lam_x is None or guess.lam_g is None:
+        return np.zeros(problem.lbx.size), np.zeros(problem.lbg.size)
+    return guess.lam_x, guess.lam_g
 
 
 def same_layout(a: DiscreteProblem, b: DiscreteProblem) -> bool:
@@ -496,10 +543,17 @@ def solve(ocp: OCP, transcription: Transcription | None = None, *, grid: Any, gu
 
 
 def run(problem: DiscreteProblem, nlp_solver: cs.Function, w0: np.ndarray, *, solver_name: str,
-        build_seconds: float, multipliers: tuple[np.ndarray, np.ndarray] | None = None) -> Solution:
-    """Call a built CasADi NLP solver and wrap the outcome in a :class:`Solution`."""
-    args = dict(x0=w0, p=problem.parameters, lbx=problem.lbx, ubx=problem.ubx,
-                lbg=problem.lbg, ubg=problem.ubg)
+        build_seconds: float, multipliers: tuple[np.ndarray, np.ndarray] | None = None,
+        bounds: dict[str, cs.DM] | None = None) -> Solution:
+    """Call a built CasADi NLP solver and wrap the outcome in a :class:`Solution`.
+
+    ``bounds``: the problem's lbx, ubx, lbg, ubg already converted to ``casadi.DM``
+    (a compiled problem's, made once); by default they are converted in the call.
+    """
+    args: dict[str, Any] = dict(x0=w0, p=problem.parameters, lbx=problem.lbx, ubx=problem.ubx,
+                                lbg=problem.lbg, ubg=problem.ubg)
+    if bounds is not None:
+        args.update(bounds)
     if multipliers is not None:
         args["lam_x0"], args["lam_g0"] = multipliers
     start = time.perf_counter()
@@ -511,10 +565,9 @@ def run(problem: DiscreteProblem, nlp_solver: cs.Function, w0: np.ndarray, *, so
                         iterations=0, build_seconds=build_seconds, solve_seconds=solve_seconds,
                         solver=solver_name)
     solve_seconds = time.perf_counter() - start
-    stats = nlp_solver.stats()
-    history = IterationHistory.from_stats(stats.get("iterations"))
-    return Solution(problem, np.asarray(result["x"]).ravel(), status=str(stats.get("return_status", "unknown")),
+    stats = nlp_solver.stats()  # once: CasADi converts the whole record to Python on every call
+    history = stats.get("iterations") or {}  # Solution.history converts it when read
+    return Solution(problem, flat_vector(result["x"]), status=str(stats.get("return_status", "unknown")),
                     success=bool(stats.get("success", False)), iterations=int(stats.get("iter_count", 0)),
                     build_seconds=build_seconds, solve_seconds=solve_seconds, solver=solver_name,
-                    lam_x=np.asarray(result["lam_x"]).ravel(), lam_g=np.asarray(result["lam_g"]).ravel(),
-                    history=history)
+                    lam_x=result["lam_x"], lam_g=result["lam_g"], history=history)  # converted when read

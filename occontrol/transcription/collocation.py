@@ -35,7 +35,10 @@ def _lagrange_coefficients(tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     C, D = np.zeros((n, n)), np.zeros(n)
     for j in range(n):
         basis = _lagrange_basis(tau, j)
-        D[j] = basis(1.0)
+        # basis_j(1) in product form, not from the expanded polynomial: with a point at tau = 1
+        # (Radau) it is exactly 0 or 1, so z_end is that point alone and the continuity rows of
+        # the Jacobian hold no round-off entries (2 nonzeros per row instead of d + 2)
+        D[j] = np.prod([(1.0 - pr) / (tau[j] - pr) for r, pr in enumerate(tau) if r != j]) + 0.0  # no -0.0
         C[j] = np.polyder(basis)(tau)
     B = np.array([np.polyint(_lagrange_basis(tau[1:], j))(1.0) for j in range(n - 1)])
     return C, D, B
