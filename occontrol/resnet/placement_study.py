@@ -88,6 +88,10 @@ class PlacementLevel(KeyedRecord):
         ladder estimated it to place the next level.
     estimate_seconds : float
         Wall time of that estimate (its bisected solve and indicators).
+    indicators : list of float
+        That estimate's per-layer indicators eta_k (empty when not estimated).
+    order : float or None
+        That estimate's order p (the placement's exponent 1 / (p + 1)).
     """
 
     N: int
@@ -104,6 +108,8 @@ class PlacementLevel(KeyedRecord):
     seconds: float = 0.0
     estimated_error: float | None = None
     estimate_seconds: float = 0.0
+    indicators: list[float] = field(default_factory=list)
+    order: float | None = None
 
 
 @dataclass
@@ -230,6 +236,7 @@ def _place(kind: str, net: ResNet, sol: Solution, level: PlacementLevel, N: int,
         return (f"error estimate of N={sol.N} FAILED (bisected solve: {est.fine_status}); no placement, "
                 f"no fallback")
     level.estimated_error = float(est.objective_error)
+    level.indicators, level.order = [float(e) for e in est.indicators], float(est.order)
     return indicator_equidistributed_grid(net.nodes, est.indicators, N, est.order, floor)
 
 

@@ -1,0 +1,146 @@
+"""Layer placement on the deep-limit ladder: uniform, by the error indicators, by the variation of theta(t).
+
+For each case, ``run_deep_limit(config, placement='all')``: the uniform
+ladder (which gives the reference E_limit, its Richardson limit), the
+``adaptive`` ladder (each level's layers equidistributing the error density
+of ``oc.estimate_error``'s indicators on the previous level) and the
+``variation`` ladder (equidistributing the variation of theta(t)), all with
+the same N. Cases:
+
+- ``default``: the default problem (two moons n = 200, tanh, logistic,
+  tau1 = 1e-3, tau2 = 1e-2, Euler, Gauss-Newton);
+- ``steep``: the same with tau2 = 1e-4, a weak H1 regulariser, so theta(t)
+  may vary fast (its largest |theta'(t)| against its mean is recorded);
+- further cases by ``--case NAME:key=value,...`` (DeepLimitConfig fields).
+
+Writes benchmarks/results/placement.json and placement.md: per case and N,
+|E_N - E_limit| and train/test accuracies of every ladder, and each ladder's
+wall seconds (solves; the adaptive one's error estimates separately).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+import casadi as cs
+import numpy as np
+
+from occontrol.io import atomic_write, write_json
+from occontrol.resnet.deep_limit import DeepLimitConfig, run_deep_limit
+from occontrol.resnet.placement import variation_density
+from occontrol.resnet.placement_study import LADDERS
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CASES = {"default": {}, "steep": {"tau2": 1e-4}}
+
+
+def _parse_case(text: str) -> tuple[str, dict]:
+    name, _, body = text.partition(":")
+    values: dict = {}
+    for item in filter(None, body.split(",")):
+        key, _, value = item.partition("=")
+        try:
+            values[key] = int(value)
+        except ValueError:
+            try:
+                values[key] = float(value)
+            except ValueError:
+                values[key] = value
+    return name, values
+
+
+def _steepness(net) -> float:
+    """max |theta'(t)| / mean |theta'(t)| of a network (1 for theta linear in t, large for a steep layer)."""
+    breaks, density = variation_density(net)
+    mean = float(np.sum(density * np.diff(breaks))) / net.T
+    return float(density.max() / mean) if mean > 0 else 1.0
+
+
+def run_case(name: str, overrides: dict, grids: tuple[int, ...], n_starts: int) -> dict:
+    config = DeepLimitConfig(grids=grids, n_starts=n_starts, **overrides)
+    start = time.perf_counter()
+    result = run_deep_limit(config, out=None, progress=lambda line: print(f"[{name}] {line}", flush=True),
+                            placement="all")
+    seconds = time.perf_counter() - start
+    pl = result.placement
+    assert pl is not None
+    walls = {"uniform": {"solve_seconds": sum(lv.seconds for lv in pl.uniform)}}
+    for kind in LADDERS:
+        levels = pl.ladder(kind)[1:]  # the first level is the uniform one
+        walls[kind] = {"solve_seconds": sum(lv.seconds for lv in levels),
+                       "estimate_seconds": sum(lv.estimate_seconds for lv in pl.ladder(kind))}
+    finest = max((N for N in result.networks if any(lv.N == N and lv.success for lv in pl.uniform)), default=None)
+    return {"name": name, "overrides": overrides, "config": config.to_dict(), "seconds": seconds,
+            "success": result.success, "failed": result.failed, "wall": walls,
+            "steepness_finest_uniform": None if finest is None else _steepness(result.networks[finest]),
+            "placement": pl.to_dict(), "table": pl.table()}
+
+
+def _summary(case: dict) -> list[str]:
+    pl = case["placement"]
+    lines = [f"## {case['name']} ({', '.join(f'{k}={v}' for k, v in case['overrides'].items()) or 'defaults'})", "",
+             f"E_limit = {pl['limit_objective']} ({pl['limit_note']}); max/mean |theta'(t)| of the finest uniform "
+             f"network: {case['steepness_finest_uniform']:.3g}; study {'succeeded' if case['success'] else 'FAILED'}"
+             f"{'' if case['success'] else ': ' + '; '.join(case['failed'])}.", "",
+             "| N | uniform err | adaptive err | variation err | uniform train / test | adaptive train / test "
+             "| variation train / test | adaptive h min / max | variation h min / max |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    by_n = {k: {lv["N"]: lv for lv in pl[k]} for k in ("uniform", *LADDERS)}
+
+    def err(lv):
+        if lv is None:
+            return "not run"
+        return f"FAILED ({lv['status']})" if not lv["success"] else f"{lv['error']:.3g}"
+
+    def acc(lv):
+        return "" if lv is None or not lv["success"] else f"{lv['train_accuracy']:.3f} / {lv['test_accuracy']:.3f}"
+
+    def steps(lv):
+        return "" if lv is None or not lv["success"] else f"{lv['min_step']:.3g} / {lv['max_step']:.3g}"
+
+    for u in pl["uniform"]:
+        a, v = by_n["adaptive"].get(u["N"]), by_n["variation"].get(u["N"])
+        lines.append(f"| {u['N']} | {err(u)} | {err(a)} | {err(v)} | {acc(u)} | {acc(a)} | {acc(v)} | {steps(a)} "
+                     f"| {steps(v)} |")
+    w = case["wall"]
+    lines += ["", f"Wall seconds (build + solve of the levels above the first): uniform "
+              f"{w['uniform']['solve_seconds']:.1f} (all levels), adaptive {w['adaptive']['solve_seconds']:.1f} "
+              f"+ {w['adaptive']['estimate_seconds']:.1f} for the error estimates, variation "
+              f"{w['variation']['solve_seconds']:.1f}; whole case {case['seconds']:.1f}.", ""]
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grids", default="4,8,16,32,64,128", help="ladder (default %(default)s)")
+    parser.add_argument("--starts", type=int, default=5, help="random starts at the coarsest N (default 5)")
+    parser.add_argument("--case", action="append", default=None,
+                        help="NAME or NAME:key=value,... (default: default and steep); repeatable")
+    parser.add_argument("--tag", default="", help="suffix of the result files")
+    args = parser.parse_args(argv)
+    grids = tuple(int(g) for g in args.grids.split(","))
+    cases = [(c, CASES[c]) if c in CASES else _parse_case(c) for c in (args.case or list(CASES))]
+    docs = [run_case(name, overrides, grids, args.starts) for name, overrides in cases]
+    doc = {"schema": 1, "benchmark": "placement", "machine": platform.platform(),
+           "python": platform.python_version(), "casadi": cs.__version__, "grids": list(grids),
+           "n_starts": args.starts, "cases": docs}
+    RESULTS.mkdir(exist_ok=True)
+    name = "placement" + (f"_{args.tag}" if args.tag else "")
+    write_json(RESULTS / f"{name}.json", doc)
+    lines = ["# Layer placement on the deep-limit ladder: uniform, adaptive (error indicators), variation", "",
+             "err = abs(E_N - E_limit), E_limit the uniform ladder's Richardson limit. Command: "
+             f"`python benchmarks/placement.py --grids {args.grids} --starts {args.starts}"
+             + "".join(f" --case {c}" for c in (args.case or [])) + "`.", ""]
+    for case in docs:
+        lines += _summary(case)
+    atomic_write(RESULTS / f"{name}.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
+    print("\n".join(lines))
+    return 0 if all(c["success"] for c in docs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
