@@ -293,7 +293,10 @@ def adaptive_ladder(grids: list[int], deep: DeepLimitProblem, data: Dataset, stu
     nets: dict[str, dict[int, ResNet]] = {}
     first = next((lv for lv in uniform if lv.N == grids[0]), None)
     first_sol = solutions.get(grids[0])
-    if first is not None and first.success and first_sol is not None:
+    if first is None or not first.success or first_sol is None:
+        run.say(f"placed ladders not run: the uniform level N={grids[0]} did not converge (no network and no "
+                "solve to place the next layers by)")
+    else:
         for kind in kinds:
             start = PlacementLevel.from_dict(first.as_dict())  # its own copy: the estimate is written into it
             ladders[kind], nets[kind] = _placed_ladder(kind, grids, start, networks[grids[0]], first_sol,
