@@ -77,7 +77,7 @@ def placement_figure(placement: PlacementStudy, net: ResNet, path: str | os.Path
     breaks, density = variation_density(net)
     ax1.stairs(density, breaks, color="k", lw=1.0)
     ax1.set_ylabel("|theta'(t)|")
-    labels = []
+    labels: list[str] = []
     for kind, color in zip(kinds, ("C0", "C2")):
         for lv in placement.ladder(kind):
             row = len(labels)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import occontrol as oc
 from occontrol.resnet.deep_limit import DeepLimitConfig, load_study, run_deep_limit
+from occontrol.resnet.figures import study_figures
 from occontrol.resnet.placement import indicator_density, indicator_equidistributed_grid
 from occontrol.resnet.placement_study import adaptive_ladder
 from occontrol.resnet.problem import DeepLimitProblem
@@ -157,6 +158,7 @@ def test_study_json_and_table_have_the_adaptive_section(adaptive, strict_json):
     assert load_study(out).placement == result.placement
     table = result.placement.table()
     assert table.count("\n| ") == 4 and "adaptive abs(E - E_limit)" in table and "variation E" not in table
+    assert out / "placement.png" in study_figures(result, out)
 
 
 def test_a_failed_estimate_fails_the_ladder_without_fallback(monkeypatch, tmp_path):
