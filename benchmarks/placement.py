@@ -19,7 +19,8 @@ the same N. Cases:
 
 Writes benchmarks/results/placement.json and placement.md: per case and N,
 |E_N - E_limit| and train/test accuracies of every ladder, and each ladder's
-wall seconds (solves; the adaptive one's error estimates separately).
+wall seconds (solves; the adaptive one's error estimates separately); and
+placement_<case>.png, where each ladder put its layers under theta(t).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from pathlib import Path
 import casadi as cs
 import numpy as np
 
-from occontrol.io import atomic_write, write_json
+from occontrol.io import atomic_write, read_json, write_json
 from occontrol.resnet.deep_limit import DeepLimitConfig, run_deep_limit
+from occontrol.resnet.figures import placement_figure
 from occontrol.resnet.placement import variation_density
 from occontrol.resnet.placement_study import LADDERS
 
@@ -64,6 +66,17 @@ def _steepness(net) -> float:
     return float(density.max() / mean) if mean > 0 else 1.0
 
 
+def _walls(pl: dict) -> dict:
+    """Wall seconds of each ladder's levels above the first (the first is the uniform one, shared), and of the
+    adaptive ladder's error estimates."""
+    walls = {}
+    for kind in ("uniform", *LADDERS):
+        levels = pl[kind]
+        walls[kind] = {"solve_seconds": sum(lv["seconds"] for lv in levels[1:]),
+                       "estimate_seconds": sum(lv["estimate_seconds"] for lv in levels)}
+    return walls
+
+
 def run_case(name: str, overrides: dict, grids: tuple[int, ...], n_starts: int) -> dict:
     config = DeepLimitConfig(grids=grids, n_starts=n_starts, **overrides)
     start = time.perf_counter()
@@ -72,14 +85,12 @@ def run_case(name: str, overrides: dict, grids: tuple[int, ...], n_starts: int) 
     seconds = time.perf_counter() - start
     pl = result.placement
     assert pl is not None
-    walls = {"uniform": {"solve_seconds": sum(lv.seconds for lv in pl.uniform)}}
-    for kind in LADDERS:
-        levels = pl.ladder(kind)[1:]  # the first level is the uniform one
-        walls[kind] = {"solve_seconds": sum(lv.seconds for lv in levels),
-                       "estimate_seconds": sum(lv.estimate_seconds for lv in pl.ladder(kind))}
     finest = max((N for N in result.networks if any(lv.N == N and lv.success for lv in pl.uniform)), default=None)
+    if finest is not None:  # where the layers went, under theta(t) of the finest uniform network
+        RESULTS.mkdir(exist_ok=True)
+        placement_figure(pl, result.networks[finest], RESULTS / f"placement_{name}.png")
     return {"name": name, "overrides": overrides, "config": config.to_dict(), "seconds": seconds,
-            "success": result.success, "failed": result.failed, "wall": walls,
+            "success": result.success, "failed": result.failed, "wall": _walls(pl.to_dict()),
             "steepness_finest_uniform": None if finest is None else _steepness(result.networks[finest]),
             "placement": pl.to_dict(), "table": pl.table()}
 
@@ -90,9 +101,9 @@ def _summary(case: dict) -> list[str]:
              f"E_limit = {pl['limit_objective']} ({pl['limit_note']}); max/mean |theta'(t)| of the finest uniform "
              f"network: {case['steepness_finest_uniform']:.3g}; study {'succeeded' if case['success'] else 'FAILED'}"
              f"{'' if case['success'] else ': ' + '; '.join(case['failed'])}.", "",
-             "| N | uniform err | adaptive err | variation err | uniform train / test | adaptive train / test "
-             "| variation train / test | adaptive h min / max | variation h min / max |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| N | uniform err | adaptive err | variation err | adaptive: estimated err | uniform train / test "
+             "| adaptive train / test | variation train / test | adaptive h min / max | variation h min / max |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     by_n = {k: {lv["N"]: lv for lv in pl[k]} for k in ("uniform", *LADDERS)}
 
     def err(lv):
@@ -108,11 +119,14 @@ def _summary(case: dict) -> list[str]:
 
     for u in pl["uniform"]:
         a, v = by_n["adaptive"].get(u["N"]), by_n["variation"].get(u["N"])
-        lines.append(f"| {u['N']} | {err(u)} | {err(a)} | {err(v)} | {acc(u)} | {acc(a)} | {acc(v)} | {steps(a)} "
-                     f"| {steps(v)} |")
-    w = case["wall"]
-    lines += ["", f"Wall seconds (build + solve of the levels above the first): uniform "
-              f"{w['uniform']['solve_seconds']:.1f} (all levels), adaptive {w['adaptive']['solve_seconds']:.1f} "
+        estimated = "" if a is None or a.get("estimated_error") is None else f"{a['estimated_error']:.3g}"
+        lines.append(f"| {u['N']} | {err(u)} | {err(a)} | {err(v)} | {estimated} | {acc(u)} | {acc(a)} | {acc(v)} "
+                     f"| {steps(a)} | {steps(v)} |")
+    w = _walls(pl)
+    lines += ["", "adaptive: estimated err is oc.estimate_error's |E_N - E*| of the level, computed to place the "
+              "next one.", "",
+              f"Wall seconds (build + solve of the levels above the first, which all ladders share): uniform "
+              f"{w['uniform']['solve_seconds']:.1f}, adaptive {w['adaptive']['solve_seconds']:.1f} "
               f"+ {w['adaptive']['estimate_seconds']:.1f} for the error estimates, variation "
               f"{w['variation']['solve_seconds']:.1f}; whole case {case['seconds']:.1f}.", ""]
     return lines
@@ -125,20 +139,27 @@ def main(argv=None) -> int:
     parser.add_argument("--case", action="append", default=None,
                         help="NAME or NAME:key=value,... (default: default and steep); repeatable")
     parser.add_argument("--tag", default="", help="suffix of the result files")
+    parser.add_argument("--render", action="store_true", help="only write the .md again from the .json")
     args = parser.parse_args(argv)
-    grids = tuple(int(g) for g in args.grids.split(","))
-    cases = [(c, CASES[c]) if c in CASES else _parse_case(c) for c in (args.case or list(CASES))]
-    docs = [run_case(name, overrides, grids, args.starts) for name, overrides in cases]
-    doc = {"schema": 1, "benchmark": "placement", "machine": platform.platform(),
-           "python": platform.python_version(), "casadi": cs.__version__, "grids": list(grids),
-           "n_starts": args.starts, "cases": docs}
-    RESULTS.mkdir(exist_ok=True)
     name = "placement" + (f"_{args.tag}" if args.tag else "")
-    write_json(RESULTS / f"{name}.json", doc)
+    if args.render:
+        doc = read_json(RESULTS / f"{name}.json")
+    else:
+        grids = tuple(int(g) for g in args.grids.split(","))
+        cases = [(c, CASES[c]) if c in CASES else _parse_case(c) for c in (args.case or list(CASES))]
+        docs = [run_case(case, overrides, grids, args.starts) for case, overrides in cases]
+        doc = {"schema": 1, "benchmark": "placement", "machine": platform.platform(),
+               "python": platform.python_version(), "casadi": cs.__version__, "grids": list(grids),
+               "n_starts": args.starts, "command": " ".join(["python", "benchmarks/placement.py", *(argv or
+                                                                                                    sys.argv[1:])]),
+               "cases": docs}
+        RESULTS.mkdir(exist_ok=True)
+        write_json(RESULTS / f"{name}.json", doc)
+    docs = doc["cases"]
     lines = ["# Layer placement on the deep-limit ladder: uniform, adaptive (error indicators), variation", "",
              "err = abs(E_N - E_limit), E_limit the uniform ladder's Richardson limit. Command: "
-             f"`python benchmarks/placement.py --grids {args.grids} --starts {args.starts}"
-             + "".join(f" --case {c}" for c in (args.case or [])) + "`.", ""]
+             f"`{doc.get('command', 'python benchmarks/placement.py --grids 4,8,16,32,64,128 --starts 5')}` "
+             f"({doc['machine']}, 2 cores shared with other jobs: wall times are indicative).", ""]
     for case in docs:
         lines += _summary(case)
     atomic_write(RESULTS / f"{name}.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))

@@ -129,8 +129,15 @@ def test_the_adaptive_ladder_uses_the_indicator_grid(adaptive):
     assert all(lv.success for lv in pl.adaptive)
     deep = DeepLimitProblem(result.data.X_train, result.data.y_train, TINY.model_settings())
     first = result.study.solutions[0]
-    est = oc.estimate_error(first, solver=TINY.solver(), hess_lag=TINY.hessian_strategy().hess_lag(deep))
+    gauss_newton = TINY.hessian_strategy().hess_lag(deep)
+    built = []
+
+    def hess_lag(problem):  # the bisected solve gets the Gauss-Newton Hessian handed in
+        built.append(problem.grid.N)
+        return gauss_newton(problem)
+    est = oc.estimate_error(first, solver=TINY.solver(), hess_lag=hess_lag)
     assert est.success and est.order == 1.0  # Euler
+    assert built == [8]
     assert pl.adaptive[0].indicators == pytest.approx(list(est.indicators), rel=1e-6, abs=1e-12)
     expected = indicator_equidistributed_grid(np.linspace(0, TINY.horizon, 5), est.indicators, 8, 1.0, pl.floor)
     assert np.asarray(pl.adaptive[1].nodes) == pytest.approx(expected.times(0.0, TINY.horizon), abs=1e-6)
