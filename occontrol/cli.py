@@ -218,9 +218,10 @@ def _deep_limit_parser(sub) -> None:
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--verbose", action="store_true",
                    help="print IPOPT's progress (its iteration table, print level 5) for every solve")
-    p.add_argument("--placement", choices=("uniform", "adaptive"), default="uniform",
+    p.add_argument("--placement", choices=("uniform", "adaptive", "variation", "all"), default="uniform",
                    help="'adaptive': also run the ladder with the same N, each level's layers placed by the "
-                        "variation of the previous level's theta(t), and compare (default %(default)s)")
+                        "error indicators of the previous level (oc.estimate_error); 'variation': placed by the "
+                        "variation of its theta(t); 'all': both; and compare (default %(default)s)")
     p.set_defaults(run=_run_deep_limit)
 
 
@@ -263,9 +264,9 @@ def _with_settings(make: Callable[[argparse.Namespace], Any]) -> Callable[..., C
 def _run_deep_limit(args: argparse.Namespace, config: Any, out: Path) -> int:
     from .resnet.deep_limit import run_deep_limit
     from .resnet.figures import study_figures
-    if args.placement == "adaptive" and config.transcription == "collocation":
-        return _fail(args, ValueError("--placement: 'adaptive' needs an explicit scheme (the network's layer map), "
-                                      "got --transcription collocation"))
+    if args.placement != "uniform" and config.transcription == "collocation":
+        return _fail(args, ValueError(f"--placement: {args.placement!r} needs an explicit scheme (the network's "
+                                      "layer map), got --transcription collocation"))
     print(f"occontrol deep-limit: {config.dataset}, {_loss_line(args, config.loss)}, N = {list(config.grids)}, "
           f"{config.transcription}, {config.strategy}; results in {out}", flush=True)
     try:

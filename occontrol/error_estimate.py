@@ -172,7 +172,8 @@ def _tableau_order(tab: Any) -> int:
     return max(order, 1)
 
 
-def estimate_error(solution: Solution, *, solver: Any = None, fine: Solution | None = None) -> ErrorEstimate:
+def estimate_error(solution: Solution, *, solver: Any = None, fine: Solution | None = None,
+                   hess_lag: Any = None) -> ErrorEstimate:
     """Estimate |J_h - J*| of ``solution`` and per-interval error indicators.
 
     Parameters
@@ -184,6 +185,10 @@ def estimate_error(solution: Solution, *, solver: Any = None, fine: Solution | N
     fine : Solution, optional
         That solve, when already done (a solution of the same OCP and
         transcription on ``solution.problem.grid.refined(2)``).
+    hess_lag : casadi.Function or callable, optional
+        The Hessian of the Lagrangian for the bisected solve, as for
+        :func:`occontrol.solve` (e.g. the Gauss-Newton one the solution was
+        solved with; default CasADi's exact Hessian).
 
     Returns
     -------
@@ -215,7 +220,7 @@ def estimate_error(solution: Solution, *, solver: Any = None, fine: Solution | N
                              f"(N={bisected.N}), got N={fine.N}")
     else:
         fine = solve(problem.ocp, problem.transcription, grid=bisected,
-                     guess=prolonged_guess(solution, bisected, "constant"), solver=solver)
+                     guess=prolonged_guess(solution, bisected, "constant"), solver=solver, hess_lag=hess_lag)
     integration, unexplained_states = _integration_indicators(solution)
     work: dict[str, Any] = {"fine_iterations": fine.iterations,
                             "fine_seconds": fine.build_seconds + fine.solve_seconds}

@@ -18,7 +18,8 @@ _EXPORTS = {"ACTIVATIONS": "activations", "Activation": "activations", "LOSSES":
             "ODEResNetClassifier": "estimator", "ODEResNetRegressor": "estimator", "compare": "comparison",
             "CompareConfig": "comparison", "CompareResult": "comparison", "sweep_deep_limit": "sweep",
             "load_weights": "deep_limit", "DepthTransfer": "depth_transfer",
-            "variation_equidistributed_grid": "placement", "PlacementStudy": "placement_study",
+            "variation_equidistributed_grid": "placement", "indicator_equidistributed_grid": "placement",
+            "PlacementStudy": "placement_study",
             **{name: "train" for name in ("STRATEGIES", "FailedFitWarning", "FitResult", "UnboundedClassifierWarning",
                                           "guess_from_network", "multistart", "network_from_solution",
                                           "random_network", "solve_layers")}}

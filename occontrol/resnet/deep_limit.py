@@ -41,7 +41,7 @@ from ..transcription.registry import SCHEME_NAMES
 from .config import BRANCHES, DeepLimitFields, ModelFields, SolverFields, resolve_loss
 from .depth_transfer import DepthTransfer, depth_transfer
 from .network import ResNet
-from .placement_study import PLACEMENTS, PlacementStudy, adaptive_ladder
+from .placement_study import PLACEMENTS, PlacementStudy, adaptive_ladder, ladders_of
 from .problem import DeepLimitProblem, DeepLimitSettings
 from .strategy import HessianStrategy, as_strategy
 from .train import (check_classifier_growth, guess_from_network, network_from_solution, random_network,
@@ -180,17 +180,21 @@ class DeepLimitResult:
         out = _failed_starts(self.starts)
         for study in [self.study] + self.branches:
             out += [f"{study.label} N={lv.N}: {lv.status}" for lv in study.levels if not lv.success]
+        if self.placement is not None:
+            out += self.placement.failed
         return out
 
     @property
     def success(self) -> bool:
-        """At least one start succeeded and every level of every followed branch succeeded.
+        """At least one start succeeded and every level of every followed branch (and of every placed ladder,
+        when run) succeeded.
 
         A failed start that was not followed does not count; a followed one is
         the first level of its branch, so it does (``branches='all'``).
         """
         started = not self.starts or any(s.success for s in self.starts)
-        return started and all(study.success for study in [self.study] + self.branches)
+        placed = self.placement is None or not self.placement.failed
+        return started and placed and all(study.success for study in [self.study] + self.branches)
 
     def verdict_line(self) -> str:
         """One line saying whether the study succeeded, by the rule of :attr:`success`."""
@@ -363,14 +367,17 @@ def run_deep_limit(config: DeepLimitConfig | None = None, out: str | os.PathLike
     setting of the study, since it changes no answer.
 
     ``placement`` 'adaptive' runs a second ladder with the same numbers of
-    layers placed by the variation of the previous level's theta(t)
-    (:mod:`occontrol.resnet.placement_study`; explicit schemes only), reported
-    beside the uniform one in ``result.placement`` and study.json's
-    ``placement``. Its solves are not stored: a rerun solves them again.
+    layers, each level placed by the error indicators of the previous one
+    (``oc.estimate_error``); 'variation' one placed by the variation of the
+    previous level's theta(t); 'all' both
+    (:mod:`occontrol.resnet.placement_study`; explicit schemes only). They are
+    reported beside the uniform one in ``result.placement`` and study.json's
+    ``placement``, and their failed levels count as failed (``result.failed``).
+    Their solves are not stored: a rerun solves them again.
     """
     as_choice(placement, "placement", PLACEMENTS)
-    if placement == "adaptive" and (config or DeepLimitConfig()).transcription == "collocation":
-        raise ValueError("placement: 'adaptive' needs an explicit scheme (the network's layer map); "
+    if placement != "uniform" and (config or DeepLimitConfig()).transcription == "collocation":
+        raise ValueError(f"placement: {placement!r} needs an explicit scheme (the network's layer map); "
                          "got transcription 'collocation'")
     if out is None:
         return _run_deep_limit(config, None, progress, print_level, placement)
@@ -399,14 +406,18 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
             write_npz(folder / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test,
                       y_test=data.y_test)
         result = _run(config, deep, data, record, folder, solver, hess_lag, say)
-        if placement == "adaptive":
-            say("-- adaptive layer placement (same N, layers placed by the previous level's theta(t))")
+        kinds = ladders_of(placement)
+        if kinds:
+            say(f"-- layer placement: {', '.join(kinds)} (same N, each level's layers placed on the previous "
+                "level of its ladder)")
             result.placement = adaptive_ladder(list(config.grids), deep, data, result.study, result.networks,
-                                               config.transcription_object(), solver, hess_lag, progress=say)
+                                               config.transcription_object(), solver, hess_lag, progress=say,
+                                               kinds=kinds)
             if folder is not None:  # the first level is the uniform one, already written
-                for N, net in result.placement.networks.items():
-                    if N != config.grids[0]:
-                        write_npz(folder / f"weights_adaptive_N{N}.npz", **net.to_arrays())
+                for kind, nets in result.placement.networks.items():
+                    for N, net in nets.items():
+                        if N != config.grids[0]:
+                            write_npz(folder / f"weights_{kind}_N{N}.npz", **net.to_arrays())
     except StoreMismatch as exc:  # a stored solve that belongs to another study
         raise SettingsMismatch(f"out: {folder} holds solves made with other settings; choose another --out "
                                f"or remove the folder ({exc})") from exc

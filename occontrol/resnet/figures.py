@@ -62,25 +62,30 @@ def depth_transfer_figure(transfer: DepthTransfer, path: str | os.PathLike) -> N
 
 
 def placement_figure(placement: PlacementStudy, net: ResNet, path: str | os.PathLike) -> None:
-    """Where the adaptive ladder put its layers (ticks at the layer boundaries, one row per N) under
-    theta(t) of ``net`` (the finest uniform network) and its variation density |theta'(t)|."""
+    """Where the placed ladders put their layers (ticks at the layer boundaries, one row per ladder and N)
+    under theta(t) of ``net`` (the finest uniform network) and its variation density |theta'(t)|."""
     fig = new_figure(figsize=(9, 7), layout="constrained")
     ax0, ax1, ax2 = fig.subplots(3, 1, sharex=True, height_ratios=[2, 1, 2])
     names = theta_names(net.width)
     for j, color in enumerate(colors("tab10", np.linspace(0, 1, len(names)))):
         ax0.stairs(net.theta[:, j], net.nodes, baseline=None, color=color, lw=1.0, label=names[j])
     ax0.set_ylabel("theta(t)")
-    ax0.set_title(f"theta(t) of the uniform N={net.N} network, and where the adaptive ladder put its layers")
+    kinds = placement.ladders
+    ax0.set_title(f"theta(t) of the uniform N={net.N} network, and where the {' and '.join(kinds)} ladder"
+                  f"{'s' if len(kinds) > 1 else ''} put the layers")
     ax0.legend(fontsize=7, ncol=min(len(names), 6))
     breaks, density = variation_density(net)
     ax1.stairs(density, breaks, color="k", lw=1.0)
     ax1.set_ylabel("|theta'(t)|")
-    levels = placement.adaptive
-    for i, lv in enumerate(levels):
-        ax2.vlines(lv.nodes, i - 0.4, i + 0.4, color="C0" if lv.success else "C3", lw=0.6)
-    ax2.set_yticks(range(len(levels)), [f"N={lv.N}" for lv in levels])
+    labels: list[str] = []
+    for kind, color in zip(kinds, ("C0", "C2")):
+        for lv in placement.ladder(kind):
+            row = len(labels)
+            ax2.vlines(lv.nodes, row - 0.4, row + 0.4, color=color if lv.success else "C3", lw=0.6)
+            labels.append(f"{kind} N={lv.N}" + ("" if lv.success else " FAILED"))
+    ax2.set_yticks(range(len(labels)), labels, fontsize=7)
     ax2.set_xlabel("t")
-    ax2.set_ylabel("adaptive layers")
+    ax2.set_ylabel("placed layers")
     for ax in (ax0, ax1, ax2):
         ax.grid(alpha=0.3)
     save_figure(fig, path)
@@ -135,7 +140,7 @@ def study_figures(result, out: str | os.PathLike) -> list[Path]:
         paths.append(out / "depth_transfer.png")
         depth_transfer_figure(transfer, paths[-1])
     placement = getattr(result, "placement", None)
-    if placement is not None and placement.adaptive and ok:
+    if placement is not None and placement.ladders and ok:
         paths.append(out / "placement.png")
         placement_figure(placement, ok[max(ok)], paths[-1])
     if ok and result.data is not None:

@@ -1,5 +1,6 @@
-"""Adaptive layer placement (issue 13 §3): layers that equidistribute the variation of theta(t) plus a
-floor, and the deep-limit study's adaptive ladder beside the uniform one."""
+"""Layer placement by the variation of theta(t) (issue 13 §3): layers that equidistribute the variation of
+theta(t) plus a floor, and the deep-limit study's 'variation' ladder beside the uniform one (the
+'adaptive' ladder, placed by the error indicators, is tested in test_placement_indicators.py)."""
 
 from __future__ import annotations
 
@@ -75,22 +76,24 @@ def test_bad_arguments_are_refused():
 @pytest.fixture(scope="module")
 def adaptive(tmp_path_factory):
     out = tmp_path_factory.mktemp("placement")
-    result = run_deep_limit(TINY, out, placement="adaptive")
+    result = run_deep_limit(TINY, out, placement="variation")
     assert result.success, result.failed
     return result, out
 
 
-def test_the_adaptive_ladder_places_each_level_by_the_previous_one(adaptive):
+def test_the_variation_ladder_places_each_level_by_the_previous_one(adaptive):
     result, out = adaptive
     pl = result.placement
-    assert [lv.N for lv in pl.uniform] == [lv.N for lv in pl.adaptive] == [4, 8, 16]
-    assert all(lv.success for lv in pl.adaptive)
-    assert pl.adaptive[0] == pl.uniform[0]  # the first level has no previous one: uniform
+    assert [lv.N for lv in pl.uniform] == [lv.N for lv in pl.variation] == [4, 8, 16]
+    assert pl.adaptive == [] and pl.ladders == ["variation"]
+    assert all(lv.success for lv in pl.variation)
+    assert pl.variation[0] == pl.uniform[0]  # the first level has no previous one: uniform
     deep = DeepLimitProblem(result.data.X_train, result.data.y_train, TINY.model_settings())
-    for previous, lv in zip(pl.adaptive, pl.adaptive[1:]):
-        expected = variation_equidistributed_grid(pl.networks[previous.N], lv.N).times(0.0, TINY.horizon)
+    for previous, lv in zip(pl.variation, pl.variation[1:]):
+        expected = variation_equidistributed_grid(pl.networks["variation"][previous.N], lv.N).times(0.0,
+                                                                                                     TINY.horizon)
         assert np.max(np.abs(np.asarray(lv.nodes) - expected)) < 1e-14
-        net = ResNet.load(out / f"weights_adaptive_N{lv.N}.npz")
+        net = ResNet.load(out / f"weights_variation_N{lv.N}.npz")
         assert np.array_equal(net.nodes, lv.nodes) and not net.uniform
         assert (lv.min_step, lv.max_step) == (net.steps.min(), net.steps.max())
         assert lv.max_step > 1.2 * lv.min_step  # really non-uniform
@@ -98,7 +101,7 @@ def test_the_adaptive_ladder_places_each_level_by_the_previous_one(adaptive):
         E = net.objective(deep.X_data, deep.Y, TINY.tau1, TINY.tau2, TINY.tau_w).objective
         assert E == pytest.approx(lv.objective, abs=1e-10)
         assert lv.test_accuracy == net.score(result.data.X_test, result.data.y_test)
-    for lv in pl.uniform + pl.adaptive:
+    for lv in pl.uniform + pl.variation:
         assert lv.error == pytest.approx(abs(lv.objective - pl.limit_objective), abs=1e-15)
     assert pl.limit_objective == result.study.limit_objective()
 
@@ -106,11 +109,13 @@ def test_the_adaptive_ladder_places_each_level_by_the_previous_one(adaptive):
 def test_study_json_table_and_figure(adaptive, strict_json):
     result, out = adaptive
     doc = strict_json((out / "study.json").read_text())["placement"]
-    assert set(doc) >= {"uniform", "adaptive", "limit_objective", "floor", "indicator"}
-    assert [lv["N"] for lv in doc["adaptive"]] == [4, 8, 16] and len(doc["adaptive"][2]["nodes"]) == 17
+    assert set(doc) >= {"uniform", "adaptive", "variation", "limit_objective", "variation_floor",
+                        "variation_indicator"}
+    assert [lv["N"] for lv in doc["variation"]] == [4, 8, 16] and len(doc["variation"][2]["nodes"]) == 17
+    assert doc["adaptive"] == []
     assert load_study(out).placement == result.placement
     table = result.placement.table()
-    assert table.count("\n| ") == 4 and "adaptive abs(E - E_limit)" in table
+    assert table.count("\n| ") == 4 and "variation abs(E - E_limit)" in table and "adaptive E" not in table
     assert out / "placement.png" in study_figures(result, out)
 
 
