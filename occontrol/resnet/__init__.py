@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # what the lazy loader hands out, for type checkers, IDEs and
     from .estimator import ODEResNetClassifier, ODEResNetRegressor  # noqa: F401
     from .losses import LOSSES, Loss  # noqa: F401
     from .network import ResNet  # noqa: F401
-    from .placement import variation_equidistributed_grid  # noqa: F401
+    from .placement import indicator_equidistributed_grid, variation_equidistributed_grid  # noqa: F401
     from .placement_study import PlacementStudy  # noqa: F401
     from .problem import DeepLimitProblem, DeepLimitSettings  # noqa: F401
     from .strategy import ExactHessian, GaussNewton, HessianStrategy  # noqa: F401
