@@ -404,9 +404,16 @@ def _run_compare(args: argparse.Namespace, config: Any, out: Path) -> int:
     return 0 if result.success else 1  # failed starts that are not followed are reported, not fatal
 
 
+def _version() -> str:
+    """The installed distribution's version (the package's ``__version__``; CasADi is not imported)."""
+    from . import __version__
+    return __version__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="occontrol", description="Optimal control by discretise-then-optimise "
                                      "on CasADi and IPOPT, and the deep limit of residual networks.")
+    parser.add_argument("--version", action="version", version=f"occontrol {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _deep_limit_parser(sub)
     _sweep_parser(sub)
