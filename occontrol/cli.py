@@ -195,6 +195,9 @@ def _add_fields(group: Any, cls: type, defaults: Any, **help_of: str) -> None:
 def _add_model_options(p: argparse.ArgumentParser, defaults: Any) -> None:
     g = p.add_argument_group("data and model")
     _add_fields(g, DataFields, defaults)
+    g.add_argument("--data", type=_out, default=None, metavar="PATH",
+                   help="your own data instead of --dataset: a CSV (a header row; the target column is --target, "
+                        "by default the last) or an .npz (X, y, optional X_test, y_test)")
     _add_fields(g, _StudyModelFields, defaults)
 
 
@@ -225,10 +228,36 @@ def _deep_limit_parser(sub) -> None:
 
 
 def _config_from(args):
-    """The DeepLimitConfig of the parsed options: one per field (``--cold`` is ``warm=False``)."""
+    """The DeepLimitConfig of the parsed options: one per field (``--cold`` is ``warm=False``;
+    ``--data PATH`` is the dataset PATH, and its errors name --data)."""
     from .resnet.deep_limit import DeepLimitConfig
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(DeepLimitFields) if f.name != "warm"}
-    return DeepLimitConfig(**values, warm=not args.cold)
+    if args.data is not None:
+        if args.dataset != DeepLimitFields.dataset:
+            raise ValueError(f"data: give your own data (--data) or a built-in --dataset, not both; got --data "
+                             f"{args.data} and --dataset {args.dataset}")
+        values["dataset"] = args.data
+    try:
+        return DeepLimitConfig(**values, warm=not args.cold)
+    except (ValueError, TypeError) as exc:
+        if args.data is not None and str(exc).startswith("dataset: "):
+            raise type(exc)("data: " + str(exc)[len("dataset: "):]) from None
+        raise
+
+
+def _data_lines(config: Any) -> list[str]:
+    """What the study does with a data file: its hash, labels, loss, split and standardisation."""
+    from .datasets import load_dataset
+    from .userdata import is_data_file
+    if not is_data_file(config.dataset):
+        return []
+    s = load_dataset(config.dataset, seed=config.seed, target=config.target, loss=config.loss).settings
+    labels = (f"{len(s['classes'])} classes ({', '.join(map(str, s['classes']))})" if s["labels"] == "classes"
+              else "real targets")
+    return [f"data: {s['path']} (sha256 {s['sha256']})",
+            f"data: {s['features']} features, target {s['target']!r}: {labels} -> loss {config.loss}",
+            f"data: {s['n_train']} training, {s['n_test']} test samples ({s['split']}); features standardised "
+            "with the training part's mean and scale"]
 
 
 def _loss_line(args, loss: str) -> str:
@@ -268,6 +297,12 @@ def _run_deep_limit(args: argparse.Namespace, config: Any, out: Path) -> int:
                                       "got --transcription collocation"))
     print(f"occontrol deep-limit: {config.dataset}, {_loss_line(args, config.loss)}, N = {list(config.grids)}, "
           f"{config.transcription}, {config.strategy}; results in {out}", flush=True)
+    try:
+        lines = _data_lines(config)
+    except (ValueError, TypeError) as exc:
+        return _fail(args, exc)
+    for line in lines:
+        print(line, flush=True)
     try:
         result = run_deep_limit(config, out, progress=lambda line: print(line, flush=True),
                                 print_level=VERBOSE_PRINT_LEVEL if args.verbose else 0, placement=args.placement)
@@ -386,6 +421,12 @@ def _run_compare(args: argparse.Namespace, config: Any, out: Path) -> int:
     print(f"occontrol compare: {config.deep.dataset}, {_loss_line(args, config.deep.loss)}, "
           f"N = {list(config.deep.grids)}, methods "
           f"{', '.join(config.methods)}, settings {', '.join(config.settings)}; results in {out}", flush=True)
+    try:
+        lines = _data_lines(config.deep)
+    except (ValueError, TypeError) as exc:
+        return _fail(args, exc)
+    for line in lines:
+        print(line, flush=True)
     try:
         result = compare(config, out, progress=lambda line: print(line, flush=True), figures=not args.no_figures)
     except _usage_errors(ImportError) as exc:

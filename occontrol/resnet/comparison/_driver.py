@@ -35,7 +35,7 @@ from ...refinement import Level
 from ._rows import GradientRow, IpoptRow
 from ._metrics import constant_from, gradient_norm, initial_network, theta_distance
 from ..config import COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields
-from ..deep_limit import DeepLimitConfig, DeepLimitResult, StartRecord, run_deep_limit
+from ..deep_limit import DATA_FILE_KEYS, DeepLimitConfig, DeepLimitResult, StartRecord, run_deep_limit
 from ..gradient import GradientRun, GradientSettings, train_gradient
 from ..network import ResNet
 from ..problem import DeepLimitProblem
@@ -492,8 +492,11 @@ def _problem_record(config: CompareConfig, deep: DeepLimitProblem, data: Dataset
     import casadi
     import sklearn
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    values = config.deep.to_dict()
+    if "sha256" in data.settings:  # a data file: its provenance, as the deep-limit study records it
+        values.update({f"data_{k}": data.settings[k] for k in DATA_FILE_KEYS if k in data.settings})
     return CompareProblem(
-        config.deep.to_dict(), deep.d, deep.m, deep.K, deep.n, int(data.X_test.shape[0]), "float64",
+        values, deep.d, deep.m, deep.K, deep.n, int(data.X_test.shape[0]), "float64",
         versions={"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
                   "casadi": casadi.__version__,  # type: ignore[attr-defined]  # set at import, missing from its stubs
                   "sklearn": sklearn.__version__},
@@ -554,7 +557,7 @@ def _compare(config: CompareConfig, folder: Path | None, progress: Callable[[str
              figures: bool) -> CompareResult:
     say = progress or (lambda line: None)
     cfg = config.deep
-    data = load_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed)
+    data = load_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed, target=cfg.target, loss=cfg.loss)
     deep = DeepLimitProblem(data.X_train, data.y_train, cfg.model_settings())
     result = CompareResult(config, _problem_record(config, deep, data), data=data)
     for name in config.settings:
