@@ -268,7 +268,7 @@ def file_dataset(path: str | os.PathLike, target: str | None = None, loss: str =
     def encode(y: np.ndarray) -> np.ndarray:  # class labels as 0..K-1 in sorted order; real targets as they are
         return np.searchsorted(classes, y).astype(int) if classes is not None else np.asarray(y, float)
 
-    if data.X_test is not None:
+    if data.X_test is not None and data.y_test is not None:
         X_tr, X_te, y_tr, y_te = data.X, data.X_test, encode(data.y), encode(data.y_test)
         split = "the file's own test set (X_test, y_test)"
     else:
