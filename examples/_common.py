@@ -18,15 +18,21 @@ TRANSCRIPTIONS = {
 
 
 def arguments(doc: str, default_N: int) -> argparse.Namespace:
-    """--N and --transcription."""
+    """--N, --transcription and --plot."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--N", type=int, default=default_N, help=f"number of grid intervals (default {default_N})")
     parser.add_argument("--transcription", choices=TRANSCRIPTIONS, default="rk4")
+    parser.add_argument("--plot", metavar="FILE", help="save the solution's states and controls (sol.plot()) to FILE")
     return parser.parse_args()
 
 
-def report(title: str, sol: oc.Solution, exact: float, exact_label: str = "", extra: tuple = ()) -> int:
-    """Print the comparison; return the exit code (1 when the solve failed)."""
+def report(title: str, sol: oc.Solution, exact: float, exact_label: str = "", extra: tuple = (),
+           plot: str | None = None) -> int:
+    """Print the comparison (and save sol.plot() to ``plot``); return the exit code (1 when the solve failed)."""
+    if plot:
+        figure = sol.plot()
+        figure.suptitle(title)
+        figure.savefig(plot, dpi=100, bbox_inches="tight")
     print(title)
     print(f"  objective  {sol.objective:.10f}")
     print(f"  optimum    {exact:.10f}" + (f"  ({exact_label})" if exact_label else ""))

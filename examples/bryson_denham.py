@@ -4,7 +4,7 @@
               x(0) = 0, x'(0) = 1,  x(1) = 0, x'(1) = -1,  x(t) <= 1/9.
 
 The constraint is active on an arc; the optimal cost is 4 (= 4 / (9 * (1/9))).
-Run: python examples/bryson_denham.py [--N 100] [--transcription rk4]
+Run: python examples/bryson_denham.py [--N 100] [--transcription rk4] [--plot FILE]
  or: occontrol refine examples/bryson_denham.py:problem   (occontrol solve ... --grid 100)
 """
 
@@ -39,7 +39,7 @@ def main() -> int:
     sol = oc.solve(ocp, TRANSCRIPTIONS[args.transcription], grid=args.N)
 
     return report(f"Bryson-Denham, {args.transcription}, N = {args.N}", sol, 4.0,
-                  extra=(f"max x(t)   {sol.value(x)[:, 0].max():.6f}  (bound 1/9 = {1 / 9:.6f})",))
+                  extra=(f"max x(t)   {sol.value(x)[:, 0].max():.6f}  (bound 1/9 = {1 / 9:.6f})",), plot=args.plot)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     minimise  int_0^1 (x^2 + u^2) dt   subject to  x' = u,  x(0) = 1.
 
 The Riccati solution gives the optimal cost tanh(1) = 0.761594...
-Run: python examples/lq.py [--N 64] [--transcription rk4]
+Run: python examples/lq.py [--N 64] [--transcription rk4] [--plot FILE]
  or: occontrol refine examples/lq.py:problem --grids 8:256   (occontrol solve ... --grid 64)
 """
 
@@ -29,7 +29,7 @@ def problem() -> oc.OCP:
 def main() -> int:
     args = arguments(__doc__, default_N=64)
     sol = oc.solve(problem(), TRANSCRIPTIONS[args.transcription], grid=args.N)
-    return report(f"LQ, {args.transcription}, N = {args.N}", sol, np.tanh(1.0), "tanh 1")
+    return report(f"LQ, {args.transcription}, N = {args.N}", sol, np.tanh(1.0), "tanh 1", plot=args.plot)
 
 
 if __name__ == "__main__":

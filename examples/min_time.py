@@ -4,7 +4,7 @@
               x(0) = 1, x'(0) = 0,  x(T) = 0, x'(T) = 0.
 
 The optimal control is u = -1 then +1, switching at t = 1; T* = 2.
-Run: python examples/min_time.py [--N 50] [--transcription rk4]
+Run: python examples/min_time.py [--N 50] [--transcription rk4] [--plot FILE]
  or: occontrol refine examples/min_time.py:problem   (occontrol solve ... --grid 50)
 """
 
@@ -43,7 +43,7 @@ def main() -> int:
     switch = sol.t[np.argmax(controls > 0)] if (controls > 0).any() else float("nan")
     return report(f"Minimum time, {args.transcription}, N = {args.N}", sol, 2.0,
                   extra=(f"final time tf = {sol.tf:.10f}",
-                         f"switch     u turns positive at t = {switch:.4f}  (exact 1)"))
+                         f"switch     u turns positive at t = {switch:.4f}  (exact 1)"), plot=args.plot)
 
 
 if __name__ == "__main__":
