@@ -499,7 +499,11 @@ def _solve_parser(sub) -> None:
 
 
 def _user_problem(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """(UserProblem, transcription, solver) of the parsed options; ValueError/TypeError for a usage error."""
+    """(UserProblem, transcription, solver) of the parsed options, once ``--out`` is usable;
+    ValueError/TypeError for a usage error."""
+    problem = _check_out(args.out)
+    if problem:
+        raise ValueError(problem)
     from .solver import Ipopt
     from .transcription.registry import make_transcription
     from .userproblem import load_problem, parse_problem
@@ -539,9 +543,6 @@ def _run_refine(args: argparse.Namespace) -> int:
         user, transcription, solver = _user_problem(args)
     except (ValueError, TypeError) as exc:
         return _fail(args, exc)
-    problem = _check_out(args.out)
-    if problem:
-        return _fail(args, problem)
     from .io import folder_lock, write_json
     from .records import write_document
     from .refinement import LevelStore, Reporter, StartPolicy, StoreMismatch, refine
@@ -597,9 +598,6 @@ def _run_solve(args: argparse.Namespace) -> int:
         user, transcription, solver = _user_problem(args)
     except (ValueError, TypeError) as exc:
         return _fail(args, exc)
-    problem = _check_out(args.out)
-    if problem:
-        return _fail(args, problem)
     from .io import folder_lock
     from .solver import solve
     out = Path(args.out)

@@ -75,6 +75,11 @@ def load_dataset(name: str = "moons", n: int = 200, noise: float = 0.2, seed: in
         Test fraction for the bundled sets.
     standardize : bool
         Scale features to zero mean and unit variance, fitted on the training split.
+    target : str, optional
+        A data file's target column (CSV; default the last column).
+    loss : str
+        The loss the labels are for ('auto' chooses from them); a data file's
+        labels are checked against it.
     """
     from .userdata import file_dataset, is_data_file
     if is_data_file(name):

@@ -206,14 +206,12 @@ class ExplicitRungeKutta(Transcription):
 
 
 class ExplicitEuler(ExplicitRungeKutta):
-    """x_{k+1} = x_k + h f(t_k, x_k, u_k): with constant controls, exactly the ResNet.
+    """Explicit Euler, x_{k+1} = x_k + h_k f(t_k, x_k, u_k) (first order).
 
     Parameters
     ----------
-    tableau : None
-        Not accepted: the scheme carries its own (``oc.ExplicitRungeKutta(tableau)`` takes another one).
-    shooting, controls, expand, parallelization
-        As for :class:`ExplicitRungeKutta`.
+    tableau, shooting, controls, expand, parallelization
+        As for :class:`ExplicitRungeKutta`; ``tableau`` is this scheme's own (another is refused).
     """
 
     tableau = EULER
@@ -224,10 +222,8 @@ class Heun(ExplicitRungeKutta):
 
     Parameters
     ----------
-    tableau : None
-        Not accepted: the scheme carries its own (``oc.ExplicitRungeKutta(tableau)`` takes another one).
-    shooting, controls, expand, parallelization
-        As for :class:`ExplicitRungeKutta`.
+    tableau, shooting, controls, expand, parallelization
+        As for :class:`ExplicitRungeKutta`; ``tableau`` is this scheme's own (another is refused).
     """
 
     tableau = HEUN
@@ -238,10 +234,8 @@ class Ralston(ExplicitRungeKutta):
 
     Parameters
     ----------
-    tableau : None
-        Not accepted: the scheme carries its own (``oc.ExplicitRungeKutta(tableau)`` takes another one).
-    shooting, controls, expand, parallelization
-        As for :class:`ExplicitRungeKutta`.
+    tableau, shooting, controls, expand, parallelization
+        As for :class:`ExplicitRungeKutta`; ``tableau`` is this scheme's own (another is refused).
     """
 
     tableau = RALSTON
@@ -252,10 +246,8 @@ class RK4(ExplicitRungeKutta):
 
     Parameters
     ----------
-    tableau : None
-        Not accepted: the scheme carries its own (``oc.ExplicitRungeKutta(tableau)`` takes another one).
-    shooting, controls, expand, parallelization
-        As for :class:`ExplicitRungeKutta`.
+    tableau, shooting, controls, expand, parallelization
+        As for :class:`ExplicitRungeKutta`; ``tableau`` is this scheme's own (another is refused).
     """
 
     tableau = RK4_TABLEAU
