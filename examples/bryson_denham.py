@@ -5,6 +5,7 @@
 
 The constraint is active on an arc; the optimal cost is 4 (= 4 / (9 * (1/9))).
 Run: python examples/bryson_denham.py [--N 100] [--transcription rk4] [--plot FILE]
+ or: occontrol refine examples/bryson_denham.py:problem   (occontrol solve ... --grid 100)
 """
 
 import sys
@@ -15,9 +16,12 @@ from _common import TRANSCRIPTIONS, arguments, report
 import occontrol as oc
 
 
-def main() -> int:
-    args = arguments(__doc__, default_N=100)
+def problem() -> oc.OCP:
+    """The OCP (also for the command line: occontrol refine examples/bryson_denham.py:problem)."""
+    return _build()[0]
 
+
+def _build() -> tuple[oc.OCP, cs.MX]:
     ocp = oc.OCP(t0=0.0, tf=1.0)
     x = ocp.state("x", 2)              # position, velocity
     u = ocp.control("u")
@@ -26,7 +30,12 @@ def main() -> int:
     ocp.subject_to_terminal(x == cs.vertcat(0.0, -1.0))
     ocp.subject_to(x[0] <= 1 / 9)      # path constraint: at the nodes (and collocation points)
     ocp.minimize_integral(0.5 * u**2)
+    return ocp, x
 
+
+def main() -> int:
+    args = arguments(__doc__, default_N=100)
+    ocp, x = _build()
     sol = oc.solve(ocp, TRANSCRIPTIONS[args.transcription], grid=args.N)
 
     return report(f"Bryson-Denham, {args.transcription}, N = {args.N}", sol, 4.0,

@@ -5,6 +5,7 @@
 
 The optimal control is u = -1 then +1, switching at t = 1; T* = 2.
 Run: python examples/min_time.py [--N 50] [--transcription rk4] [--plot FILE]
+ or: occontrol refine examples/min_time.py:problem   (occontrol solve ... --grid 50)
 """
 
 import sys
@@ -16,9 +17,12 @@ from _common import TRANSCRIPTIONS, arguments, report
 import occontrol as oc
 
 
-def main() -> int:
-    args = arguments(__doc__, default_N=50)
+def problem() -> oc.OCP:
+    """The OCP (also for the command line: occontrol refine examples/min_time.py:problem)."""
+    return _build()[0]
 
+
+def _build() -> tuple[oc.OCP, cs.MX]:
     # The grid lives on [0, 1] and is scaled by the free final time.
     ocp = oc.OCP(t0=0.0, tf=oc.FreeTime(guess=1.0, lower=0.1, upper=10.0))
     x = ocp.state("x", 2)              # position, velocity
@@ -27,7 +31,12 @@ def main() -> int:
     ocp.initial(x, [1.0, 0.0])
     ocp.subject_to_terminal(x == 0)
     ocp.minimize_terminal(ocp.tf)
+    return ocp, u
 
+
+def main() -> int:
+    args = arguments(__doc__, default_N=50)
+    ocp, u = _build()
     sol = oc.solve(ocp, TRANSCRIPTIONS[args.transcription], grid=args.N)
 
     controls = sol.value(u)

@@ -63,6 +63,12 @@ def horizon_ocp(x0: Any = None) -> tuple[oc.OCP, cs.MX, cs.MX, cs.MX | None]:
     return ocp, X, F, p
 
 
+def problem() -> oc.OCP:
+    """One horizon from X_START, as a plain OCP (for occontrol solve examples/mpc.py:problem --transcription
+    collocation --grid 20)."""
+    return horizon_ocp(X_START)[0]
+
+
 def transcription() -> oc.Transcription:
     return oc.Collocation(degree=3, scheme="radau")
 

@@ -48,7 +48,7 @@ VERBOSE_PRINT_LEVEL = 5
 
 # settings whose command-line option is not --<name with dashes>
 OPTION_OF = {"n_starts": "--starts", "warm": "--cold", "max_steps": "--steps", "max_seconds": "--seconds",
-             "deep": "--transcription", "n_workers": "--workers"}
+             "deep": "--transcription", "n_workers": "--workers", "problem": "SCRIPT.py:FUNCTION"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -195,6 +195,9 @@ def _add_fields(group: Any, cls: type, defaults: Any, **help_of: str) -> None:
 def _add_model_options(p: argparse.ArgumentParser, defaults: Any) -> None:
     g = p.add_argument_group("data and model")
     _add_fields(g, DataFields, defaults)
+    g.add_argument("--data", type=_out, default=None, metavar="PATH",
+                   help="your own data instead of --dataset: a CSV (a header row; the target column is --target, "
+                        "by default the last) or an .npz (X, y, optional X_test, y_test)")
     _add_fields(g, _StudyModelFields, defaults)
 
 
@@ -226,10 +229,36 @@ def _deep_limit_parser(sub) -> None:
 
 
 def _config_from(args):
-    """The DeepLimitConfig of the parsed options: one per field (``--cold`` is ``warm=False``)."""
+    """The DeepLimitConfig of the parsed options: one per field (``--cold`` is ``warm=False``;
+    ``--data PATH`` is the dataset PATH, and its errors name --data)."""
     from .resnet.deep_limit import DeepLimitConfig
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(DeepLimitFields) if f.name != "warm"}
-    return DeepLimitConfig(**values, warm=not args.cold)
+    if args.data is not None:
+        if args.dataset != DeepLimitFields.dataset:
+            raise ValueError(f"data: give your own data (--data) or a built-in --dataset, not both; got --data "
+                             f"{args.data} and --dataset {args.dataset}")
+        values["dataset"] = args.data
+    try:
+        return DeepLimitConfig(**values, warm=not args.cold)
+    except (ValueError, TypeError) as exc:
+        if args.data is not None and str(exc).startswith("dataset: "):
+            raise type(exc)("data: " + str(exc)[len("dataset: "):]) from None
+        raise
+
+
+def _data_lines(config: Any) -> list[str]:
+    """What the study does with a data file: its hash, labels, loss, split and standardisation."""
+    from .datasets import load_dataset
+    from .userdata import is_data_file
+    if not is_data_file(config.dataset):
+        return []
+    s = load_dataset(config.dataset, seed=config.seed, target=config.target, loss=config.loss).settings
+    labels = (f"{len(s['classes'])} classes ({', '.join(map(str, s['classes']))})" if s["labels"] == "classes"
+              else "real targets")
+    return [f"data: {s['path']} (sha256 {s['sha256']})",
+            f"data: {s['features']} features, target {s['target']!r}: {labels} -> loss {config.loss}",
+            f"data: {s['n_train']} training, {s['n_test']} test samples ({s['split']}); features standardised "
+            "with the training part's mean and scale"]
 
 
 def _loss_line(args, loss: str) -> str:
@@ -269,6 +298,12 @@ def _run_deep_limit(args: argparse.Namespace, config: Any, out: Path) -> int:
                                       "layer map), got --transcription collocation"))
     print(f"occontrol deep-limit: {config.dataset}, {_loss_line(args, config.loss)}, N = {list(config.grids)}, "
           f"{config.transcription}, {config.strategy}; results in {out}", flush=True)
+    try:
+        lines = _data_lines(config)
+    except (ValueError, TypeError) as exc:
+        return _fail(args, exc)
+    for line in lines:
+        print(line, flush=True)
     try:
         result = run_deep_limit(config, out, progress=lambda line: print(line, flush=True),
                                 print_level=VERBOSE_PRINT_LEVEL if args.verbose else 0, placement=args.placement)
@@ -388,6 +423,12 @@ def _run_compare(args: argparse.Namespace, config: Any, out: Path) -> int:
           f"N = {list(config.deep.grids)}, methods "
           f"{', '.join(config.methods)}, settings {', '.join(config.settings)}; results in {out}", flush=True)
     try:
+        lines = _data_lines(config.deep)
+    except (ValueError, TypeError) as exc:
+        return _fail(args, exc)
+    for line in lines:
+        print(line, flush=True)
+    try:
         result = compare(config, out, progress=lambda line: print(line, flush=True), figures=not args.no_figures)
     except _usage_errors(ImportError) as exc:
         return _fail(args, exc)
@@ -405,13 +446,201 @@ def _run_compare(args: argparse.Namespace, config: Any, out: Path) -> int:
     return 0 if result.success else 1  # failed starts that are not followed are reported, not fatal
 
 
+# ---------------------------------------------------------------- your own problem: refine and solve
+# settings of a refinement study that may change between runs in one folder (as the deep-limit study's),
+# and the script's hash, which is recorded but not compared: the levels' fingerprints decide
+# whether a stored solve still belongs to the problem the script now builds
+_REFINE_FREE = ("max_iter", "max_wall_time", "script_sha256")
+
+
+def _problem_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    from .transcription.registry import SCHEME_NAMES
+    p.add_argument("problem", metavar="SCRIPT.py:FUNCTION",
+                   help=f"a Python file and the function in it (no arguments) that returns the OCP {what}, "
+                        "or (OCP, guess)")
+    p.add_argument("--transcription", choices=SCHEME_NAMES, default="rk4",
+                   help="the registered scheme (default %(default)s)")
+
+
+def _refine_parser(sub) -> None:
+    p = sub.add_parser("refine", help="the warm-started refinement study of your own OCP (SCRIPT.py:FUNCTION)",
+                       description="Import FUNCTION from SCRIPT.py, which returns an occontrol.OCP (or (OCP, "
+                                   "guess)), and solve it on a ladder of grids, each level warm-started from the "
+                                   "previous minimiser; print the table, write study.json, the figures and one "
+                                   "file per level, so a rerun resumes. Exit code 1 if a level failed or the "
+                                   "ladder is flagged not converging.")
+    _problem_arguments(p, "to refine")
+    p.add_argument("--grids", type=_grids, default=(8, 16, 32, 64),
+                   help="grid sizes N, as '8,16,32' or '8:256' for doubling (default 8:64)")
+    p.add_argument("--cold", action="store_true", help="start every level cold instead of warm")
+    p.add_argument("--prolongation", choices=("linear", "constant"), default="linear",
+                   help="how the controls are carried to the finer grid (default %(default)s)")
+    _add_fields(p.add_argument_group("solver"), SolverFields, SolverFields())
+    p.add_argument("--out", type=_out, default="occontrol-results/refine",
+                   help="output folder (default %(default)s); rerunning resumes, other settings are refused")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--verbose", action="store_true", help="print IPOPT's iteration table for every solve")
+    p.set_defaults(run=_run_refine)
+
+
+def _solve_parser(sub) -> None:
+    p = sub.add_parser("solve", help="solve your own OCP (SCRIPT.py:FUNCTION) once, write the solution and figure",
+                       description="Import FUNCTION from SCRIPT.py, which returns an occontrol.OCP (or (OCP, "
+                                   "guess)), solve it once on a uniform grid, and write solution.npz "
+                                   "(occontrol.Solution.load reads it back) and solution.png. Exit code 1 if "
+                                   "the solve failed.")
+    _problem_arguments(p, "to solve")
+    p.add_argument("--grid", type=_integer(1), default=100, help="grid intervals N (default %(default)s)")
+    _add_fields(p.add_argument_group("solver"), SolverFields, SolverFields())
+    p.add_argument("--out", type=_out, default="occontrol-results/solve", help="output folder (default %(default)s)")
+    p.add_argument("--no-figures", action="store_true", help="skip the figure")
+    p.add_argument("--verbose", action="store_true", help="print IPOPT's iteration table")
+    p.set_defaults(run=_run_solve)
+
+
+def _user_problem(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """(UserProblem, transcription, solver) of the parsed options; ValueError/TypeError for a usage error."""
+    from .solver import Ipopt
+    from .transcription.registry import make_transcription
+    from .userproblem import load_problem, parse_problem
+    parse_problem(args.problem)  # the form first, before importing anything heavy
+    user = load_problem(args.problem)
+    solver = Ipopt(**{f.name: getattr(args, f.name) for f in dataclasses.fields(SolverFields)},
+                   print_level=VERBOSE_PRINT_LEVEL if args.verbose else 0)
+    return user, make_transcription(args.transcription), solver
+
+
+def _refine_settings(args: argparse.Namespace, user: Any) -> dict:
+    return {"problem": args.problem, "script": str(user.path), "script_sha256": user.sha256,
+            "transcription": args.transcription, "grids": list(args.grids), "warm": not args.cold,
+            "prolongation": args.prolongation, "guess": user.guess is not None,
+            **{f.name: getattr(args, f.name) for f in dataclasses.fields(SolverFields)}}
+
+
+def _check_refine_folder(out: Path, settings: dict) -> str | None:
+    """Why ``out`` holds another study (settings.json differs beyond the free settings), or None."""
+    from .io import read_json
+    path = out / "settings.json"
+    if not path.exists():
+        return None
+    previous = read_json(path)
+    if not isinstance(previous, dict):
+        return f"--out: {path} is damaged (not a JSON object); delete it or the folder"
+    diff = sorted(k for k in set(previous) | set(settings)
+                  if k not in _REFINE_FREE and previous.get(k) != settings.get(k))
+    if diff:
+        return (f"--out: {out} holds a study with other settings (differs in {', '.join(diff)}); choose another "
+                "--out or remove the folder")
+    return None
+
+
+def _run_refine(args: argparse.Namespace) -> int:
+    try:
+        user, transcription, solver = _user_problem(args)
+    except (ValueError, TypeError) as exc:
+        return _fail(args, exc)
+    problem = _check_out(args.out)
+    if problem:
+        return _fail(args, problem)
+    from .io import folder_lock, write_json
+    from .records import write_document
+    from .refinement import LevelStore, Reporter, StartPolicy, StoreMismatch, refine
+    out, settings = Path(args.out), _refine_settings(args, user)
+    print(f"occontrol refine: {args.problem}, {args.transcription}, N = {list(args.grids)}, "
+          f"{'warm' if not args.cold else 'cold'}; results in {out}", flush=True)
+    try:
+        with folder_lock(out):
+            mismatch = _check_refine_folder(out, settings)
+            if mismatch:
+                return _fail(args, mismatch)
+            write_json(out / "settings.json", settings)
+            study = refine(user.ocp, transcription, args.grids,
+                           start=StartPolicy(guess=user.guess, warm=not args.cold, prolongation=args.prolongation),
+                           store=LevelStore(out / "levels"), solver=solver,
+                           reporter=Reporter(progress=lambda line: print(line, flush=True), label=args.problem,
+                                             problem_record=settings))
+            write_document(out / "study.json", "study", study.to_dict(), settings)
+    except StoreMismatch as exc:
+        return _fail(args, f"--out: {out} holds solves of another problem or settings; choose another --out or "
+                           f"remove the folder ({exc})")
+    except _usage_errors() as exc:
+        return _fail(args, exc)
+    except (ValueError, TypeError) as exc:  # the OCP is refused by the transcription or the solver
+        return _fail(args, f"problem: {exc}")
+    print()
+    print(study.table())
+    if not args.no_figures:
+        for path in _refine_figures(study, out):
+            print(f"figure: {path}")
+    print(f"study: {out / 'study.json'}")
+    failed = [f"N={lv.N}: {lv.status}" for lv in study.levels if not lv.success]
+    print("Study: succeeded (every level converged)" if not failed else "Study: FAILED (" + "; ".join(failed) + ")")
+    if failed:
+        print("FAILED solves:\n  " + "\n  ".join(failed), file=sys.stderr)
+    return 0 if study.success and study.converging is not False else 1
+
+
+def _refine_figures(study: Any, out: Path) -> list[Path]:
+    """convergence.png, and solution.png of the finest converged level."""
+    from .plot import convergence_plot, save_figure
+    paths = [out / "convergence.png"]
+    convergence_plot(study, paths[0], title="Distances between consecutive minimisers")
+    finest = [sol for lv, sol in zip(study.levels, study.solutions) if lv.success and sol is not None]
+    if finest:
+        paths.append(out / "solution.png")
+        save_figure(finest[-1].plot(), paths[-1])
+    return paths
+
+
+def _run_solve(args: argparse.Namespace) -> int:
+    try:
+        user, transcription, solver = _user_problem(args)
+    except (ValueError, TypeError) as exc:
+        return _fail(args, exc)
+    problem = _check_out(args.out)
+    if problem:
+        return _fail(args, problem)
+    from .io import folder_lock
+    from .solver import solve
+    out = Path(args.out)
+    print(f"occontrol solve: {args.problem}, {args.transcription}, N = {args.grid}; results in {out}", flush=True)
+    try:
+        with folder_lock(out):
+            sol = solve(user.ocp, transcription, grid=args.grid, guess=user.guess, solver=solver)
+            sol.save(out / "solution.npz")
+    except _usage_errors() as exc:
+        return _fail(args, exc)
+    except (ValueError, TypeError) as exc:
+        return _fail(args, f"problem: {exc}")
+    print(f"{'ok' if sol.success else 'FAILED'} {sol.status}: objective {sol.objective:.10g}, "
+          f"{sol.iterations} iterations, build {sol.build_seconds:.2f} s, solve {sol.solve_seconds:.2f} s")
+    print(f"solution: {out / 'solution.npz'}")
+    if not args.no_figures:
+        from .plot import save_figure
+        save_figure(sol.plot(), out / "solution.png")
+        print(f"figure: {out / 'solution.png'}")
+    if not sol.success:
+        print(f"FAILED: {sol.status}; the solution file says so and is not a result", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _version() -> str:
+    """The installed distribution's version (the package's ``__version__``; CasADi is not imported)."""
+    from . import __version__
+    return __version__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="occontrol", description="Optimal control by discretise-then-optimise "
                                      "on CasADi and IPOPT, and the deep limit of residual networks.")
+    parser.add_argument("--version", action="version", version=f"occontrol {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _deep_limit_parser(sub)
     _sweep_parser(sub)
     _compare_parser(sub)
+    _refine_parser(sub)
+    _solve_parser(sub)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -30,7 +30,7 @@ class Dataset:
     ----------
     X_train, X_test : ndarray, shape (n, d)
     y_train, y_test : ndarray, shape (n,)
-        Integer class labels 0..K-1.
+        Integer class labels 0..K-1 (real numbers for a data file's real targets).
     name : str
     settings : dict
         Everything needed to regenerate the data.
@@ -53,12 +53,16 @@ class Dataset:
 
 
 def load_dataset(name: str = "moons", n: int = 200, noise: float = 0.2, seed: int = 0,
-                 n_test: int | None = None, test_size: float = 0.25, standardize: bool = True) -> Dataset:
+                 n_test: int | None = None, test_size: float = 0.25, standardize: bool = True,
+                 target: str | None = None, loss: str = "auto") -> Dataset:
     """Load or generate a dataset and split it.
 
     Parameters
     ----------
-    name : {'moons', 'circles', 'blobs', 'iris', 'wine', 'breast_cancer'}
+    name : {'moons', 'circles', 'blobs', 'iris', 'wine', 'breast_cancer'} or a path
+        A built-in set, or a .csv or .npz data file (:func:`occontrol.userdata.file_dataset`,
+        which reads ``target`` and ``loss``; ``n``, ``noise``, ``n_test`` and ``test_size``
+        are the built-in sets').
     n : int
         Training samples for the synthetic sets (ignored for the bundled ones).
     noise : float
@@ -72,6 +76,10 @@ def load_dataset(name: str = "moons", n: int = 200, noise: float = 0.2, seed: in
     standardize : bool
         Scale features to zero mean and unit variance, fitted on the training split.
     """
+    from .userdata import file_dataset, is_data_file
+    if is_data_file(name):
+        return file_dataset(name, target=target, loss=loss, seed=as_positive_int(seed, "seed", minimum=0),
+                            standardize=standardize)
     as_choice(name, "name", DATASETS)
     from sklearn import datasets as skd  # here, not at import: the command line answers without it
     from sklearn.model_selection import train_test_split

@@ -9,7 +9,10 @@ Gauss-Newton matrix.
 
 from __future__ import annotations
 
+import functools
 import numbers
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -29,9 +32,24 @@ from .transcription.runge_kutta import RK4
 
 __all__ = ["Ipopt", "CasadiSolver", "CompiledProblem", "compile", "solve", "discretize"]
 
-# IPOPT's linear solvers that CasADi's wheel loads (the HSL ones and pardiso are absent).
+# IPOPT's linear solvers that CasADi's wheel loads (pardiso is absent); the HSL ones are accepted
+# when IPOPT can load the HSL library at run time (probed in a subprocess: see _hsl_refusal).
 LINEAR_SOLVERS = ("mumps", "spral")
 HSL_SOLVERS = ("ma27", "ma57", "ma77", "ma86", "ma97")
+# the library IPOPT loads for the HSL solvers when its option hsllib is not given (IPOPT 3.14 in CasADi)
+HSL_DEFAULT_LIBRARY = "libhsl.so"
+# the probe: one variable, min (x - 1)^2, solved with the HSL solver; prints IPOPT's status and the
+# loader's message (print level 1 shows it). A crash there is a nonzero exit code, not ours.
+_HSL_PROBE = """
+import sys, casadi as cs
+x = cs.MX.sym("x")
+opts = {"linear_solver": sys.argv[1], "print_level": 1}
+if sys.argv[2]:
+    opts["hsllib"] = sys.argv[2]
+s = cs.nlpsol("probe", "ipopt", {"x": x, "f": (x - 1) ** 2}, {"ipopt": opts, "print_time": False})
+s(x0=0)
+print("OCCONTROL-HSL-PROBE", s.stats()["return_status"], flush=True)
+"""
 # IPOPT stores integer options in a C int; CasADi truncates a larger value (2**33 + 3 becomes 3).
 INT_MAX = 2**31 - 1
 # IPOPT's integer options (IPOPT 3.14 option reference) and their documented lower limits;
@@ -64,7 +82,10 @@ class Ipopt:
         Exact Hessian of the Lagrangian (or a supplied ``hess_lag``), or L-BFGS.
     print_level : int
         IPOPT's print level, 0 (silent) to 12.
-    linear_solver : {'mumps', 'spral'}
+    linear_solver : {'mumps', 'spral', 'ma27', 'ma57', 'ma77', 'ma86', 'ma97'}
+        The HSL solvers (``ma*``) when IPOPT can load the HSL library: the one named by the IPOPT
+        option ``hsllib`` in ``options``, else libhsl.so on the loader path. Checked once per process
+        in a subprocess; refused with a ValueError naming the library when it cannot be loaded.
     options : mapping
         Further IPOPT options by their IPOPT names, e.g. ``{'mu_strategy': 'adaptive'}``.
     expand : bool
@@ -95,11 +116,12 @@ class Ipopt:
         as_positive_int(self.print_level, "print_level", minimum=0)
         if self.print_level > 12:
             raise ValueError(f"print_level: expected 0 to 12, got {self.print_level}")
-        _check_linear_solver(self.linear_solver, "linear_solver")
+        hsllib = self.options.get("hsllib") if isinstance(self.options, Mapping) else None
+        _check_linear_solver(self.linear_solver, "linear_solver", hsllib)
         if not isinstance(self.options, Mapping):
             raise TypeError(f"options: expected a mapping of IPOPT option names, got {self.options!r}")
         for key, value in self.options.items():
-            _check_option_value(key, value)
+            _check_option_value(key, value, hsllib)
         _check_ipopt_options(self.ipopt_options())
 
     name = "ipopt"
@@ -134,20 +156,56 @@ def _as_ipopt_int(value: Any, name: str, minimum: int) -> int:
     return value
 
 
-def _check_linear_solver(value: Any, name: str) -> None:
+def _check_linear_solver(value: Any, name: str, hsllib: Any = None) -> None:
+    """MUMPS or SPRAL; an HSL solver when IPOPT can load the HSL library (``hsllib``, IPOPT's option
+    naming it, or libhsl.so on the loader path), else a ValueError naming the library."""
     if isinstance(value, str) and value.lower() in HSL_SOLVERS:
-        note = "the HSL library that provides it is not bundled with CasADi"
+        if hsllib is not None and (not isinstance(hsllib, str) or not hsllib.strip()):
+            raise TypeError(f"options['hsllib']: expected the path of the HSL library, got {hsllib!r}")
+        refusal = _hsl_refusal(value.lower(), hsllib or "")
+        if refusal is None:
+            return
+        note = (f"the HSL library that provides it is not bundled with CasADi, and IPOPT could not load it "
+                f"({refusal}); give its path as the IPOPT option hsllib (Ipopt(options={{'hsllib': ...}})) "
+                f"or put it on the loader path as {HSL_DEFAULT_LIBRARY}")
         as_choice(value, name, LINEAR_SOLVERS, note=note)
     as_choice(value, name, LINEAR_SOLVERS)
 
 
-def _check_option_value(key: Any, value: Any) -> None:
+@functools.lru_cache(maxsize=None)
+def _hsl_refusal(solver: str, hsllib: str) -> str | None:
+    """Why IPOPT cannot solve with the HSL ``solver`` (loading ``hsllib``, or its default library), or None.
+
+    Asked once per process for each solver and library: selecting an HSL solver whose library is
+    missing has been seen to end the process with a segmentation fault, so the probe runs in a
+    subprocess, where a crash is only a nonzero exit code.
+    """
+    library = hsllib or HSL_DEFAULT_LIBRARY
+    try:
+        done = subprocess.run([sys.executable, "-c", _HSL_PROBE, solver, hsllib], capture_output=True, text=True,
+                              timeout=300)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{library}: the probe could not run: {exc}"
+    status = [line.split()[1] for line in done.stdout.splitlines()
+              if line.startswith("OCCONTROL-HSL-PROBE") and len(line.split()) > 1]
+    if status and status[-1] == "Solve_Succeeded":
+        return None  # a crash at the probe's exit, after solving, does not matter here
+    loader = [line.split("Exception message:", 1)[1].strip() for line in done.stdout.splitlines()
+              if "Exception message:" in line]
+    if loader:
+        return loader[-1]
+    if status:
+        return f"{library}: IPOPT's status {status[-1]}"
+    return f"{library}: the probe ended with exit code {done.returncode}"
+
+
+def _check_option_value(key: Any, value: Any, hsllib: Any = None) -> None:
     """Types and ranges of one entry of ``options``, where IPOPT or CasADi would not say."""
     if not isinstance(key, str):
         raise TypeError(f"options: expected IPOPT option names (strings) as keys, got {key!r}")
     name = f"options[{key!r}]"
     if key == "linear_solver":
-        _check_linear_solver(value, name)
+        _check_linear_solver(value, name, hsllib)
         return
     if key in INTEGER_OPTIONS:
         _as_ipopt_int(value, name, INTEGER_OPTIONS[key])

@@ -89,7 +89,9 @@ def test_the_choice_messages_name_the_argument_the_choices_and_the_alternative()
                                          r"got 'newton'$"):
         as_strategy("newton")
     with pytest.raises(ValueError, match=r"^linear_solver: expected one of 'mumps', 'spral', got 'ma27': "
-                                         r"the HSL library that provides it is not bundled with CasADi$"):
+                                         r"the HSL library that provides it is not bundled with CasADi, "
+                                         r"and IPOPT could not load it "
+                                         r"\(libhsl\.so: .*\); give its path as the IPOPT option hsllib .*$"):
         oc.Ipopt(linear_solver="ma27")
     with pytest.raises(ValueError, match=r"^kind: expected one of 'constant', 'linear', got 'cubic'$"):
         oc.grid.prolong(np.linspace(0, 1, 3), np.zeros(2), np.linspace(0, 1, 5), kind="cubic")

@@ -139,7 +139,7 @@ def test_compare_options_are_checked_up_front(run_cli, tmp_path):
     for argv, option in [(["--methods", "adam,newton"], "--methods"), (["--methods", "adam,adam"], "--methods"),
                          (["--settings", "h1-gaussian"], "--settings"), (["--lr-adam", "0"], "--lr-adam"),
                          (["--batch-size", "0"], "--batch-size"), (["--steps", "0"], "--steps"),
-                         (["--record-every", "0"], "--record-every"), (["--threads", "0"], "--threads"),
+                         (["--record-every", "0"], "--record-every"), (["--threads", "-1"], "--threads"),
                          (["--init-seed", "-3"], "--init-seed"), (["--momentum", "-0.5"], "--momentum")]:
         code, _, stderr = run_cli(["compare", *argv, "--out", str(tmp_path / "x")])
         assert code == 2, argv

@@ -104,7 +104,7 @@ BAD = {  # option -> strategy of bad values
     "--settings": bad_names(("h1-consistent", "h1-iid", "noh1-consistent", "noh1-iid")),
     "--lr-adam": bad_number(0.0, True), "--lr-sgd": bad_number(0.0, True), "--lr-lbfgs": bad_number(0.0, True),
     "--momentum": bad_number(0.0, False), "--batch-size": bad_int(1), "--seconds": bad_number(0.0, True),
-    "--record-every": bad_int(1), "--init-seed": bad_int(0), "--threads": bad_int(1), "--steps": bad_int(0),
+    "--record-every": bad_int(1), "--init-seed": bad_int(0), "--threads": bad_int(0), "--steps": bad_int(0),
 }
 
 GOOD = {  # option -> strategy of valid values (never completing a runnable command on their own)

@@ -59,13 +59,15 @@ def setting(default: Any, help: str, *, parse: tuple = (), choices: tuple[str, .
 
 @dataclass(frozen=True)
 class DataFields:
-    """The data of a study: a scikit-learn dataset, its size, noise and seed."""
+    """The data of a study: a scikit-learn dataset, its size, noise and seed; or a data file
+    (``dataset`` a .csv or .npz path, see :mod:`occontrol.userdata`) and its target column."""
 
     dataset: str = setting("moons", "scikit-learn dataset (default %(default)s)", choices=DATASETS)
     n: int = setting(200, "training samples of a synthetic set (default %(default)s)", parse=("integer", 2))
     noise: float = setting(0.2, "noise of a synthetic set (default %(default)s)", parse=("number", 0.0))
     seed: int = setting(0, "seeds the data, the split and the first start (default %(default)s)",
                         parse=("integer", 0))
+    target: str | None = setting(None, "with --data: the CSV's target column (default: the last column)")
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,8 @@ class DeepLimitFields(SolverFields, LadderFields, ModelFields, DataFields):
     classification set).
     """
 
-    loss: str = setting("auto", "loss of the scores W X(T) + c; auto: logistic for two classes, softmax for more "
-                        "(default %(default)s)", choices=("auto", *LOSS_NAMES))
+    loss: str = setting("auto", "loss of the scores W X(T) + c; auto: logistic for two classes, softmax for more, "
+                        "squared for real targets (default %(default)s)", choices=("auto", *LOSS_NAMES))
 
 
 @dataclass(frozen=True)
@@ -154,21 +156,33 @@ class CompareFields:
                                         "(default all)", parse=("names", SETTINGS))
     init_seed: int | None = setting(None, "seed of the initial weights (default: the start IPOPT's ladder "
                                     "followed)", parse=("integer", 0))
-    threads: int = setting(1, "torch threads while training (default %(default)s)", parse=("integer", 1))
+    threads: int = setting(1, "torch threads while training; 0 for the machine's cores (default %(default)s: "
+                           "fastest here, see the README)", parse=("integer", 0))
+    device: str = setting("cpu", "where torch trains: cpu, or cuda when torch sees one (default %(default)s)",
+                          choices=("cpu", "cuda"))
+    dtype: str = setting("float64", "torch's arithmetic (default %(default)s, IPOPT's)",
+                         choices=("float64", "float32"))
 
 
-def resolve_loss(loss: str, dataset: str) -> str:
-    """The loss to use: 'auto' picks logistic (two classes) or softmax (more).
+def resolve_loss(loss: str, dataset: str, classes: int | None = None) -> str:
+    """The loss to use: 'auto' picks logistic (two classes), softmax (more) or squared (real targets).
+
+    ``classes`` is the number of classes of the data (0 for real targets); by default that of the
+    built-in ``dataset``.
 
     Raises
     ------
     ValueError
-        An unknown loss, or the binary logistic loss on a dataset of more than two classes.
+        An unknown loss, the binary logistic loss on a dataset of more than two classes, or a
+        classification loss on real targets.
     """
     as_choice(loss, "loss", LOSS_CHOICES)
-    classes = SHAPES[dataset][1]
+    classes = SHAPES[dataset][1] if classes is None else classes
     if loss == "auto":
-        return "logistic" if classes == 2 else "softmax"
+        return "squared" if classes == 0 else "logistic" if classes == 2 else "softmax"
+    if classes == 0 and loss != "squared":
+        raise ValueError(f"loss: {loss!r} needs class labels, and the targets of {dataset!r} are real numbers; "
+                         "use squared (or auto)")
     if loss == "logistic" and classes > 2:
         raise ValueError(f"loss: 'logistic' is for two classes, and dataset {dataset!r} has {classes}; "
                          "use softmax (or auto)")

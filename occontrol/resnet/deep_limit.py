@@ -30,6 +30,7 @@ import numpy as np
 
 from .._checks import as_choice, as_finite_float, as_positive_int
 from ..datasets import DATASETS, SHAPES, Dataset, load_dataset
+from ..userdata import check_hessian, is_data_file, read_data_file, shape_of
 from ..io import DamagedFile, check_npz, folder_lock, read_json, write_json, write_npz
 from ..records import KeyedRecord, solve_outcome, write_document
 from ..refinement import (ConvergenceStudy, LevelStore, Reporter, StartPolicy, StoreMismatch,
@@ -68,12 +69,11 @@ class DeepLimitConfig(DeepLimitFields):
     """
 
     def __post_init__(self) -> None:
-        as_choice(self.dataset, "dataset", DATASETS)
         as_positive_int(self.n, "n", minimum=2)
         as_finite_float(self.noise, "noise", minimum=0.0)
         as_positive_int(self.seed, "seed", minimum=0)
-        object.__setattr__(self, "loss", resolve_loss(self.loss, self.dataset))
-        features = SHAPES[self.dataset][0]
+        features, classes = self._shape()
+        object.__setattr__(self, "loss", resolve_loss(self.loss, str(self.dataset), classes))
         if self.width is not None and as_positive_int(self.width, "width") < features:
             raise ValueError(f"width: expected m >= d = {features} (the features of {self.dataset}), "
                              f"got {self.width}")
@@ -89,9 +89,23 @@ class DeepLimitConfig(DeepLimitFields):
         if list(grids) != sorted(set(grids)):
             raise ValueError(f"grids: expected strictly increasing layer counts, got {list(grids)}")
         object.__setattr__(self, "grids", tuple(int(g) for g in grids))
+        if is_data_file(self.dataset):  # a file's features are the user's: can a second-order method take them?
+            K = 1 if self.loss in ("logistic", "squared") else classes
+            check_hessian(self.grids[-1], self.width or features, K, features, str(self.dataset))
         strategy.transcription_for(self.transcription)  # e.g. Gauss-Newton refuses collocation
         self.model_settings()  # validates activation, loss, taus, width, horizon
         self.solver()  # validates tol, max_iter, max_wall_time
+
+    def _shape(self) -> tuple[int, int]:
+        """(features, classes) of the data (classes 0 for real targets), before loading it."""
+        if is_data_file(self.dataset):
+            if self.target is not None and not isinstance(self.target, str):
+                raise TypeError(f"target: expected a column name, got {self.target!r}")
+            return shape_of(read_data_file(self.dataset, self.target), self.loss)
+        as_choice(self.dataset, "dataset", DATASETS, alternative="a .csv or .npz data file")
+        if self.target is not None:
+            raise ValueError(f"target: names a column of a data file (--data), and {self.dataset!r} is built in")
+        return SHAPES[self.dataset]
 
     def model_settings(self) -> DeepLimitSettings:
         """The model part (:class:`ModelFields`) as the problem's settings."""
@@ -274,9 +288,17 @@ class ProblemRecord(KeyedRecord):
                    data["n_train"], data.get("accuracy_note"))
 
 
-def _problem_record(config: DeepLimitConfig, deep: DeepLimitProblem) -> ProblemRecord:
+# what the record keeps of a data file's provenance (as data_<key>): its sha256 among the settings
+# means a changed file is refused on resume like any other changed setting
+DATA_FILE_KEYS = ("path", "sha256", "labels", "classes", "split", "standardize", "n_test")
+
+
+def _problem_record(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset | None = None) -> ProblemRecord:
     note = "collocation controls evaluated by an RK4 forward pass" if config.transcription == "collocation" else None
-    return ProblemRecord(config.to_dict(), deep.d, deep.m, deep.K, deep.n, note)
+    values = config.to_dict()
+    if data is not None and "sha256" in data.settings:
+        values.update({f"data_{k}": data.settings[k] for k in DATA_FILE_KEYS if k in data.settings})
+    return ProblemRecord(values, deep.d, deep.m, deep.K, deep.n, note)
 
 
 def _check_folder(out: Path, record: ProblemRecord) -> None:
@@ -391,9 +413,10 @@ def _run_deep_limit(config: DeepLimitConfig | None, out: str | os.PathLike | Non
                     placement: str = "uniform") -> DeepLimitResult:
     config = DeepLimitConfig() if config is None else config
     say = progress or (lambda line: None)
-    data = load_dataset(config.dataset, n=config.n, noise=config.noise, seed=config.seed)
+    data = load_dataset(config.dataset, n=config.n, noise=config.noise, seed=config.seed, target=config.target,
+                        loss=config.loss)
     deep = DeepLimitProblem(data.X_train, data.y_train, config.model_settings())
-    record = _problem_record(config, deep)
+    record = _problem_record(config, deep, data)
     folder = Path(out) if out is not None else None
     solver = replace(config.solver(), print_level=print_level)
     hess_lag = config.hessian_strategy().hess_lag(deep)

@@ -1,4 +1,4 @@
-"""Gradient training of the very same discrete problem E_N in PyTorch (float64):
+"""Gradient training of the very same discrete problem E_N in PyTorch (float64 by default):
 Adam, SGD with momentum, or L-BFGS with a strong-Wolfe line search, full
 batch or minibatch, within a budget of steps or seconds."""
 
@@ -14,7 +14,7 @@ import numpy as np
 from .._checks import as_choice, as_finite_float, as_positive_int
 from .config import OPTIMIZERS
 from .network import ResNet
-from ._torch import import_torch
+from ._torch import DTYPES, check_device, import_torch, resolve_threads, torch_device, torch_dtype
 
 __all__ = ["GradientSettings", "GradientRun", "train_gradient", "OPTIMIZERS"]
 
@@ -44,9 +44,16 @@ class GradientSettings:
     seed : int
         Seeds the minibatch order.
     threads : int
-        PyTorch intra-op threads while training. 1 by default: the tensors are
-        tiny, and 2 threads measured 6x slower here (50 Adam steps at N = 256,
-        n = 200: 1.4 s on one thread, 9.0 s on two, on a loaded 2-core machine).
+        PyTorch intra-op threads while training; 0 for the machine's cores
+        (torch's own default). 1 by default: the tensors are tiny, and more
+        threads measured slower here (50 Adam steps at N = 256, n = 200 on a
+        loaded 2-core machine: 1.4 s on one thread, 9.0 s on two; again with a
+        load average of 12 to 16: 7.1 and 9.6 s on one, 129 and 97 s on two).
+    device : {'cpu', 'cuda'}
+        Where torch trains; 'cuda' only when torch sees a CUDA device.
+    dtype : {'float64', 'float32'}
+        torch's arithmetic (IPOPT's is float64; E_N is reported in float64 either way
+        by the network it returns).
     """
 
     optimizer: str = "adam"
@@ -58,6 +65,8 @@ class GradientSettings:
     record_every: int = 10
     seed: int = 0
     threads: int = 1
+    device: str = "cpu"
+    dtype: str = "float64"
 
     def __post_init__(self) -> None:
         as_choice(self.optimizer, "optimizer", OPTIMIZERS)
@@ -75,7 +84,9 @@ class GradientSettings:
         if self.max_seconds is not None and as_finite_float(self.max_seconds, "max_seconds") <= 0:
             raise ValueError(f"max_seconds: expected a positive budget, got {self.max_seconds}")
         as_positive_int(self.record_every, "record_every")
-        as_positive_int(self.threads, "threads")
+        resolve_threads(self.threads)
+        check_device(self.device)
+        as_choice(self.dtype, "dtype", DTYPES)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -134,7 +145,7 @@ def train_gradient(net: ResNet, X: np.ndarray, Y: np.ndarray, tau1: float, tau2:
     torch = import_torch()
     settings = GradientSettings() if settings is None else settings
     threads = torch.get_num_threads()
-    torch.set_num_threads(settings.threads)
+    torch.set_num_threads(resolve_threads(settings.threads))
     try:
         return _train(torch, net, X, Y, tau1, tau2, tau_w, settings, progress)
     finally:
@@ -142,9 +153,10 @@ def train_gradient(net: ResNet, X: np.ndarray, Y: np.ndarray, tau1: float, tau2:
 
 
 def _train(torch, net, X, Y, tau1, tau2, tau_w, settings, progress) -> GradientRun:
-    model = net.to_torch()
-    Xt = torch.tensor(np.asarray(X, dtype=float))
-    Yt = torch.tensor(np.asarray(Y, dtype=float).T)
+    device, dtype = torch_device(torch, settings.device), torch_dtype(torch, settings.dtype)
+    model = net.to_torch().to(device=device, dtype=dtype)
+    Xt = torch.tensor(np.asarray(X, dtype=float), dtype=dtype, device=device)
+    Yt = torch.tensor(np.asarray(Y, dtype=float).T, dtype=dtype, device=device)
     n = Xt.shape[0]
     params = list(model.parameters())
     if settings.optimizer == "adam":

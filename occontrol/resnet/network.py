@@ -368,7 +368,7 @@ class ResNet:
             Non-finite weights (a diverged training run).
         """
         def array(tensor: Any) -> np.ndarray:
-            return tensor.detach().numpy().copy()
+            return tensor.detach().cpu().double().numpy().copy()  # from any device and dtype
         return cls(array(module.A), array(module.b), array(module.W), array(module.c), module.h,
                    module.activation_name, array(module.lift), module.loss_name, module.classes, module.scheme)
 

@@ -254,8 +254,11 @@ def training_labels(deep: DeepLimitProblem) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n,)
-        The class indices, mapped to ``deep.classes`` when the data had their own labels.
+        The class indices, mapped to ``deep.classes`` when the data had their own labels
+        (the targets, for the squared loss).
     """
+    if not deep.loss.classification:  # regression: the targets themselves
+        return deep.Y[0] if deep.Y.shape[0] == 1 else deep.Y.T
     index = deep.class_index
     return index if deep.classes is None else deep.classes[index]
 

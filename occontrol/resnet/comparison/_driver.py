@@ -35,11 +35,11 @@ from ...refinement import Level
 from ._rows import GradientRow, IpoptRow
 from ._metrics import constant_from, gradient_norm, initial_network, theta_distance
 from ..config import COMPARE_GRIDS, OPTIMIZERS, SETTINGS, CompareFields
-from ..deep_limit import DeepLimitConfig, DeepLimitResult, StartRecord, run_deep_limit
+from ..deep_limit import DATA_FILE_KEYS, DeepLimitConfig, DeepLimitResult, StartRecord, run_deep_limit
 from ..gradient import GradientRun, GradientSettings, train_gradient
 from ..network import ResNet
 from ..problem import DeepLimitProblem
-from .._torch import import_torch
+from .._torch import import_torch, resolve_threads
 
 __all__ = ["CompareConfig", "CompareResult", "CompareRecord", "CompareProblem", "IpoptSummary", "Reach", "Setting",
            "SETTINGS", "SCHEMA", "compare"]
@@ -106,7 +106,10 @@ class CompareConfig(CompareFields):
         torch intra-op threads while training (``GradientSettings.threads``).
         1 by default: the tensors are tiny (n x m with m = 2), where thread
         hand-offs cost more than they save, and IPOPT with MUMPS runs on one
-        thread too.
+        thread too. 0: the machine's cores.
+    device, dtype : str
+        Where torch trains ('cpu', or 'cuda' when torch sees one) and its arithmetic
+        ('float64' or 'float32'); recorded with the threads in compare.json's ``machine``.
     """
 
     deep: DeepLimitConfig = field(default_factory=_default_deep)
@@ -135,7 +138,8 @@ class CompareConfig(CompareFields):
         return GradientSettings(optimizer=method, lr=lr, momentum=self.momentum,
                                 batch_size=None if method == "lbfgs" else self.batch_size,
                                 max_steps=self.steps, max_seconds=self.seconds,
-                                record_every=self.record_every, seed=seed, threads=self.threads)
+                                record_every=self.record_every, seed=seed, threads=self.threads,
+                                device=self.device, dtype=self.dtype)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -502,13 +506,19 @@ def _problem_record(config: CompareConfig, deep: DeepLimitProblem, data: Dataset
     import casadi
     import sklearn
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    values = config.deep.to_dict()
+    if "sha256" in data.settings:  # a data file: its provenance, as the deep-limit study records it
+        values.update({f"data_{k}": data.settings[k] for k in DATA_FILE_KEYS if k in data.settings})
     return CompareProblem(
-        config.deep.to_dict(), deep.d, deep.m, deep.K, deep.n, int(data.X_test.shape[0]), "float64",
+        values, deep.d, deep.m, deep.K, deep.n, int(data.X_test.shape[0]),
+        "float64" if config.dtype == "float64" else f"float64 (IPOPT), {config.dtype} (torch)",
         versions={"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
                   "casadi": casadi.__version__,  # type: ignore[attr-defined]  # set at import, missing from its stubs
                   "sklearn": sklearn.__version__},
         machine={"platform": platform.platform(), "cpus": os.cpu_count(),
-                 "load_average_at_start": list(load) if load else None, "torch_threads": config.threads})
+                 "load_average_at_start": list(load) if load else None,
+                 "torch_threads": resolve_threads(config.threads), "torch_device": config.device,
+                 "torch_dtype": config.dtype})
 
 
 def _ipopt_ladder(config: CompareConfig, setting: Setting, folder: Path | None,
@@ -564,7 +574,7 @@ def _compare(config: CompareConfig, folder: Path | None, progress: Callable[[str
              figures: bool) -> CompareResult:
     say = progress or (lambda line: None)
     cfg = config.deep
-    data = load_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed)
+    data = load_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed, target=cfg.target, loss=cfg.loss)
     deep = DeepLimitProblem(data.X_train, data.y_train, cfg.model_settings())
     result = CompareResult(config, _problem_record(config, deep, data), data=data)
     for name in config.settings:
