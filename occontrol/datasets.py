@@ -75,6 +75,11 @@ def load_dataset(name: str = "moons", n: int = 200, noise: float = 0.2, seed: in
         Test fraction for the bundled sets.
     standardize : bool
         Scale features to zero mean and unit variance, fitted on the training split.
+    target : str, optional
+        A CSV file's target column (default: its last column); not for the built-in sets or an npz.
+    loss : {'auto', 'logistic', 'softmax', 'squared'}
+        The loss the labels of a data file are checked against; ``'auto'`` takes classes from text
+        or whole-number labels and real targets otherwise.
     """
     from .userdata import file_dataset, is_data_file
     if is_data_file(name):
