@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import Any
 
 import casadi as cs
 import numpy as np
@@ -179,11 +180,13 @@ class GaussNewtonHessian(cs.Callback):
         self._v = np.zeros(self.nv)
         x0 = np.asarray(self._x0, dtype=float).ravel(order="F")
         self._x0_flat = x0
-        self._jac_buffer, self._jac_eval = self._jac.buffer()
-        self._jac_buffer.set_arg(0, memoryview(self._x0_flat))
-        self._jac_buffer.set_arg(1, memoryview(self._v))
-        self._jac_buffer.set_res(0, memoryview(self._S))
-        self._jac_buffer.set_res(1, memoryview(self._J))
+        buffer: Any  # CasADi's stubs give set_arg/set_res the C signature (pointer, size); Python passes a memoryview
+        buffer, self._jac_eval = self._jac.buffer()
+        buffer.set_arg(0, self._x0_flat.data)
+        buffer.set_arg(1, self._v.data)
+        buffer.set_res(0, self._S.data)
+        buffer.set_res(1, self._J.data)
+        self._jac_buffer = buffer  # kept: the evaluation reads through it
 
     def get_n_in(self) -> int:
         return 4
@@ -256,15 +259,16 @@ class GaussNewtonHessian(cs.Callback):
             grad = np.einsum("nk,nkv->v", g, Ji) + self._reg_hessian @ self._v
             self._secant_on = bool(np.max(np.abs(grad)) < self.secant_below)
         previous, self._previous = self._previous, (self._v.copy(), Ji.copy())
-        if previous is None or not self._secant_on:
+        A = self._A
+        if A is None or previous is None or not self._secant_on:
             return
         step = self._v - previous[0]
         y = np.einsum("nk,nkv->v", g, Ji - previous[1])  # (J(v+) - J(v))^T g(v+): T(v+) step, to first order
-        r = y - self._A @ step
+        r = y - A @ step
         rs = float(r @ step)
         # the usual SR1 safeguard: skip a pair whose denominator is tiny against |r| |step|
         if abs(rs) > 1e-8 * np.linalg.norm(r) * np.linalg.norm(step) and rs != 0.0:
-            self._A += np.outer(r, r) / rs  # outer(r, r) is exactly symmetric
+            A += np.outer(r, r) / rs  # in place; outer(r, r) is exactly symmetric
             self.secant_updates += 1
 
     def _values(self, w: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

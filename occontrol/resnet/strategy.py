@@ -118,7 +118,7 @@ class GaussNewton(HessianStrategy):
         self.secant_below = None if secant_below is None else float(secant_below)
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.secant_below == other.secant_below  # type: ignore[attr-defined]
+        return isinstance(other, GaussNewton) and type(self) is type(other) and self.secant_below == other.secant_below
 
     def __hash__(self) -> int:
         return hash((type(self), self.secant_below))
