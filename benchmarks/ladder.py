@@ -15,6 +15,7 @@ the coarsest).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -38,10 +39,11 @@ def main(argv=None) -> int:
     parser.add_argument("--grids", default="4,8,16,32,64,128,256", help="ladder (default %(default)s)")
     parser.add_argument("--adam-steps", type=int, default=3000, help="Adam steps (default %(default)s)")
     parser.add_argument("--strategy", default=LadderFields.strategy, choices=STRATEGY_NAMES)
+    parser.add_argument("--tol", type=float, default=DeepLimitConfig.tol, help="IPOPT tolerance (default %(default)s)")
     parser.add_argument("--tag", default="", help="suffix of the result files")
     args = parser.parse_args(argv)
     grids = tuple(int(g) for g in args.grids.split(","))
-    config = DeepLimitConfig(grids=grids, strategy=args.strategy)
+    config = DeepLimitConfig(grids=grids, strategy=args.strategy, tol=args.tol)
 
     start = time.perf_counter()
     result = run_deep_limit(config, out=None, progress=lambda line: print(line, flush=True))
@@ -60,7 +62,8 @@ def main(argv=None) -> int:
 
     finest = study.levels[-1]
     levels = [{"N": lv.N, "status": lv.status, "success": lv.success, "iterations": lv.iterations,
-               "build_seconds": lv.build_seconds, "solve_seconds": lv.solve_seconds, "objective": lv.objective}
+               "build_seconds": lv.build_seconds, "solve_seconds": lv.solve_seconds, "objective": lv.objective,
+               "seconds_per_iteration": lv.solve_seconds / max(lv.iterations, 1)}
               for lv in study.levels]
     warm_iters = [lv["iterations"] for lv in levels[1:]]
     doc = {"schema": 1, "benchmark": "ladder", "machine": platform.platform(), "python": platform.python_version(),
@@ -79,16 +82,20 @@ def main(argv=None) -> int:
     RESULTS.mkdir(exist_ok=True)
     name = "ladder" + (f"_{args.tag}" if args.tag else "")
     write_json(RESULTS / f"{name}.json", doc)
-    lines = [f"# Deep-limit ladder vs Adam ({config.strategy})", "",
+    lines = [f"# Deep-limit ladder vs Adam ({config.strategy}, tol {config.tol:g})", "",
+             f"Command: `python benchmarks/ladder.py {' '.join(argv if argv is not None else sys.argv[1:])}`. "
+             f"Load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores; the ratio is "
+             "measured in one run, absolute seconds move with the load).", "",
              f"Ladder N = {list(grids)} end to end (5 starts at N = {grids[0]}, builds included): "
              f"**{ladder_seconds:.1f} s**. Adam, {run.steps} full-batch steps at N = {N}: **{adam_seconds:.1f} s**. "
              f"Ratio Adam / ladder: **{doc['speedup']:.2f}x** (target >= 10).", "",
              f"Finest objective: IPOPT {finest.objective:.10g} ({finest.status}); Adam {run.objective:.10g}.", "",
-             "| N | status | iterations | build s | solve s | objective |", "|---|---|---|---|---|---|"]
+             "| N | status | iterations | build s | solve s | s / iteration | objective |",
+             "|---|---|---|---|---|---|---|"]
     for lv in levels:
         status = lv["status"] if lv["success"] else f"FAILED: {lv['status']}"
         lines.append(f"| {lv['N']} | {status} | {lv['iterations']} | {lv['build_seconds']:.2f} | "
-                     f"{lv['solve_seconds']:.2f} | {lv['objective']:.10g} |")
+                     f"{lv['solve_seconds']:.2f} | {lv['seconds_per_iteration']:.3f} | {lv['objective']:.10g} |")
     atomic_write(RESULTS / f"{name}.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
     print("\n".join(lines))
     return 0 if doc["ladder"]["success"] else 1

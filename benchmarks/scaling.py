@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -42,6 +43,7 @@ VARIANTS = {
     "exact-multiple-mx": {"strategy": "exact", "shooting": "multiple", "hessian": "exact", "expand": False},
     "exact-multiple-thread": {"strategy": "exact", "shooting": "multiple", "hessian": "exact",
                               "parallelization": "thread"},
+    "ggn-single-secant": {"strategy": "gauss-newton", "shooting": "single", "hessian": "exact", "secant_below": 1e-3},
 }
 
 
@@ -61,7 +63,14 @@ def run_case(spec: dict) -> dict:
     solver = oc.Ipopt(max_iter=spec["max_iter"], hessian=variant["hessian"])
     hess_lag = None
     if variant["strategy"] == "gauss-newton":
-        hess_lag, solver = gauss_newton_hessian(deep), gauss_newton_solver(solver)
+        if spec.get("reference"):  # the callback of another revision (benchmarks/gn_profile.py loads it from git)
+            from gn_profile import reference_module
+            hess_lag = reference_module(spec["reference"]).gauss_newton_hessian(deep)
+        elif variant.get("secant_below") is not None:
+            hess_lag = gauss_newton_hessian(deep, secant_below=variant["secant_below"])
+        else:
+            hess_lag = gauss_newton_hessian(deep)
+        solver = gauss_newton_solver(solver)
     guess = guess_from_network(deep, random_network(deep, N, 0), with_states=variant["shooting"] == "multiple")
     start = time.perf_counter()
     sol = oc.solve(deep.ocp, tr, grid=N, guess=guess, solver=solver, hess_lag=hess_lag)
@@ -125,6 +134,11 @@ def main(argv=None) -> int:
     parser.add_argument("--max-iter", type=int, default=15, help="IPOPT cap per case (default %(default)s)")
     parser.add_argument("--exact-max-N", type=int, default=128, help="largest N for exact multiple shooting")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per case (default %(default)s)")
+    parser.add_argument("--gn-only", action="store_true",
+                        help="only the Gauss-Newton depth (N <= 256) and sample (n <= 2000) sweeps")
+    parser.add_argument("--reference", default=None,
+                        help="also run those sweeps with the Gauss-Newton callback of this git revision, "
+                             "alternating with this checkout's (ratios in one run)")
     args = parser.parse_args(argv)
     if args.case:
         print(json.dumps(run_case(json.loads(args.case))), flush=True)
@@ -138,8 +152,14 @@ def main(argv=None) -> int:
                for N in depths if N <= args.exact_max_N]
             + [{"sweep": "samples", "variant": "ggn-single", "N": N_form, "n": n} for n in samples]
             + [{"sweep": "formulation", "variant": v, "N": N_form, "n": 200} for v in VARIANTS])
-    if not args.quick:
+    if not args.quick and not args.gn_only:
         plan.append({"sweep": "large", "variant": "ggn-single", "N": 128, "n": 10000})
+    if args.gn_only:
+        depths, samples = [d for d in depths if d <= 256], [n for n in samples if n <= 2000]
+        plan = ([{"sweep": "depth", "variant": "ggn-single", "N": N, "n": 200} for N in depths]
+                + [{"sweep": "samples", "variant": "ggn-single", "N": N_form, "n": n} for n in samples])
+    if args.reference:  # each case twice in a row: the reference callback, then this checkout's
+        plan = [case for spec in plan for case in ({**spec, "reference": args.reference}, spec)]
     rows = []
     for spec in plan:
         spec = {**spec, "max_iter": args.max_iter}
@@ -153,6 +173,8 @@ def main(argv=None) -> int:
 
     def pick(sweep, variant):
         return [r for r in rows if r["sweep"] == sweep and r["variant"] == variant]
+    reference_rows = [r for r in rows if r.get("reference")]
+    rows = [r for r in rows if not r.get("reference")]
     depth_ggn, depth_exact = pick("depth", "ggn-single"), pick("depth", "exact-multiple")
     sample_rows = pick("samples", "ggn-single")
     big = [r for r in depth_ggn if r["N"] >= 16]
@@ -167,13 +189,27 @@ def main(argv=None) -> int:
         "build_le_solve_every_depth_ggn": all(r.get("build_seconds", 1e9) <= r.get("solve_seconds", 0)
                                               for r in depth_ggn),
     }
+    if reference_rows:
+        ref_depth = [r for r in reference_rows if r["sweep"] == "depth" and r["N"] >= 16]
+        ref_samples = [r for r in reference_rows if r["sweep"] == "samples"]
+        summary["reference"] = args.reference
+        summary["reference_slope_seconds_per_iteration_in_n"] = slope(
+            [r["n"] for r in ref_samples], [r.get("seconds_per_iteration") for r in ref_samples])
+        summary["reference_slope_seconds_per_iteration_in_N_ggn"] = slope(
+            [r["N"] for r in ref_depth], [r.get("seconds_per_iteration") for r in ref_depth])
+        paired = [(r, c) for r in reference_rows for c in rows if c["sweep"] == r["sweep"] and c["N"] == r["N"]
+                  and c["n"] == r["n"] and c["variant"] == r["variant"]]
+        summary["speedup_seconds_per_iteration"] = {f"{r['sweep']} N={r['N']} n={r['n']}": (
+            r["seconds_per_iteration"] / c["seconds_per_iteration"]
+            if r.get("seconds_per_iteration") and c.get("seconds_per_iteration") else None) for r, c in paired}
     from occontrol.io import atomic_write, write_json
     import casadi as cs
     doc = {"schema": 1, "benchmark": "scaling", "machine": platform.platform(), "python": platform.python_version(),
-           "casadi": cs.__version__, "max_iter": args.max_iter, "rows": rows, "summary": summary,
+           "casadi": cs.__version__, "max_iter": args.max_iter, "rows": rows, "reference_rows": reference_rows,
+           "summary": summary, "load_average": os.getloadavg(),
            "default": "ggn-single: single shooting with the Gauss-Newton Hessian (see the formulation table)"}
     RESULTS.mkdir(exist_ok=True)
-    name = "scaling_quick" if args.quick else "scaling"
+    name = "scaling_quick" if args.quick else "scaling_gn" if args.gn_only else "scaling"
     write_json(RESULTS / f"{name}.json", doc)
     lines = ["# Scaling of build and solve", "",
              f"Deep-limit problem (moons, tanh, logistic, tau1 1e-3, tau2 1e-2, explicit Euler), IPOPT capped at "
@@ -183,7 +219,10 @@ def main(argv=None) -> int:
              "", "## Samples n (N = %d)" % N_form, ""] + table(sample_rows, "n") + [
              "", "## Formulations (N = %d, n = 200)" % N_form, ""] + table(
              [r for r in rows if r["sweep"] == "formulation"], "N") + [
-             "", "## n = 10000 at N = 128", ""] + table([r for r in rows if r["sweep"] == "large"], "N") + [
+             "", "## n = 10000 at N = 128", ""] + table([r for r in rows if r["sweep"] == "large"], "N") + (
+             ["", f"## Reference callback ({args.reference}), run alternately with the rows above", ""]
+             + table([r for r in reference_rows if r["sweep"] == "depth"], "N") + [""]
+             + table([r for r in reference_rows if r["sweep"] == "samples"], "n") if reference_rows else []) + [
              "", "## Slopes (log-log least squares)", ""] + [f"- {k}: {v}" for k, v in summary.items()]
     atomic_write(RESULTS / f"{name}.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
     return 0

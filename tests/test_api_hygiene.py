@@ -85,8 +85,8 @@ def test_the_choice_messages_name_the_argument_the_choices_and_the_alternative()
     from occontrol.resnet.network import ResNet
     from occontrol.resnet.strategy import as_strategy
 
-    with pytest.raises(ValueError, match=r"^strategy: expected one of 'gauss-newton', 'exact' or a HessianStrategy, "
-                                         r"got 'newton'$"):
+    with pytest.raises(ValueError, match=r"^strategy: expected one of 'gauss-newton', 'exact', 'gauss-newton-secant' "
+                                         r"or a HessianStrategy, got 'newton'$"):
         as_strategy("newton")
     with pytest.raises(ValueError, match=r"^linear_solver: expected one of 'mumps', 'spral', got 'ma27': "
                                          r"the HSL library that provides it is not bundled with CasADi, "

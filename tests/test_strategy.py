@@ -78,7 +78,7 @@ def test_cli_choices_come_from_the_registries(command):
     assert choices["--dataset"] == DATASETS
     assert choices["--activation"] == tuple(ACTIVATIONS)
     assert choices["--loss"] == ("auto", *LOSSES)
-    assert choices["--strategy"] == STRATEGY_NAMES == ("gauss-newton", "exact")
+    assert choices["--strategy"] == STRATEGY_NAMES == ("gauss-newton", "exact", "gauss-newton-secant")
     if command == "deep-limit":
         assert choices["--transcription"] == SCHEME_NAMES
 
