@@ -24,7 +24,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, cast
+from typing import Any, Callable, Mapping, Sequence, cast
 
 import numpy as np
 
@@ -221,6 +221,35 @@ class DeepLimitResult:
     def ok(self) -> bool:
         """Success, and the followed branch is not flagged as not converging (the CLI exits 0 iff ok)."""
         return self.success and self.study.converging is not False
+
+
+def rank_starts(objectives: Sequence[float], successes: Sequence[bool], tie: float = 1e-9) -> list[int]:
+    """Indices of the starts, best first.
+
+    Successful starts come before failed ones, lower objectives first;
+    objectives within ``tie`` (relative) of the first of a group are the same
+    minimum reached from different starts and keep their seed order, so the
+    followed branch does not flip with round-off (another BLAS, another CPU).
+
+    Parameters
+    ----------
+    objectives : sequence of float
+        Each start's objective, in seed order.
+    successes : sequence of bool
+        Whether each start's solve succeeded.
+    tie : float
+        Relative difference under which two objectives count as equal.
+    """
+    order = sorted(range(len(objectives)), key=lambda i: (not successes[i], objectives[i]))
+    ranked: list[int] = []
+    while order:
+        lead = order[0]
+        scale = tie * max(1.0, abs(objectives[lead]))
+        group = [i for i in order if successes[i] == successes[lead]
+                 and abs(objectives[i] - objectives[lead]) <= scale]
+        ranked += sorted(group)
+        order = [i for i in order if i not in group]
+    return ranked
 
 
 def _failed_starts(starts: list[StartRecord]) -> list[str]:
@@ -469,7 +498,7 @@ def _run(config: DeepLimitConfig, deep: DeepLimitProblem, data: Dataset, record:
         say(f"start seed {seed:<3d} N={N0:<4d} {'ok' if sol.success else 'FAILED':<6s} {sol.status:<28s} "
             f"objective {sol.objective:.10g}  iter {sol.iterations:<4d} solve {sol.solve_seconds:6.2f}s"
             + ("  (reused)" if reused else ""))
-    ranked = sorted(range(len(start_sols)), key=lambda i: (not start_sols[i].success, start_sols[i].objective))
+    ranked = rank_starts([sol.objective for sol in start_sols], [sol.success for sol in start_sols])
     follow = ranked if config.branches == "all" else ranked[:1]
 
     # 2. follow the branch(es) up the ladder
