@@ -113,7 +113,9 @@ def test_moons_minimisers_converge_at_first_order(moons):
     assert study.success and [lv.N for lv in study.levels] == list(MOONS.grids)
     assert len(result.starts) == 2 and all(s["success"] for s in result.starts)
     # the followed branch starts from the best start (starts record the NLP's objective value)
-    assert study.levels[0].metrics["nlp_objective"] == min(s["objective"] for s in result.starts)
+    # (to 1e-9: starts that reach one minimum are a tie, kept in seed order)
+    best = min(s["objective"] for s in result.starts)
+    assert abs(study.levels[0].metrics["nlp_objective"] - best) <= 1e-9 * max(1.0, abs(best))
     assert [(d.N, d.N_next) for d in study.distances] == list(zip(MOONS.grids, MOONS.grids[1:]))
     l2 = np.array([d.l2 for d in study.distances])
     ratios = l2[:-1] / l2[1:]
@@ -290,7 +292,11 @@ def test_branches_all_follows_every_start_and_records_each_branch(strict_json, t
     assert len(result.branches) == 1
     followed, other = result.study, result.branches[0]
     assert followed.label != other.label
-    assert followed.levels[0].metrics["nlp_objective"] <= other.levels[0].metrics["nlp_objective"]
+    # the best start is followed; one minimum reached from both (equal to 1e-9) keeps seed order
+    best, second = followed.levels[0].metrics["nlp_objective"], other.levels[0].metrics["nlp_objective"]
+    assert best <= second + 1e-9 * max(1.0, abs(second))
+    if abs(best - second) <= 1e-9 * max(1.0, abs(best)):
+        assert followed.label == f"branch from seed {config.seed}"
     doc = strict_json((tmp_path / "study.json").read_text())
     assert len(doc["branches"]) == 1
     branch = doc["branches"][0]
