@@ -26,6 +26,7 @@ import casadi as cs
 from occontrol.io import atomic_write, write_json
 from occontrol.resnet.config import LadderFields
 from occontrol.resnet.deep_limit import DeepLimitConfig, run_deep_limit
+from occontrol.resnet._torch import resolve_threads
 from occontrol.resnet.gradient import GradientSettings, train_gradient
 from occontrol.resnet.problem import DeepLimitProblem
 from occontrol.resnet.strategy import STRATEGY_NAMES
@@ -40,6 +41,8 @@ def main(argv=None) -> int:
     parser.add_argument("--adam-steps", type=int, default=3000, help="Adam steps (default %(default)s)")
     parser.add_argument("--strategy", default=LadderFields.strategy, choices=STRATEGY_NAMES)
     parser.add_argument("--tol", type=float, default=DeepLimitConfig.tol, help="IPOPT tolerance (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=GradientSettings.threads,
+                        help="torch threads for Adam, 0 for the machine's cores (default %(default)s)")
     parser.add_argument("--tag", default="", help="suffix of the result files")
     args = parser.parse_args(argv)
     grids = tuple(int(g) for g in args.grids.split(","))
@@ -54,7 +57,8 @@ def main(argv=None) -> int:
     deep = DeepLimitProblem(data.X_train, data.y_train, config.model_settings())
     N = grids[-1]
     net0 = random_network(deep, N, config.seed)
-    settings = GradientSettings("adam", lr=1e-2, max_steps=args.adam_steps, record_every=100)
+    settings = GradientSettings("adam", lr=1e-2, max_steps=args.adam_steps, record_every=100,
+                                 threads=args.threads)
     start = time.perf_counter()
     run = train_gradient(net0, deep.X_data, deep.Y, config.tau1, config.tau2, config.tau_w, settings,
                          progress=lambda s, t, v: print(f"adam step {s:5d}  {t:7.2f}s  E_N {v:.10g}", flush=True))
@@ -76,7 +80,8 @@ def main(argv=None) -> int:
                       "build_le_solve_every_level": all(lv["build_seconds"] <= lv["solve_seconds"] for lv in levels),
                       "mesh_independent": all(i <= levels[0]["iterations"] for i in warm_iters)},
            "adam": {"N": N, "steps": run.steps, "seconds": adam_seconds, "train_seconds": run.seconds,
-                    "objective": run.objective, "initial_objective": run.history[0][2],
+                    "threads": resolve_threads(args.threads), "objective": run.objective,
+                    "initial_objective": run.history[0][2],
                     "gap_to_ipopt": run.objective - finest.objective},
            "speedup": adam_seconds / ladder_seconds, "target_speedup": 10.0}
     RESULTS.mkdir(exist_ok=True)

@@ -156,8 +156,8 @@ class CompareFields:
                                         "(default all)", parse=("names", SETTINGS))
     init_seed: int | None = setting(None, "seed of the initial weights (default: the start IPOPT's ladder "
                                     "followed)", parse=("integer", 0))
-    threads: int = setting(1, "torch threads while training; 0 for the machine's cores (default %(default)s: "
-                           "fastest here, see the README)", parse=("integer", 0))
+    threads: int = setting(0, "torch threads while training, 0 for the machine's cores (default %(default)s); "
+                           "1 is fastest on a loaded machine (see the README)", parse=("integer", 0))
     device: str = setting("cpu", "where torch trains: cpu, or cuda when torch sees one (default %(default)s)",
                           choices=("cpu", "cuda"))
     dtype: str = setting("float64", "torch's arithmetic (default %(default)s, IPOPT's)",

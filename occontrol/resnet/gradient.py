@@ -44,11 +44,12 @@ class GradientSettings:
     seed : int
         Seeds the minibatch order.
     threads : int
-        PyTorch intra-op threads while training; 0 for the machine's cores
-        (torch's own default). 1 by default: the tensors are tiny, and more
-        threads measured slower here (50 Adam steps at N = 256, n = 200 on a
-        loaded 2-core machine: 1.4 s on one thread, 9.0 s on two; again with a
-        load average of 12 to 16: 7.1 and 9.6 s on one, 129 and 97 s on two).
+        PyTorch intra-op threads while training; 0 (the default) for the
+        machine's cores, torch's own default. Measured here (2 cores, 300 Adam
+        steps at N = 256, n = 200): one and two threads take the same time on a
+        quiet machine (7.1 to 11.8 s against 8.3 to 10.3 s); on a loaded one
+        (load average 12 to 16) one thread was 10 to 18 times faster, so pass 1
+        on a shared machine.
     device : {'cpu', 'cuda'}
         Where torch trains; 'cuda' only when torch sees a CUDA device.
     dtype : {'float64', 'float32'}
@@ -64,7 +65,7 @@ class GradientSettings:
     max_seconds: float | None = None
     record_every: int = 10
     seed: int = 0
-    threads: int = 1
+    threads: int = 0
     device: str = "cpu"
     dtype: str = "float64"
 
