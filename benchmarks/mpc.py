@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import platform
 import statistics
 import sys
@@ -68,23 +69,25 @@ IPOPT = {"tol": 1e-8, "print_level": 0, "sb": "yes", "linear_solver": "mumps", "
 # multiplier warm start sets (oc.Ipopt.nlpsol(warm_start=True)), given to every tool
 WARM_IPOPT = {"warm_start_init_point": "yes", "warm_start_bound_push": 1e-9, "warm_start_mult_bound_push": 1e-9,
               "mu_init": 1e-6}
-MCART, MPEND, LENGTH, GRAVITY = 0.5, 1.0, 2.0, 9.81
-T_HORIZON, F_MAX = 2.0, 10.0
-X0 = np.array([0.5, 0.3, 0.0, 0.0])  # pos [m], theta [rad], dpos, dtheta
-Q = np.array([1.0, 10.0, 0.1, 0.1])
-R = 0.01
-P = 10.0 * Q
 
 
-def cartpole_ode(X, F):
-    """x' = f(x, F) of rockit's mpc_example.py (any casadi type)."""
-    theta, dpos, dtheta = X[1], X[2], X[3]
-    denom = MCART + MPEND - MPEND * cs.cos(theta) ** 2
-    ddpos = (-MPEND * LENGTH * cs.sin(theta) * dtheta ** 2 + MPEND * GRAVITY * cs.cos(theta) * cs.sin(theta)
-             + F) / denom
-    ddtheta = (-MPEND * LENGTH * cs.cos(theta) * cs.sin(theta) * dtheta ** 2 + F * cs.cos(theta)
-               + (MCART + MPEND) * GRAVITY * cs.sin(theta)) / (LENGTH * denom)
-    return cs.vertcat(dpos, dtheta, ddpos, ddtheta)
+def _example() -> Any:
+    """examples/mpc.py, whose cart-pole (model, horizon, bounds, weights) this benchmark shares; loaded
+    by its path because this file is named mpc.py too."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "mpc.py"
+    spec = importlib.util.spec_from_file_location("occontrol_examples_mpc", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+_EXAMPLE = _example()
+cartpole_ode = _EXAMPLE.cartpole_ode  # x' = f(x, F) of rockit's mpc_example.py (any casadi type)
+T_HORIZON, F_MAX = _EXAMPLE.T_HORIZON, _EXAMPLE.F_MAX
+X0 = _EXAMPLE.X_START  # pos [m], theta [rad], dpos, dtheta
+Q, R, P = _EXAMPLE.Q, _EXAMPLE.R, _EXAMPLE.P
 
 
 def stage_cost(X, F):
