@@ -71,6 +71,19 @@ def mixed() -> tuple[oc.OCP, dict[str, cs.MX]]:
     return ocp, {"x": x, "M": M, "u": u, "p": p}
 
 
+def log_parameter_ocp() -> tuple[oc.OCP, cs.MX, cs.MX, cs.MX]:
+    """min int u^2 + log(p) x^2, x' = u, x(0) = 1: a negative parameter p makes the objective NaN
+    wherever x != 0. Returns (ocp, x, u, p)."""
+    ocp = oc.OCP()
+    x = ocp.state("x")
+    u = ocp.control("u")
+    p = ocp.parameter("p")
+    ocp.dynamics(x, u)
+    ocp.initial(x, 1.0)
+    ocp.minimize_integral(u ** 2 + cs.log(p) * x ** 2)
+    return ocp, x, u, p
+
+
 def _nlpsol_forbidden(*args, **kwargs):
     raise AssertionError("casadi.nlpsol was called: the error must come before any NLP is built")
 

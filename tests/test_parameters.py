@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import occontrol as oc
-from helpers import IPOPT, nlp_forbidden
+from helpers import IPOPT, log_parameter_ocp, nlp_forbidden
 from occontrol.fingerprint import problem_fingerprint
 
 
@@ -260,13 +260,7 @@ def test_a_constraint_on_parameters_alone_is_refused():
 
 
 def test_a_nan_from_the_parameter_values_is_named_at_the_start_point():
-    ocp = oc.OCP()
-    x = ocp.state("x")
-    u = ocp.control("u")
-    p = ocp.parameter("p")
-    ocp.dynamics(x, u)
-    ocp.initial(x, 1.0)
-    ocp.minimize_integral(u ** 2 + cs.log(p) * x ** 2)
+    ocp, _, _, p = log_parameter_ocp()
     with pytest.raises(ValueError, match="guess: the objective is NaN at the initial guess, in its running cost"):
         oc.solve(ocp, grid=5, parameters={p: -1.0})
 

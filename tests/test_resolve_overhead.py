@@ -14,26 +14,14 @@ import numpy as np
 import pytest
 
 import occontrol as oc
-from helpers import IPOPT
+from helpers import IPOPT, log_parameter_ocp
 from occontrol.parameters import parameter_values
 from occontrol.shift import _shift_lam_g, _shift_w
 from occontrol.start_check import check_initial_point
 
 
-def _log_parameter_ocp():
-    """min int u^2 + log(p) x^2: a negative p makes the objective NaN wherever x != 0."""
-    ocp = oc.OCP()
-    x = ocp.state("x")
-    u = ocp.control("u")
-    p = ocp.parameter("p")
-    ocp.dynamics(x, u)
-    ocp.initial(x, 1.0)
-    ocp.minimize_integral(u ** 2 + cs.log(p) * x ** 2)
-    return ocp, x, u, p
-
-
 def test_a_nan_parameter_after_a_previous_optimum_gives_the_upfront_message():
-    ocp, x, _, p = _log_parameter_ocp()
+    ocp, x, _, p = log_parameter_ocp()
     with pytest.raises(ValueError) as fresh:
         oc.solve(ocp, grid=5, parameters={p: -1.0}, solver=IPOPT)
     assert str(fresh.value).startswith("guess: the objective is NaN at the initial guess, in its running cost")
@@ -53,7 +41,7 @@ def test_a_nan_parameter_after_a_previous_optimum_gives_the_upfront_message():
 
 
 def test_a_nan_in_the_guess_solution_itself_is_named():
-    ocp, _, _, p = _log_parameter_ocp()
+    ocp, _, _, p = log_parameter_ocp()
     compiled = oc.compile(ocp, oc.Collocation(degree=2), grid=4, solver=IPOPT)
     sol = compiled.solve(parameters={p: 2.0})
     w = sol.w.copy()
