@@ -8,13 +8,11 @@ is compiled only.
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import pytest
 
-from test_readme import expected_prints, matches, python_blocks
+from test_readme import python_blocks, run_block
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if python_blocks(p.read_text()))
@@ -30,16 +28,8 @@ def test_page_code_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict = {"__name__": "__docs__"}
     for number, block in enumerate(python_blocks(page.read_text()), 1):
-        code = compile(block, f"{_page_id(page)} python block {number}", "exec")
-        if block.lstrip().startswith("# not run:"):
-            continue
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            exec(code, namespace)  # noqa: S102 - the page's own code
-        printed = out.getvalue().splitlines()
-        for want in expected_prints(block):
-            assert any(matches(line, want) for line in printed), \
-                f"{_page_id(page)} block {number}: no printed line matches '# -> {want}'; printed:\n{out.getvalue()}"
+        run_block(block, f"{_page_id(page)} python block {number}", namespace,
+                  execute=not block.lstrip().startswith("# not run:"))
 
 
 def test_the_getting_started_code_is_run() -> None:

@@ -70,18 +70,23 @@ def test_matches_is_not_vacuous() -> None:
     assert matches("1.2019624609616031e-05", "1.2e-05") and not matches("1.3e-05", "1.2e-05")
 
 
-def _run(block: str, number: int, namespace: dict) -> None:
-    """Execute one block and check what it prints against its ``# -> expected`` comments."""
-    code = compile(block, f"README.md python block {number}", "exec")
-    if NEEDS_A_CLUSTER in block:
+def run_block(block: str, label: str, namespace: dict, execute: bool = True) -> None:
+    """Compile one block (``label`` names it in tracebacks); unless ``execute`` is False, run it in
+    ``namespace`` and check what it prints against its ``# -> expected`` comments."""
+    code = compile(block, label, "exec")
+    if not execute:
         return
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(code, namespace)  # noqa: S102 - the README's own code
+        exec(code, namespace)  # noqa: S102 - the documentation's own code
     printed = out.getvalue().splitlines()
     for want in expected_prints(block):
         assert any(matches(line, want) for line in printed), \
-            f"block {number}: no printed line matches '# -> {want}'; printed:\n{out.getvalue()}"
+            f"{label}: no printed line matches '# -> {want}'; printed:\n{out.getvalue()}"
+
+
+def _run(block: str, number: int, namespace: dict) -> None:
+    run_block(block, f"README.md python block {number}", namespace, execute=NEEDS_A_CLUSTER not in block)
 
 
 BLOCKS = python_blocks(README.read_text())
