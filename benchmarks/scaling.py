@@ -44,6 +44,8 @@ VARIANTS = {
     "exact-multiple-thread": {"strategy": "exact", "shooting": "multiple", "hessian": "exact",
                               "parallelization": "thread"},
     "ggn-single-secant": {"strategy": "gauss-newton", "shooting": "single", "hessian": "exact", "secant_below": 1e-3},
+    "ggn-single-thread-secant": {"strategy": "gauss-newton", "shooting": "single", "hessian": "exact",
+                                 "parallelization": "thread", "secant_below": 1e-3},
 }
 
 
@@ -135,7 +137,9 @@ def main(argv=None) -> int:
     parser.add_argument("--exact-max-N", type=int, default=128, help="largest N for exact multiple shooting")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per case (default %(default)s)")
     parser.add_argument("--gn-only", action="store_true",
-                        help="only the Gauss-Newton depth (N <= 256) and sample (n <= 2000) sweeps")
+                        help="only the Gauss-Newton depth and sample sweeps, with threaded maps as the study runs them")
+    parser.add_argument("--max-N", type=int, default=512, help="largest N of the depth sweep (default %(default)s)")
+    parser.add_argument("--max-n", type=int, default=10000, help="largest n of the sample sweep (default %(default)s)")
     parser.add_argument("--reference", default=None,
                         help="also run those sweeps with the Gauss-Newton callback of this git revision, "
                              "alternating with this checkout's (ratios in one run)")
@@ -154,10 +158,10 @@ def main(argv=None) -> int:
             + [{"sweep": "formulation", "variant": v, "N": N_form, "n": 200} for v in VARIANTS])
     if not args.quick and not args.gn_only:
         plan.append({"sweep": "large", "variant": "ggn-single", "N": 128, "n": 10000})
+    depths, samples = [d for d in depths if d <= args.max_N], [n for n in samples if n <= args.max_n]
     if args.gn_only:
-        depths, samples = [d for d in depths if d <= 256], [n for n in samples if n <= 2000]
-        plan = ([{"sweep": "depth", "variant": "ggn-single", "N": N, "n": 200} for N in depths]
-                + [{"sweep": "samples", "variant": "ggn-single", "N": N_form, "n": n} for n in samples])
+        plan = ([{"sweep": "depth", "variant": "ggn-single-thread", "N": N, "n": 200} for N in depths]
+                + [{"sweep": "samples", "variant": "ggn-single-thread", "N": N_form, "n": n} for n in samples])
     if args.reference:  # each case twice in a row: the reference callback, then this checkout's
         plan = [case for spec in plan for case in ({**spec, "reference": args.reference}, spec)]
     rows = []
@@ -175,8 +179,9 @@ def main(argv=None) -> int:
         return [r for r in rows if r["sweep"] == sweep and r["variant"] == variant]
     reference_rows = [r for r in rows if r.get("reference")]
     rows = [r for r in rows if not r.get("reference")]
-    depth_ggn, depth_exact = pick("depth", "ggn-single"), pick("depth", "exact-multiple")
-    sample_rows = pick("samples", "ggn-single")
+    gn_variant = "ggn-single-thread" if args.gn_only else "ggn-single"
+    depth_ggn, depth_exact = pick("depth", gn_variant), pick("depth", "exact-multiple")
+    sample_rows = pick("samples", gn_variant)
     big = [r for r in depth_ggn if r["N"] >= 16]
     summary = {
         "slope_seconds_per_iteration_in_n": slope([r["n"] for r in sample_rows],

@@ -234,14 +234,17 @@ def test_the_study_settings_compose_the_model_and_solver_settings():
     settings = _defaults(DeepLimitSettings)
     assert {k: settings[k] for k in model} == model and set(settings) - set(model) == {"lift", "lift_seed"}
     ipopt = oc.Ipopt()
-    assert {k: getattr(ipopt, k) for k in _defaults(SolverFields)} == _defaults(SolverFields)
+    # IPOPT's names and defaults, but the study's tolerance is tighter (SolverFields says why)
+    assert {k: getattr(ipopt, k) for k in _defaults(SolverFields)} == {**_defaults(SolverFields), "tol": ipopt.tol}
+    assert (_defaults(SolverFields)["tol"], ipopt.tol) == (1e-10, 1e-8)
+    assert _defaults(LadderFields)["strategy"] == "gauss-newton-secant"
     config = DeepLimitConfig(tau1=0.5, width=3, tol=1e-6, max_iter=7, max_wall_time=9.0, strategy="exact")
     assert config.model_settings() == DeepLimitSettings(tau1=0.5, width=3)
     assert (config.solver().tol, config.solver().max_iter, config.solver().max_wall_time) == (1e-6, 7, 9.0)
     est = ODEResNetClassifier().get_params()
     assert {k: est[k] for k in ("tau1", "tau2", "activation", "width", "horizon")} == \
         {k: model[k] for k in ("tau1", "tau2", "activation", "width", "horizon")}
-    assert (est["transcription"], est["strategy"], est["tol"]) == ("euler", "gauss-newton", ipopt.tol)
+    assert (est["transcription"], est["strategy"], est["tol"]) == ("euler", "gauss-newton-secant", 1e-10)
 
 
 def test_cli_options_are_the_fields_with_their_defaults():

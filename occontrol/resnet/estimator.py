@@ -145,9 +145,10 @@ class ODEResNetClassifier(ClassifierMixin, _ODEResNetBase):
         Depth T of the continuous network.
     transcription : {'euler', 'heun', 'ralston', 'rk4'}
         The layer map; 'euler' is the ResNet.
-    strategy : {'gauss-newton', 'exact'} or HessianStrategy
-        Single shooting with a Gauss-Newton Hessian, or multiple shooting with
-        the exact Hessian, for every scheme (:mod:`occontrol.resnet.strategy`).
+    strategy : {'gauss-newton-secant', 'gauss-newton', 'exact'} or HessianStrategy
+        Single shooting with a Gauss-Newton Hessian (the default adds a secant
+        correction near the minimiser), or multiple shooting with the exact
+        Hessian, for every scheme (:mod:`occontrol.resnet.strategy`).
     n_starts : int
         Random non-constant starts; the lowest objective wins.
     random_state : int, numpy.random.RandomState or None
@@ -156,7 +157,7 @@ class ODEResNetClassifier(ClassifierMixin, _ODEResNetBase):
         None gives different starts at every fit (scikit-learn's convention).
         The default 0 makes fits reproducible.
     tol, max_iter : float, int
-        IPOPT's tolerance and iteration limit. A fit that does not converge
+        IPOPT's tolerance (the study's 1e-10 by default) and iteration limit. A fit that does not converge
         issues ``sklearn.exceptions.ConvergenceWarning`` and sets ``success_``
         False.
     warm_start : bool

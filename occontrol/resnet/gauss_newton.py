@@ -21,16 +21,17 @@ more than half of the callback's time.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from typing import Any
 
 import casadi as cs
 import numpy as np
 from scipy.linalg.blas import dsyrk
+from threadpoolctl import ThreadpoolController
 
 from ..solver import Ipopt
 from ..transcription.discrete import DiscreteProblem
+from ..transcription.model import mapped
 from ..transcription.runge_kutta import ExplicitRungeKutta
 from .network import rk_layer
 from .problem import DeepLimitProblem
@@ -63,14 +64,6 @@ def _regularizer_hessian(deep: DeepLimitProblem, steps: np.ndarray, nv: int, nu:
     return reg
 
 
-def _map_shared_v(fn: cs.Function, n: int, parallelization: str) -> cs.Function:
-    """``fn(x0, v)`` mapped over n columns of x0 with one v shared (not repeated n times in memory),
-    serially or on one thread per core like the transcription's maps."""
-    if parallelization == "thread":
-        return fn.map("score_jacobians", "thread", n, [1], [], {"max_num_threads": os.cpu_count() or 1})
-    return fn.map("score_jacobians", "serial", n, [1], [])
-
-
 class GaussNewtonHessian(cs.Callback):
     """(w, p, lam_f, lam_g) -> upper triangle of lam_f * G, dense, in the NLP's variable order.
 
@@ -91,6 +84,9 @@ class GaussNewtonHessian(cs.Callback):
         gradient, hence the minimiser IPOPT stops at, is the same. The memory lives in this
         object: :func:`occontrol.solve` builds a fresh one per solve; :meth:`reset` clears it.
     """
+
+    #: threads of numpy's BLAS inside a call (None: numpy's own setting; see __init__)
+    numpy_blas_threads: int | None = 1
 
     def __init__(self, problem: DiscreteProblem, deep: DeepLimitProblem,
                  secant_below: float | None = None) -> None:
@@ -128,7 +124,7 @@ class GaussNewtonHessian(cs.Callback):
         # expanded to SX: one sample's rollout and reverse sweep is a flat instruction list, about 4x
         # faster than the MX graph per call at N = 256 (the map then runs that list n times)
         per_sample = cs.Function("score_jacobian", [x0, v], [s, cs.densify(cs.jacobian(s, v))]).expand()
-        self._jac = _map_shared_v(per_sample, deep.n, tr.parallelization)
+        self._jac = mapped(per_sample, deep.n, tr.parallelization, shared=(1,))  # v shared by the samples
         self._x0 = cs.DM(deep.lift @ deep.X_data.T)
         self.Y = deep.Y
         self.n, self.K, self.nv = deep.n, K, v.numel()
@@ -148,6 +144,11 @@ class GaussNewtonHessian(cs.Callback):
         self._upper = cs.Sparsity.upper(self.nx)
         self._gather, self._reg_values = self._output_index()
         self._buffers()
+        # numpy's BLAS runs on one thread inside the callback: its worker threads, woken by the
+        # Gram product, keep spinning after it returns and slow IPOPT's factorisation (MUMPS, on
+        # CasADi's own BLAS) that follows; single-threaded, the whole iteration was measured 1.3 to
+        # 2.3x faster at N = 128 to 256 on two cores (benchmarks/gn_profile.py)
+        self._blas = ThreadpoolController().select(user_api="blas")
         self.reset()
         self.construct("gauss_newton_hessian", {})
 
@@ -288,13 +289,15 @@ class GaussNewtonHessian(cs.Callback):
         w = np.frombuffer(arg[0], dtype=np.float64)
         lam_f = float(np.frombuffer(arg[2], dtype=np.float64)[0])
         out = np.frombuffer(res[0], dtype=np.float64)
-        self._values(w, out=out)
+        with self._blas.limit(limits=self.numpy_blas_threads):
+            self._values(w, out=out)
         out *= lam_f
         return 0
 
     def eval(self, arg):
         w = np.asarray(arg[0], dtype=float).ravel()
-        return [cs.DM(self._upper, float(arg[2]) * self._values(w))]
+        with self._blas.limit(limits=self.numpy_blas_threads):
+            return [cs.DM(self._upper, float(arg[2]) * self._values(w))]
 
 
 def gauss_newton_solver(solver: Ipopt | None) -> Ipopt:

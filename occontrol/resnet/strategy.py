@@ -12,7 +12,8 @@ it requires:
   every explicit Runge-Kutta scheme (Euler, Heun, RK4 or any explicit
   tableau): Heun with Gauss-Newton is single-shooting Heun with the GGN
   Hessian of Heun's own layer map; collocation is refused.
-- :class:`SecantGaussNewton` (``"gauss-newton-secant"``): the same, plus,
+- :class:`SecantGaussNewton` (``"gauss-newton-secant"``, the deep-limit
+  study's default): the same, plus,
   near a minimiser (gradient below ``secant_below``), an SR1 secant estimate
   of the curvature the GGN leaves out. The tail turns superlinear: about half
   the iterations on warm-started fine levels, the same minimisers.

@@ -26,11 +26,43 @@ from ..problem import OCP, Variable
 __all__ = ["ModelFunctions", "mapped"]
 
 
-def mapped(fn: cs.Function, n: int, parallelization: str = "serial") -> cs.Function:
-    """``fn`` mapped n times, serially or on one thread per core."""
-    if parallelization == "thread":
-        return fn.map(n, "thread", os.cpu_count() or 1)
-    return fn.map(n)
+def mapped(fn: cs.Function, n: int, parallelization: str = "serial",
+           shared: tuple[int, ...] = ()) -> cs.Function:
+    """``fn`` mapped over n columns, serially or on one thread per core.
+
+    Parameters
+    ----------
+    fn : casadi.Function
+        The per-column function.
+    n : int
+        Number of columns.
+    parallelization : {'serial', 'thread'}
+    shared : tuple of int
+        Inputs given once and shared by every column (not repeated n times).
+
+    Threads run contiguous chunks, each a serial map: CasADi's thread map of n
+    single columns costs about 6 ms per call in fixed overhead on two cores
+    (benchmarks/thread_map.py), more than the whole serial evaluation of
+    small maps; chunked, the threads pay off at every size measured.
+    """
+    reduced = list(shared)
+    threads = min(os.cpu_count() or 1, n)
+    if parallelization != "thread" or threads < 2:
+        return fn.map(f"{fn.name()}_map", "serial", n, reduced, [])
+    chunk, rest = divmod(n, threads)
+    inner = fn.map(f"{fn.name()}_chunk", "serial", chunk, reduced, [])
+    threaded = inner.map(f"{fn.name()}_threads", "thread", threads, reduced, [], {"max_num_threads": threads})
+    if rest == 0:
+        return threaded
+    # the last n mod threads columns serially after the threaded block, in column order
+    tail = fn.map(f"{fn.name()}_tail", "serial", rest, reduced, [])
+    args = [cs.MX.sym(fn.name_in(i), fn.size1_in(i), fn.size2_in(i) * (1 if i in shared else n))
+            for i in range(fn.n_in())]
+    cut = [chunk * threads * fn.size2_in(i) for i in range(fn.n_in())]  # where the tail's columns start
+    head_args = [a if i in shared else a[:, :cut[i]] for i, a in enumerate(args)]
+    tail_args = [a if i in shared else a[:, cut[i]:] for i, a in enumerate(args)]
+    outs = [cs.horzcat(h, t) for h, t in zip(threaded.call(head_args), tail.call(tail_args))]
+    return cs.Function(f"{fn.name()}_map", args, outs, fn.name_in(), fn.name_out())
 
 
 @dataclass(frozen=True)

@@ -203,3 +203,27 @@ def test_secant_and_plain_gauss_newton_reach_the_same_minimum():
     assert plain.success and secant.success
     assert abs(plain.objective - secant.objective) <= 1e-9
     assert np.max(np.abs(plain.w - secant.w)) <= 1e-3 * max(1.0, np.abs(plain.w).max())
+
+
+def test_numpy_blas_runs_on_one_thread_inside_the_callback_only():
+    """The callback limits numpy's BLAS to numpy_blas_threads while it runs (its spinning worker
+    threads slowed MUMPS), and leaves the caller's setting as it was."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+    deep, problem, w = _problem("logistic", 6)
+    cb = GaussNewtonHessian(problem, deep)
+    seen = []
+    original = cb._values
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return original(*args, **kwargs)
+    cb._values = spy
+    def blas_threads():
+        return {lib["filepath"]: lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        values = cb(w, cs.DM(0, 1), 1.0, cs.DM(0, 1))
+        after = blas_threads()
+    assert seen and seen[0] and set(seen[0].values()) == {1}
+    assert after and after == before
+    np.testing.assert_allclose(np.asarray(cs.densify(values)), np.triu(cb.matrix(w)), rtol=1e-12, atol=1e-15)
