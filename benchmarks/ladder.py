@@ -2,7 +2,9 @@
 
 occontrol: `run_deep_limit` with its defaults (two moons n = 200, tanh,
 logistic, tau1 = 1e-3, tau2 = 1e-2, explicit Euler, N = 4, 8, ..., 256, five
-random starts at N = 4, Gauss-Newton single shooting), builds included.
+random starts at N = 4, Gauss-Newton single shooting with the secant
+correction, IPOPT tol 1e-10), builds included, the median of ``--repeats``
+runs.
 PyTorch: Adam (lr 1e-2, full batch, float64) for 3000 steps at the finest N
 alone, from the same depth-consistent initial weights IPOPT's cold start uses.
 

@@ -157,9 +157,9 @@ class ODEResNetClassifier(ClassifierMixin, _ODEResNetBase):
         None gives different starts at every fit (scikit-learn's convention).
         The default 0 makes fits reproducible.
     tol, max_iter : float, int
-        IPOPT's tolerance (the study's 1e-10 by default) and iteration limit. A fit that does not converge
-        issues ``sklearn.exceptions.ConvergenceWarning`` and sets ``success_``
-        False.
+        IPOPT's tolerance (the study's 1e-10 by default) and iteration limit.
+        A fit that does not converge issues
+        ``sklearn.exceptions.ConvergenceWarning`` and sets ``success_`` False.
     warm_start : bool
         When True and already fitted, ``fit`` makes one solve starting from the
         previous network, carried to the current ``n_layers`` if it changed

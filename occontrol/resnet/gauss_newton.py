@@ -146,8 +146,8 @@ class GaussNewtonHessian(cs.Callback):
         self._buffers()
         # numpy's BLAS runs on one thread inside the callback: its worker threads, woken by the
         # Gram product, keep spinning after it returns and slow IPOPT's factorisation (MUMPS, on
-        # CasADi's own BLAS) that follows; single-threaded, the whole iteration was measured 1.3 to
-        # 2.3x faster at N = 128 to 256 on two cores (benchmarks/gn_profile.py)
+        # CasADi's own BLAS) that follows; single-threaded, the N = 128 level took 0.9 s against 1.2
+        # to 1.9 s on two cores, the same iterations (benchmarks/thread_map.py)
         self._blas = ThreadpoolController().select(user_api="blas")
         self.reset()
         self.construct("gauss_newton_hessian", {})
