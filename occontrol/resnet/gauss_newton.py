@@ -83,6 +83,12 @@ class GaussNewtonHessian(cs.Callback):
         approaches the exact Hessian along the steps taken, and the tail is superlinear. The
         gradient, hence the minimiser IPOPT stops at, is the same. The memory lives in this
         object: :func:`occontrol.solve` builds a fresh one per solve; :meth:`reset` clears it.
+
+    Notes
+    -----
+    numpy's BLAS runs on ``numpy_blas_threads`` threads (1) while a call runs, the caller's setting
+    restored after: its workers, left spinning after the Gram product, slowed the factorisation
+    IPOPT runs next. Set the class attribute to None to leave numpy's setting alone.
     """
 
     #: threads of numpy's BLAS inside a call (None: numpy's own setting; see __init__)
