@@ -214,12 +214,13 @@ def test_numpy_blas_runs_on_one_thread_inside_the_callback_only():
     seen = []
     original = cb._values
 
+    def blas_threads():
+        return {lib["filepath"]: lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
     def spy(*args, **kwargs):
         seen.append(blas_threads())
         return original(*args, **kwargs)
     cb._values = spy
-    def blas_threads():
-        return {lib["filepath"]: lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
     with threadpool_limits(2, user_api="blas"):
         before = blas_threads()
         values = cb(w, cs.DM(0, 1), 1.0, cs.DM(0, 1))
