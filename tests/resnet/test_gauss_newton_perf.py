@@ -22,6 +22,8 @@ from occontrol.resnet.problem import DeepLimitProblem, DeepLimitSettings
 from occontrol.resnet.strategy import GaussNewton, SecantGaussNewton, as_strategy
 from occontrol.resnet.train import guess_from_network, random_network
 
+from .helpers import small_deep_problem
+
 
 def reference_matrix(cb: GaussNewtonHessian, w: np.ndarray) -> np.ndarray:
     """The previous implementation: DM calls, eigh for every sample, R.T @ R, np.ix_ scatter."""
@@ -39,14 +41,7 @@ def reference_matrix(cb: GaussNewtonHessian, w: np.ndarray) -> np.ndarray:
 
 
 def _problem(loss: str, grid, scheme: str = "euler", n: int = 24):
-    if loss == "softmax":
-        ds = load_dataset("blobs", n=n, seed=1)
-        y = ds.y_train
-    else:
-        ds = load_dataset("moons", n=n, seed=1)
-        y = ds.y_train if loss == "logistic" else np.column_stack([np.sin(ds.X_train[:, 0]), ds.y_train])
-    settings = DeepLimitSettings(width=3, loss=loss, tau1=1e-2, tau2=3e-2, tau_w=1e-3)
-    deep = DeepLimitProblem(ds.X_train, y, settings)
+    deep = small_deep_problem(loss, n=n)
     problem = oc.discretize(deep.ocp, GaussNewton().transcription_for(scheme), grid=grid)
     N = problem.N
     w = problem.initial_point(guess_from_network(deep, random_network(deep, N, seed=3), with_states=False))

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from occontrol.resnet import ResNet
-from occontrol.resnet.deep_limit import DeepLimitConfig, load_study, run_deep_limit
+from occontrol.resnet.deep_limit import load_study, run_deep_limit
 from occontrol.resnet.figures import study_figures
 from occontrol.resnet.placement import variation_density, variation_equidistributed_grid
 from occontrol.resnet.problem import DeepLimitProblem
 
-TINY = DeepLimitConfig(n=60, noise=0.35, grids=(4, 8, 16), n_starts=1)
+from .helpers import TINY, placed_study
 
 
 def _scalar_net(b: list[float], T: float = 1.0) -> ResNet:
@@ -74,15 +74,12 @@ def test_bad_arguments_are_refused():
 
 
 @pytest.fixture(scope="module")
-def adaptive(tmp_path_factory):
-    out = tmp_path_factory.mktemp("placement")
-    result = run_deep_limit(TINY, out, placement="variation")
-    assert result.success, result.failed
-    return result, out
+def variation(tmp_path_factory):
+    return placed_study(tmp_path_factory, "variation")
 
 
-def test_the_variation_ladder_places_each_level_by_the_previous_one(adaptive):
-    result, out = adaptive
+def test_the_variation_ladder_places_each_level_by_the_previous_one(variation):
+    result, out = variation
     pl = result.placement
     assert [lv.N for lv in pl.uniform] == [lv.N for lv in pl.variation] == [4, 8, 16]
     assert pl.adaptive == [] and pl.ladders == ["variation"]
@@ -106,8 +103,8 @@ def test_the_variation_ladder_places_each_level_by_the_previous_one(adaptive):
     assert pl.limit_objective == result.study.limit_objective()
 
 
-def test_study_json_table_and_figure(adaptive, strict_json):
-    result, out = adaptive
+def test_study_json_table_and_figure(variation, strict_json):
+    result, out = variation
     doc = strict_json((out / "study.json").read_text())["placement"]
     assert set(doc) >= {"uniform", "adaptive", "variation", "limit_objective", "variation_floor",
                         "variation_indicator"}

@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import occontrol as oc
-from occontrol.resnet.deep_limit import DeepLimitConfig, load_study, run_deep_limit
+from occontrol.resnet.deep_limit import load_study, run_deep_limit
 from occontrol.resnet.figures import study_figures
 from occontrol.resnet.placement import indicator_density, indicator_equidistributed_grid
 from occontrol.resnet.placement_study import adaptive_ladder
 from occontrol.resnet.problem import DeepLimitProblem
 
-TINY = DeepLimitConfig(n=60, noise=0.35, grids=(4, 8, 16), n_starts=1)
+from .helpers import TINY, placed_study
 
 
 def test_two_layers_by_hand():
@@ -114,10 +114,7 @@ def test_cli_refuses_an_unknown_placement(run_cli, tmp_path, no_nlp):
 
 @pytest.fixture(scope="module")
 def adaptive(tmp_path_factory):
-    out = tmp_path_factory.mktemp("placement_indicators")
-    result = run_deep_limit(TINY, out, placement="adaptive")
-    assert result.success, result.failed
-    return result, out
+    return placed_study(tmp_path_factory, "adaptive")
 
 
 def test_the_adaptive_ladder_uses_the_indicator_grid(adaptive):

@@ -37,6 +37,8 @@ from occontrol.resnet import (DeepLimitProblem, DeepLimitSettings, ResNet, Unbou
                               multistart, network_from_solution, random_network, solve_layers)
 from occontrol.resnet.gauss_newton import GaussNewtonHessian
 
+from .helpers import small_deep_problem
+
 MOONS_TAUS = dict(tau1=1e-3, tau2=1e-2)
 
 
@@ -138,17 +140,6 @@ def test_iris_softmax_test_accuracy():
 
 
 # ----------------------------------------------------------- Gauss-Newton
-def _small(loss: str, activation: str = "tanh", n: int = 20):
-    if loss == "softmax":
-        ds = load_dataset("blobs", n=n, seed=1)
-        y = ds.y_train
-    else:
-        ds = load_dataset("moons", n=n, seed=1)
-        y = ds.y_train if loss == "logistic" else np.column_stack([np.sin(ds.X_train[:, 0]), ds.y_train])
-    settings = DeepLimitSettings(width=3, activation=activation, loss=loss, tau1=1e-2, tau2=3e-2, tau_w=1e-3)
-    return DeepLimitProblem(ds.X_train, y, settings)
-
-
 def _loss_hessian(loss: str, S: np.ndarray) -> np.ndarray:
     """Hessian of one sample's loss in its K scores, for each sample: (n, K, K)."""
     n, K = S.shape
@@ -173,7 +164,7 @@ def test_gauss_newton_matrix(loss, activation):
     ResNet.decision_function 1.3e-15; J vs central differences (step 1e-6) 2.6e-10 to 9.4e-10.
     """
     torch = pytest.importorskip("torch", reason="PyTorch is needed for the autograd Jacobian reference")
-    deep = _small(loss, activation)
+    deep = small_deep_problem(loss, activation)
     N, m, K, n = 3, deep.m, deep.K, deep.n
     nu = m * m + m
     net = random_network(deep, N, seed=4)
