@@ -101,7 +101,7 @@ def main(argv=None) -> int:
             "reference_iterations": [lv.iterations for lv in reference.study.levels]}
     same["max_objective_difference"] = max(same["objective_differences"])
     same["same_minimisers"] = (same["max_objective_difference"] <= 1e-9 and len(study.levels) ==
-                               len(reference.study.levels) and _branch(result) == _branch(reference))
+                               len(reference.study.levels) and same["followed_seed"] == same["reference_followed_seed"])
 
     finest = study.levels[-1]
     levels = [{"N": lv.N, "status": lv.status, "success": lv.success, "iterations": lv.iterations,

@@ -148,8 +148,9 @@ def main(argv=None) -> int:
         print(json.dumps(run_case(json.loads(args.case))), flush=True)
         return 0
 
-    depths = [4, 8, 16] if args.quick else [4, 8, 16, 32, 64, 128, 256, 512]
-    samples = [100, 200, 400] if args.quick else [100, 200, 500, 1000, 2000, 5000, 10000]
+    depths = [N for N in ([4, 8, 16] if args.quick else [4, 8, 16, 32, 64, 128, 256, 512]) if N <= args.max_N]
+    samples = [n for n in ([100, 200, 400] if args.quick else [100, 200, 500, 1000, 2000, 5000, 10000])
+               if n <= args.max_n]
     N_form = 16 if args.quick else 64
     plan = ([{"sweep": "depth", "variant": "ggn-single", "N": N, "n": 200} for N in depths]
             + [{"sweep": "depth", "variant": "exact-multiple", "N": N, "n": 200}
@@ -158,7 +159,6 @@ def main(argv=None) -> int:
             + [{"sweep": "formulation", "variant": v, "N": N_form, "n": 200} for v in VARIANTS])
     if not args.quick and not args.gn_only:
         plan.append({"sweep": "large", "variant": "ggn-single", "N": 128, "n": 10000})
-    depths, samples = [d for d in depths if d <= args.max_N], [n for n in samples if n <= args.max_n]
     if args.gn_only:
         plan = ([{"sweep": "depth", "variant": "ggn-single-thread", "N": N, "n": 200} for N in depths]
                 + [{"sweep": "samples", "variant": "ggn-single-thread", "N": N_form, "n": n} for n in samples])
